@@ -1,0 +1,132 @@
+"""The canonical, immutable users, groups and orgs that both sides become.
+
+Desired state (YAML) and live state (SCIM JSON) are each turned into these types
+right after they are read and checked; everything downstream (diff, safety,
+rendering) compares only these.
+
+A user's managed attributes are kept *flat*: one entry per SCIM attribute path
+(``"name.givenName"``, ``"emails"``, ``"enterprise.department"``), holding a
+canonical value. Only the paths written in YAML are compared, so an attribute the
+YAML leaves out is never diffed or cleared. Multi-valued attributes (``emails``,
+``phoneNumbers`` …) are canonical tuples of sorted items, so they compare as sets
+with their ``primary`` flags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+MULTI_VALUED = ("emails", "phoneNumbers", "addresses", "roles")
+"""The multi-valued user attributes the desired state may hold."""
+
+ENTERPRISE_PREFIX = "enterprise."
+"""Flat paths under the enterprise extension start with this."""
+
+Value = Any
+"""A canonical attribute value: str, bool, or a tuple of canonical items."""
+
+Item = tuple[tuple[str, Any], ...]
+"""One value of a multi-valued attribute, as sorted (sub-attribute, value) pairs."""
+
+
+def canonical_item(item: Mapping[str, Any]) -> Item:
+    """Canonical form of one multi-valued entry: no ``primary: false``, no empties."""
+    pairs = (
+        (key, value)
+        for key, value in item.items()
+        if value is not None and value != "" and not (key == "primary" and value is False)
+    )
+    return tuple(sorted(pairs))
+
+
+def canonical_multi(items: Iterable[Mapping[str, Any]]) -> tuple[Item, ...]:
+    """Canonical form of a multi-valued attribute: a sorted tuple of unique items."""
+    return tuple(sorted({canonical_item(item) for item in items}))
+
+
+def item_dict(item: Item) -> dict[str, Any]:
+    """The mapping form of a canonical multi-valued entry."""
+    return dict(item)
+
+
+def plain(value: Value) -> Any:
+    """The JSON-able form of a canonical value (multi-valued tuples become lists of dicts)."""
+    if isinstance(value, tuple):
+        return [item_dict(item) for item in value]
+    return value
+
+
+def user_key(user_name: str) -> str:
+    """The stable key a user gets from its userName (which is case-insensitive)."""
+    return user_name.casefold()
+
+
+def group_key(display_name: str) -> str:
+    """The stable key a group gets from its displayName."""
+    return display_name.casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    """What the server says about a live resource's version."""
+
+    last_modified: str | None = None
+    version: str | None = None
+    fingerprint: str = ""
+    """A digest of the live resource as read, so a saved plan can tell it changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A user, desired or live.
+
+    ``key`` is the stable identity: for a desired user its explicit ``externalId``
+    or its userName folded; for a live user the key its ownership marker names,
+    or ``None`` when the user is unmanaged. ``id`` is the server's id (live only).
+    """
+
+    user_name: str
+    key: str | None
+    attrs: Mapping[str, Value] = field(default_factory=dict)
+    id: str | None = None
+    external_id: str | None = None
+    meta: Meta = Meta()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.attrs.get("active", True))
+
+    @property
+    def managed(self) -> bool:
+        return self.key is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A group, desired or live.
+
+    Desired ``members`` are user keys; live ``members`` are user ids. The diff
+    translates between the two through the live users.
+    """
+
+    display_name: str
+    key: str | None
+    members: frozenset[str] = frozenset()
+    membership: str = "authoritative"
+    id: str | None = None
+    external_id: str | None = None
+    meta: Meta = Meta()
+
+    @property
+    def managed(self) -> bool:
+        return self.key is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Org:
+    """All users and groups of one side."""
+
+    users: tuple[User, ...] = ()
+    groups: tuple[Group, ...] = ()
