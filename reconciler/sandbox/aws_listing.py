@@ -1,0 +1,283 @@
+"""Listing Users and Groups as AWS IAM Identity Center documents it.
+
+Filters are only ``eq`` joined by ``and``, on a few documented attribute sets. Pages
+are read by cursor (``cursor`` in, ``nextCursor`` out, ``count`` 1..100, no
+``totalResults``); the legacy mode returns at most 50 resources and no way to get
+the rest, with a ``totalResults`` equal to what it returned.
+
+The listing is computed here from the in-memory store, not by scim2-server, because
+``groups.value`` needs the members of a stored group (scim2-server does not compute
+``User.groups``) and scim2-server's own cursors need an extra we do not require.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from scim2_models import (
+    Context,
+    EnterpriseUser,
+    InvalidCursorException,
+    InvalidFilterException,
+    InvalidValueException,
+    NotFoundException,
+    Resource,
+    ResourceType,
+)
+from scim2_server.memory import InMemoryStorage
+from scim2_server.service import ScimService
+
+LIST_RESPONSE_URN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+MAX_COUNT = 100
+LEGACY_LIMIT = 50
+REFUSED_PARAMETERS = ("startIndex", "attributes", "excludedAttributes", "sortBy", "sortOrder")
+
+# The attribute sets a filter may compare, by resource type (names casefolded).
+ALLOWED_FILTERS: dict[str, tuple[frozenset[str], ...]] = {
+    "User": (
+        frozenset({"username"}),
+        frozenset({"externalid"}),
+        frozenset({"groups.value"}),
+        frozenset({"id", "manager"}),
+    ),
+    "Group": (
+        frozenset({"displayname"}),
+        frozenset({"externalid"}),
+        frozenset({"id", "members"}),
+    ),
+}
+
+_CLAUSE = re.compile(r'\s*([A-Za-z][\w.]*)\s+([A-Za-z]+)\s+("(?:[^"\\]|\\.)*")\s*')
+_AND = re.compile(r"and\s+", re.IGNORECASE)
+
+Matcher = Callable[[Resource[Any]], bool]
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One ``attribute eq "value"`` of a filter; the attribute name is casefolded."""
+
+    attribute: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a list request asks for, once checked against AWS's rules."""
+
+    type_name: str
+    filter_text: str
+    clauses: tuple[Clause, ...]
+    count: int
+    cursor: str | None
+
+
+def read_listing(type_name: str, query: Mapping[str, str]) -> Listing:
+    """Check the query parameters of ``GET /Users`` or ``GET /Groups``.
+
+    :raises SCIMException: a 400 for every parameter or filter AWS refuses.
+    """
+    refused = [name for name in REFUSED_PARAMETERS if name in query]
+    if refused:
+        raise InvalidValueException(detail=f"Unsupported query parameters: {', '.join(refused)}")
+    filter_text = query.get("filter", "").strip()
+    clauses = parse_filter(filter_text) if filter_text else ()
+    check_filter(type_name, clauses)
+    cursor = query.get("cursor") or None
+    return Listing(type_name, filter_text, clauses, read_count(query), cursor)
+
+
+def read_count(query: Mapping[str, str]) -> int:
+    """Return ``count``, 100 by default; anything but an integer 1..100 is a 400."""
+    raw = query.get("count")
+    if raw is None:
+        return MAX_COUNT
+    try:
+        count = int(raw)
+    except ValueError:
+        raise InvalidValueException(detail=f"count must be an integer, not {raw!r}") from None
+    if not 1 <= count <= MAX_COUNT:
+        raise InvalidValueException(detail=f"count must be between 1 and {MAX_COUNT}")
+    return count
+
+
+def parse_filter(text: str) -> tuple[Clause, ...]:
+    """Parse ``attr eq "value" [and attr eq "value"]...``; anything else is invalidFilter."""
+    clauses = []
+    position = 0
+    while True:
+        match = _CLAUSE.match(text, position)
+        if match is None:
+            raise InvalidFilterException(detail=f"Unsupported filter: {text!r}")
+        attribute, operator, value = match.groups()
+        if operator.lower() != "eq":
+            raise InvalidFilterException(
+                detail=f"Only the eq operator is supported, not {operator}"
+            )
+        clauses.append(Clause(attribute.casefold(), _string(value)))
+        position = match.end()
+        if position == len(text):
+            return tuple(clauses)
+        joiner = _AND.match(text, position)
+        if joiner is None:
+            raise InvalidFilterException(detail=f"Only 'and' may join comparisons: {text!r}")
+        position = joiner.end()
+
+
+def _string(quoted: str) -> str:
+    """Decode a filter's quoted value, escaped as in JSON (RFC 7644 §3.4.2.2)."""
+    try:
+        value = json.loads(quoted)
+    except ValueError:
+        raise InvalidFilterException(detail=f"Invalid string in filter: {quoted}") from None
+    return str(value)
+
+
+def check_filter(type_name: str, clauses: tuple[Clause, ...]) -> None:
+    """Refuse a filter whose attributes are not one of the documented sets."""
+    if not clauses:
+        return
+    attributes = [clause.attribute for clause in clauses]
+    allowed = ALLOWED_FILTERS.get(type_name, ())
+    if len(set(attributes)) != len(attributes) or frozenset(attributes) not in allowed:
+        raise InvalidFilterException(
+            detail=f"Unsupported filter attributes for {type_name}: {', '.join(attributes)}"
+        )
+
+
+def select(
+    storage: InMemoryStorage, listing: Listing, group_type: ResourceType
+) -> list[Resource[Any]]:
+    """Return the stored resources matching the filter, in creation order."""
+    with storage.lock:
+        candidates = [r for r in storage.resources if _type_name(r) == listing.type_name]
+    matchers = [_matcher(clause, storage, group_type) for clause in listing.clauses]
+    found = [r for r in candidates if all(matches(r) for matches in matchers)]
+    return sorted(found, key=_sort_key)
+
+
+def cursor_page(
+    found: list[Resource[Any]], listing: Listing
+) -> tuple[list[Resource[Any]], str | None]:
+    """Return the page a cursor asks for, and the cursor of the next page if any."""
+    scope = _scope(listing)
+    after = _open_cursor(listing.cursor, scope) if listing.cursor else None
+    remaining = found if after is None else [r for r in found if _sort_key(r) > after]
+    page = remaining[: listing.count]
+    next_cursor = _seal(scope, _sort_key(page[-1])) if len(remaining) > len(page) else None
+    return page, next_cursor
+
+
+def cursor_body(resources: list[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]:
+    """The list response of a cursor page: no totalResults, nextCursor unless last."""
+    body: dict[str, Any] = {
+        "schemas": [LIST_RESPONSE_URN],
+        "itemsPerPage": len(resources),
+        "Resources": resources,
+    }
+    if next_cursor is not None:
+        body["nextCursor"] = next_cursor
+    return body
+
+
+def legacy_body(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    """The older list response: totalResults counts only what is returned."""
+    return {
+        "schemas": [LIST_RESPONSE_URN],
+        "totalResults": len(resources),
+        "itemsPerPage": len(resources),
+        "startIndex": 1,
+        "Resources": resources,
+    }
+
+
+def publish_all(
+    service: ScimService, base_url: str, resources: list[Resource[Any]]
+) -> list[dict[str, Any]]:
+    """Serialize resources as scim2-server does in its own list responses."""
+    return [
+        service.publish(base_url, r).model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
+        for r in resources
+    ]
+
+
+def _type_name(resource: Resource[Any]) -> str | None:
+    return resource.meta.resource_type if resource.meta else None
+
+
+def _sort_key(resource: Resource[Any]) -> tuple[str, str]:
+    created = resource.meta.created if resource.meta else None
+    return (created.isoformat() if created else "", resource.id or "")
+
+
+def _matcher(clause: Clause, storage: InMemoryStorage, group_type: ResourceType) -> Matcher:
+    """Return the test one clause makes on a resource."""
+    value = clause.value
+    if clause.attribute == "groups.value":
+        members = _member_ids(storage, group_type, value)
+        return lambda r: r.id in members
+    if clause.attribute == "members":
+        return lambda r: value in _members_of(r)
+    if clause.attribute == "manager":
+        return lambda r: _manager_id(r) == value
+    if clause.attribute in ("username", "displayname"):  # caseExact false in RFC 7643
+        field = "user_name" if clause.attribute == "username" else "display_name"
+        return lambda r: str(getattr(r, field, None) or "").casefold() == value.casefold()
+    field = "external_id" if clause.attribute == "externalid" else "id"
+    return lambda r: getattr(r, field, None) == value
+
+
+def _members_of(group: Resource[Any]) -> set[str]:
+    return {m.value for m in getattr(group, "members", None) or [] if m.value}
+
+
+def _member_ids(storage: InMemoryStorage, group_type: ResourceType, group_id: str) -> set[str]:
+    """The members of a group; none when there is no such group (AWS answers an empty list)."""
+    try:
+        return _members_of(storage.get(group_type, group_id))
+    except NotFoundException:
+        return set()
+
+
+def _manager_id(user: Resource[Any]) -> str | None:
+    try:
+        extension = user[EnterpriseUser]
+    except (KeyError, TypeError):
+        return None
+    manager = getattr(extension, "manager", None)
+    return getattr(manager, "value", None)
+
+
+def _scope(listing: Listing) -> str:
+    """A digest of the query, so a cursor only serves the listing it came from."""
+    query = f"{listing.type_name}\n{listing.filter_text}".encode()
+    return hashlib.sha256(query).hexdigest()[:16]
+
+
+def _seal(scope: str, key: tuple[str, str]) -> str:
+    raw = json.dumps({"s": scope, "k": list(key)}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _open_cursor(cursor: str, scope: str) -> tuple[str, str]:
+    """Return the sort key a cursor resumes after; a 400 invalidCursor if it is not ours."""
+    content = _read_cursor(cursor)
+    key = content.get("k") if content.get("s") == scope else None
+    if not (isinstance(key, list) and len(key) == 2 and all(isinstance(k, str) for k in key)):
+        raise InvalidCursorException(detail="The cursor is not one this listing issued")
+    return key[0], key[1]
+
+
+def _read_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        content = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError):
+        return {}
+    return content if isinstance(content, dict) else {}
