@@ -9,6 +9,7 @@ branch to an exit code and prints its message, never a traceback::
     ├── PlanFileError                   a saved plan that cannot be used as it is
     ├── ScimError                       anything between us and the SCIM server
     │   ├── TransportError              connection refused, TLS, timeout, reset
+    │   │   └── AmbiguousWriteError     a POST that may or may not have been applied
     │   ├── AuthError                   401 / 403: the token is wrong or lacks rights
     │   ├── ServerError                 an HTTP error status, with the SCIM error body
     │   ├── ProtocolError               an answer that is not the SCIM we expect
@@ -68,6 +69,14 @@ class ScimError(ReconcileError):
 
 class TransportError(ScimError):
     """The request did not get an HTTP answer."""
+
+
+class AmbiguousWriteError(TransportError):
+    """A non-idempotent request (POST) failed in a way that hides whether it was applied.
+
+    The client does not send it again, since that could create a second resource;
+    the caller should look the resource up by its key and continue from what it finds.
+    """
 
 
 class AuthError(ScimError):

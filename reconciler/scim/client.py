@@ -1,0 +1,441 @@
+"""The SCIM client: the only code in the project that speaks HTTP.
+
+``ScimClient`` sends one SCIM request at a time per call and is safe to share
+between threads. It authenticates with a bearer token, retries what can safely be
+retried (see ``reconciler.scim.retry``), optionally paces itself
+(``reconciler.scim.ratelimit``), and raises only the project's errors
+(``reconciler.errors``), translated in ``reconciler.scim.httperrors``.
+
+The token never appears in a message, a log line or a repr: it lives only in the
+Authorization header, which nothing here prints, and every message raised is
+scrubbed of it besides, in case a server echoes it back.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+import random
+import ssl
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, NoReturn
+from urllib.parse import quote
+
+import httpx
+
+from reconciler import __version__
+from reconciler.errors import InputError, ProtocolError, ScimError, ServerError
+from reconciler.scim.httperrors import (
+    TRANSLATED,
+    Failure,
+    RequestContext,
+    ambiguous_write,
+    clean_text,
+    failure_for_status,
+    scim_object,
+    too_large,
+    translate_exception,
+)
+from reconciler.scim.ratelimit import TokenBucket
+from reconciler.scim.retry import Resend, RetryPolicy, Verdict, backoff, may_retry, verdict
+
+__all__ = ["DEFAULT_USER_AGENT", "RetryPolicy", "ScimClient", "resource_path"]
+
+DEFAULT_USER_AGENT = f"scim-reconciler/{__version__}"
+SCIM_JSON = "application/scim+json"
+REDACTED = "[redacted]"
+TARGET_LIMIT = 300
+
+log = logging.getLogger("reconciler.http")
+
+
+def resource_path(collection: str, resource_id: str) -> str:
+    """``/Users/<id>`` with the id percent-encoded, so it cannot leave the base URL."""
+    return f"/{collection.strip('/')}/{quote(resource_id, safe='')}"
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    too_large: bool = False
+
+
+class ScimClient:
+    """A SCIM 2.0 client for one server and one token.
+
+    ``path`` arguments are relative to ``base_url`` (which may hold a path prefix
+    such as ``/tenant1/scim/v2``) and start with ``/``; ids inside them must be
+    percent-encoded (``resource_path`` does it). ``requests_sent`` counts every
+    HTTP request handed to the network, retries included.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 30.0,
+        verify: bool | str = True,
+        retry: RetryPolicy = RetryPolicy(),
+        rate: float | None = None,
+        user_agent: str = DEFAULT_USER_AGENT,
+        max_response_bytes: int = 64 * 1024 * 1024,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._base = _base_url(base_url)
+        self._base_text = str(self._base).rstrip("/")
+        self._token = _checked_token(token)
+        self._timeout = timeout
+        self._retry = retry
+        self._bucket = _bucket(rate, clock, sleep)
+        self._max_bytes = max_response_bytes
+        self._sleep = sleep
+        self._clock = clock
+        self._jitter = jitter
+        self._sent = 0
+        self._sent_lock = threading.Lock()
+        self._http = httpx.Client(
+            headers={
+                "Authorization": f"Bearer {self._token}",
+                "Accept": f"{SCIM_JSON}, application/json",
+                "User-Agent": user_agent,
+            },
+            timeout=httpx.Timeout(timeout),
+            verify=_tls(verify),
+            transport=transport,
+            follow_redirects=False,  # a redirect would carry the token to another address
+        )
+        _warn_if_plain_http(self._base)
+
+    # --- public API ------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return self._base_text
+
+    @property
+    def requests_sent(self) -> int:
+        with self._sent_lock:
+            return self._sent
+
+    def get(self, path: str, params: Mapping[str, str | int] | None = None) -> dict[str, Any]:
+        ctx, answer = self._send("GET", path, params=params)
+        return self._object(answer, ctx)
+
+    def post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        ctx, answer = self._send("POST", path, body=body)
+        return self._object(answer, ctx)
+
+    def put(
+        self, path: str, body: Mapping[str, Any], *, if_match: str | None = None
+    ) -> dict[str, Any]:
+        ctx, answer = self._send("PUT", path, body=body, if_match=if_match)
+        return self._object(answer, ctx)
+
+    def patch(
+        self, path: str, body: Mapping[str, Any], *, if_match: str | None = None
+    ) -> dict[str, Any] | None:
+        """The patched resource, or None when the server answers 204 / an empty body."""
+        ctx, answer = self._send("PATCH", path, body=body, if_match=if_match)
+        if answer.status == 204 or not answer.body.strip():
+            return None
+        return self._object(answer, ctx)
+
+    def delete(self, path: str, *, if_match: str | None = None) -> None:
+        self._send("DELETE", path, if_match=if_match)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ScimClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ScimClient({self._base_text!r}, token={REDACTED})"
+
+    # --- one request, with retries ----------------------------------------------------
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        body: Mapping[str, Any] | None = None,
+        if_match: str | None = None,
+    ) -> tuple[RequestContext, _Answer]:
+        ctx = self._context(method, path, params)
+        try:
+            request = self._build(ctx, path, params, body, if_match)
+        except TRANSLATED as exc:
+            self._raise(translate_exception(exc, ctx).error, exc)
+        return ctx, self._with_retries(request, ctx)
+
+    def _with_retries(self, request: httpx.Request, ctx: RequestContext) -> _Answer:
+        started = self._clock()
+        maybe_applied = False
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome = self._attempt(request, ctx)
+            if isinstance(outcome, _Answer):
+                return outcome
+            if _already_deleted(ctx.method, outcome, maybe_applied):
+                log.info("%s: 404 after an earlier attempt may have deleted it", ctx.what)
+                return _Answer(204, httpx.Headers(), b"")
+            decision = verdict(ctx.method, outcome.resend)
+            if decision is Verdict.FAIL:
+                self._raise(outcome.error, outcome.cause)
+            if decision is Verdict.AMBIGUOUS:
+                self._raise(ambiguous_write(outcome, ctx), outcome.cause)
+            delay = backoff(self._retry, attempt, outcome.retry_after, self._jitter)
+            elapsed = self._clock() - started
+            if not may_retry(self._retry, attempt, elapsed, delay):
+                self._raise(_gave_up(outcome.error, attempt, elapsed), outcome.cause)
+            self._log_retry(ctx, outcome, attempt, delay)
+            self._sleep(delay)
+            maybe_applied = maybe_applied or outcome.resend is Resend.IF_IDEMPOTENT
+
+    def _attempt(self, request: httpx.Request, ctx: RequestContext) -> _Answer | Failure:
+        if self._bucket is not None:
+            self._bucket.acquire()
+        with self._sent_lock:
+            self._sent += 1
+        started = self._clock()
+        try:
+            answer = self._exchange(request)
+        except TRANSLATED as exc:
+            self._log_sent(ctx, type(exc).__name__, started)
+            return translate_exception(exc, ctx)
+        self._log_sent(ctx, str(answer.status), started)
+        return self._judge(answer, ctx)
+
+    def _exchange(self, request: httpx.Request) -> _Answer:
+        response = self._http.send(request, stream=True)
+        try:
+            body = _read_capped(response, self._max_bytes)
+        finally:
+            response.close()
+        if body is None:
+            return _Answer(response.status_code, response.headers, b"", too_large=True)
+        return _Answer(response.status_code, response.headers, body)
+
+    def _judge(self, answer: _Answer, ctx: RequestContext) -> _Answer | Failure:
+        if answer.too_large:
+            return too_large(answer.status, self._max_bytes, ctx)
+        if 200 <= answer.status < 300:
+            return answer
+        return failure_for_status(answer.status, answer.headers, answer.body, ctx, time.time())
+
+    # --- building requests ------------------------------------------------------------
+
+    def _context(
+        self, method: str, path: str, params: Mapping[str, str | int] | None
+    ) -> RequestContext:
+        query = "&".join(f"{key}={value}" for key, value in (params or {}).items())
+        target = self._scrub(clean_text(f"{path}?{query}" if query else path, TARGET_LIMIT))
+        return RequestContext(method, target, self._base_text, self._timeout)
+
+    def _build(
+        self,
+        ctx: RequestContext,
+        path: str,
+        params: Mapping[str, str | int] | None,
+        body: Mapping[str, Any] | None,
+        if_match: str | None,
+    ) -> httpx.Request:
+        headers = {"If-Match": if_match} if if_match is not None else {}
+        content = None
+        if body is not None:
+            headers["Content-Type"] = SCIM_JSON
+            content = json.dumps(dict(body), ensure_ascii=False, separators=(",", ":")).encode()
+        url = self._url(path, ctx)
+        return self._http.build_request(
+            ctx.method, url, params=params, headers=headers, content=content
+        )
+
+    def _url(self, path: str, ctx: RequestContext) -> httpx.URL:
+        url = httpx.URL(f"{self._base_text}/{path.lstrip('/')}")
+        if not _is_under(url, self._base):
+            raise self._scrubbed(
+                ProtocolError(
+                    f"refusing {ctx.what}: a path must stay under SCIM_URL and hold no query "
+                    "or fragment (pass queries as params, percent-encode ids)"
+                )
+            )
+        return url
+
+    # --- errors and logs --------------------------------------------------------------
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._token, REDACTED)
+
+    def _scrubbed(self, error: ScimError) -> ScimError:
+        error.args = tuple(self._scrub(a) if isinstance(a, str) else a for a in error.args)
+        if isinstance(error, ServerError):
+            error.detail = error.detail and self._scrub(error.detail)
+            error.scim_type = error.scim_type and self._scrub(error.scim_type)
+        return error
+
+    def _raise(self, error: ScimError, cause: BaseException | None) -> NoReturn:
+        """Raise ``error`` scrubbed of the token, chained to ``cause`` unless that mentions it."""
+        if cause is not None and self._mentions_token(cause):
+            cause = None
+        raise self._scrubbed(error) from cause
+
+    def _mentions_token(self, exc: BaseException) -> bool:
+        seen: BaseException | None = exc
+        for _ in range(10):  # cause chains are short; the bound guards against cycles
+            if seen is None:
+                return False
+            if self._token in str(seen) or self._token in repr(seen):
+                return True
+            seen = seen.__cause__ or seen.__context__
+        return True  # too deep to be sure: do not chain it
+
+    def _log_sent(self, ctx: RequestContext, outcome: str, started: float) -> None:
+        millis = (self._clock() - started) * 1000
+        log.info("%s -> %s (%d ms)", ctx.what, outcome, millis)
+
+    def _log_retry(self, ctx: RequestContext, failure: Failure, attempt: int, delay: float) -> None:
+        log.info(
+            "retrying %s in %.2f s (attempt %d of %d): %s",
+            ctx.what,
+            delay,
+            attempt + 1,
+            self._retry.max_attempts,
+            self._scrub(failure.reason),
+        )
+
+    def _object(self, answer: _Answer, ctx: RequestContext) -> dict[str, Any]:
+        try:
+            return scim_object(answer.status, answer.headers.get("content-type"), answer.body, ctx)
+        except ProtocolError as exc:
+            raise self._scrubbed(exc) from None
+
+
+# --- construction helpers ---------------------------------------------------------------
+
+
+def _base_url(text: str) -> httpx.URL:
+    example = "e.g. https://scim.example.com/scim/v2"
+    try:
+        url = httpx.URL(text.strip())
+    except httpx.InvalidURL:
+        # The value is not echoed: a mixed-up SCIM_URL could be the token itself.
+        raise InputError(f"SCIM_URL is not a valid URL ({example})") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise InputError(f"SCIM_URL must start with https:// and name a host ({example})")
+    if url.userinfo:
+        raise InputError(
+            "SCIM_URL must not hold a user name or password; the token goes in SCIM_TOKEN"
+        )
+    if url.query or url.fragment:
+        raise InputError(f"SCIM_URL must not have a query or fragment ({example})")
+    return url
+
+
+def _checked_token(token: str) -> str:
+    where = "check SCIM_TOKEN (or the target's token_env)"
+    stripped = token.strip()
+    if not stripped:
+        raise InputError(f"the SCIM token is empty; {where}")
+    if not all("!" <= c <= "~" for c in stripped):
+        raise InputError(f"the SCIM token holds spaces, control or non-ASCII characters; {where}")
+    return stripped
+
+
+def _bucket(
+    rate: float | None, clock: Callable[[], float], sleep: Callable[[float], None]
+) -> TokenBucket | None:
+    if rate is None:
+        return None
+    try:
+        return TokenBucket(rate, clock=clock, sleep=sleep)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _tls(verify: bool | str) -> bool | ssl.SSLContext:
+    if isinstance(verify, bool):
+        return verify
+    try:
+        if os.path.isdir(verify):
+            return ssl.create_default_context(capath=verify)
+        return ssl.create_default_context(cafile=verify)
+    except (OSError, ssl.SSLError) as exc:
+        reason = clean_text(str(exc), 200)
+        raise InputError(f"cannot use the CA bundle {verify}: {reason}") from None
+
+
+def _warn_if_plain_http(url: httpx.URL) -> None:
+    if url.scheme == "http" and not _is_loopback(url.host):
+        log.warning("SCIM_URL uses plain http to %s: the token travels unencrypted", url.host)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# --- request helpers ----------------------------------------------------------------------
+
+
+def _is_under(url: httpx.URL, base: httpx.URL) -> bool:
+    prefix = base.path.rstrip("/")
+    return (
+        (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
+        and (url.path == prefix or url.path.startswith(prefix + "/"))
+        and not url.query
+        and not url.fragment
+    )
+
+
+def _read_capped(response: httpx.Response, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it proves larger than ``limit`` bytes."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _gave_up(error: ScimError, attempts: int, elapsed: float) -> ScimError:
+    if attempts > 1:
+        message = f"{error.args[0]} (gave up after {attempts} attempts over {elapsed:.1f} s)"
+        error.args = (message, *error.args[1:])
+    return error
+
+
+def _already_deleted(method: str, failure: Failure, maybe_applied: bool) -> bool:
+    """A DELETE resent after an attempt that may have worked, now answered 404: it did."""
+    return method == "DELETE" and maybe_applied and failure.status == 404
