@@ -14,6 +14,8 @@ with their ``primary`` flags.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,12 +33,31 @@ Item = tuple[tuple[str, Any], ...]
 """One value of a multi-valued attribute, as sorted (sub-attribute, value) pairs."""
 
 
+SUB_ATTRIBUTES = frozenset(
+    {
+        "value",
+        "type",
+        "primary",
+        "formatted",
+        "streetAddress",
+        "locality",
+        "region",
+        "postalCode",
+        "country",
+    }
+)
+"""The sub-attributes of multi-valued entries that are compared (not ``display``, ``$ref``)."""
+
+
 def canonical_item(item: Mapping[str, Any]) -> Item:
     """Canonical form of one multi-valued entry: no ``primary: false``, no empties."""
     pairs = (
         (key, value)
         for key, value in item.items()
-        if value is not None and value != "" and not (key == "primary" and value is False)
+        if key in SUB_ATTRIBUTES
+        and value is not None
+        and value != ""
+        and not (key == "primary" and value is False)
     )
     return tuple(sorted(pairs))
 
@@ -74,8 +95,6 @@ class Meta:
 
     last_modified: str | None = None
     version: str | None = None
-    fingerprint: str = ""
-    """A digest of the live resource as read, so a saved plan can tell it changed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +112,8 @@ class User:
     id: str | None = None
     external_id: str | None = None
     meta: Meta = Meta()
+    custom: Mapping[str, Any] = field(default_factory=dict)
+    """Desired only: free fields (``attributes:``) that a target's mapping may send."""
 
     @property
     def active(self) -> bool:
@@ -130,3 +151,69 @@ class Org:
 
     users: tuple[User, ...] = ()
     groups: tuple[Group, ...] = ()
+
+
+SIMPLE_USER_ATTRIBUTES = (
+    "displayName",
+    "nickName",
+    "profileUrl",
+    "title",
+    "userType",
+    "preferredLanguage",
+    "locale",
+    "timezone",
+    "active",
+)
+"""Single-valued core User attributes, kept under their own name."""
+
+ENTERPRISE_ATTRIBUTES = (
+    "employeeNumber",
+    "costCenter",
+    "organization",
+    "division",
+    "department",
+    "manager",
+)
+
+
+def flat_attributes(core: Mapping[str, Any], enterprise: Mapping[str, Any]) -> dict[str, Value]:
+    """Flatten a user's core attributes and enterprise extension into canonical paths.
+
+    ``enterprise["manager"]`` must already be the manager's folded userName.
+    Both the desired side (YAML) and the live side (SCIM JSON) go through here, so
+    they are canonical in the same way. ``active`` defaults to true on both sides.
+    """
+    attrs: dict[str, Value] = {"active": True}
+    for name in SIMPLE_USER_ATTRIBUTES:
+        value = core.get(name)
+        if value is not None:
+            attrs[name] = value
+    for sub, value in (core.get("name") or {}).items():
+        if value is not None:
+            attrs[f"name.{sub}"] = value
+    for name in MULTI_VALUED:
+        values = core.get(name)
+        if values is not None:
+            attrs[name] = canonical_multi(values)
+    for sub, value in enterprise.items():
+        if value is not None:
+            attrs[ENTERPRISE_PREFIX + sub] = value
+    return attrs
+
+
+def snapshot(resource: User | Group) -> dict[str, Any]:
+    """Everything we read of a live resource, as plain JSON-able data."""
+    if isinstance(resource, User):
+        attrs = {path: plain(value) for path, value in resource.attrs.items()}
+        return {"userName": resource.user_name, "externalId": resource.external_id, **attrs}
+    return {
+        "displayName": resource.display_name,
+        "externalId": resource.external_id,
+        "members": sorted(resource.members),
+    }
+
+
+def fingerprint(resource: User | Group) -> str:
+    """A digest of a live resource as read, so a saved plan can tell it changed since."""
+    text = json.dumps(snapshot(resource), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -1,0 +1,34 @@
+# The two set-up commands of the README:  `make demo`  and  `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint bench install clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-%: pyproject.toml | $(BIN)/activate
+	$(BIN)/python -m pip install --quiet -e ".[$*]"
+	touch $@
+
+install: $(VENV)/.installed-dev
+
+## Start the sandbox SCIM server, validate, plan, apply and plan again the example org.
+demo: $(VENV)/.installed-sandbox
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
+
+## Run the whole test suite (unit and integration against real SCIM servers).
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

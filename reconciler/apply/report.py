@@ -1,0 +1,59 @@
+"""The outcome of an apply, per change, as plain data (rendered elsewhere)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from reconciler.plan.model import Change
+
+
+class Result(StrEnum):
+    OK = "ok"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    """Not attempted: it depends on a change that failed, or a rule held it back."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    change: Change
+    result: Result
+    message: str = ""
+    id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "address": self.change.address,
+            "action": self.change.action.value,
+            "result": self.result.value,
+            "message": self.message,
+            "id": self.id,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    target: str
+    outcomes: tuple[Outcome, ...]
+    requests: int = 0
+    seconds: float = 0.0
+
+    def counts(self) -> dict[str, int]:
+        counted = Counter(o.result.value for o in self.outcomes)
+        return {r.value: counted.get(r.value, 0) for r in Result}
+
+    @property
+    def failed(self) -> bool:
+        return any(o.result is not Result.OK for o in self.outcomes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "summary": self.counts(),
+            "requests": self.requests,
+            "seconds": round(self.seconds, 3),
+            "outcomes": [o.to_dict() for o in self.outcomes],
+        }

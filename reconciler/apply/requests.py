@@ -1,0 +1,180 @@
+"""One change → the SCIM requests that carry it out. No ordering or threading here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from threading import Lock
+from typing import Any, Protocol
+
+from reconciler.errors import AmbiguousWriteError, ReconcileError, ServerError
+from reconciler.model import ENTERPRISE_PREFIX, Org, user_key
+from reconciler.plan.model import Action, AttrChange, Change, Kind, Member
+from reconciler.scim.filters import eq, member_path
+from reconciler.scim.listing import resources_of
+from reconciler.scim.profiles import Profile
+from reconciler.scim.resources import (
+    group_body,
+    patch_body,
+    replace_op,
+    scim_value,
+    user_body,
+)
+
+MANAGER = ENTERPRISE_PREFIX + "manager"
+
+
+class Client(Protocol):
+    def get(self, path: str, params: Mapping[str, str | int] | None = None) -> dict[str, Any]: ...
+    def post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]: ...
+    def patch(
+        self, path: str, body: Mapping[str, Any], *, if_match: str | None = None
+    ) -> dict[str, Any] | None: ...
+    def delete(self, path: str, *, if_match: str | None = None) -> None: ...
+
+
+class CreateConflict(ReconcileError):
+    """A create met a resource of the same name that is not ours."""
+
+
+@dataclass
+class Ids:
+    """Live ids the requests need, seeded from the live org and grown by creates."""
+
+    users_by_key: dict[str, str] = field(default_factory=dict)
+    users_by_name: dict[str, str] = field(default_factory=dict)
+    groups_by_key: dict[str, str] = field(default_factory=dict)
+    lock: Lock = field(default_factory=Lock)
+
+    @classmethod
+    def of(cls, live: Org) -> Ids:
+        ids = cls()
+        for user in live.users:
+            if user.id:
+                ids.users_by_name[user_key(user.user_name)] = user.id
+                if user.key:
+                    ids.users_by_key[user.key] = user.id
+        for group in live.groups:
+            if group.id and group.key:
+                ids.groups_by_key[group.key] = group.id
+        return ids
+
+    def created(self, change: Change, new_id: str) -> None:
+        with self.lock:
+            if change.kind is Kind.USER:
+                self.users_by_key[change.key or ""] = new_id
+                self.users_by_name[user_key(change.name)] = new_id
+            else:
+                self.groups_by_key[change.key or ""] = new_id
+
+    def member(self, member: Member) -> str | None:
+        return member.id or self.users_by_key.get(member.key)
+
+    def group(self, change: Change) -> str | None:
+        return change.id or self.groups_by_key.get(change.key or "")
+
+
+@dataclass(frozen=True)
+class Requests:
+    """Builds and sends the requests of each kind of change."""
+
+    client: Client
+    profile: Profile
+    ids: Ids
+    etags: bool = False
+
+    def create_user(self, change: Change) -> tuple[str, AttrChange | None]:
+        """Create the user; also return the manager it could not set yet (not created)."""
+        attrs = {a.path: a.after for a in change.attributes if a.path != "userName"}
+        manager = attrs.get(MANAGER)
+        manager_id = self.ids.users_by_name.get(str(manager)) if manager else None
+        body = user_body(change.name, change.external_id, attrs, manager_id)
+        new_id = self._create("/Users", "userName", change, body)
+        deferred = None
+        if manager and manager_id is None:
+            deferred = next(a for a in change.attributes if a.path == MANAGER)
+        return new_id, deferred
+
+    def create_group(self, change: Change) -> str:
+        body = group_body(change.name, change.external_id, [])
+        return self._create("/Groups", "displayName", change, body)
+
+    def _create(self, endpoint: str, attribute: str, change: Change, body: dict[str, Any]) -> str:
+        try:
+            created = self.client.post(endpoint, body)
+        except AmbiguousWriteError:
+            return self._recover(endpoint, attribute, change, "the create timed out")
+        except ServerError as error:
+            if error.status != 409:
+                raise
+            return self._recover(endpoint, attribute, change, "the server answered 409")
+        new_id = created.get("id")
+        if not isinstance(new_id, str) or not new_id:
+            raise CreateConflict(f"POST {endpoint} answered without an id")
+        return new_id
+
+    def _recover(self, endpoint: str, attribute: str, change: Change, why: str) -> str:
+        """Look the resource up by its name; continue if it is ours, refuse if not."""
+        found = resources_of(
+            self.client.get(endpoint, {"filter": eq(attribute, change.name)}), endpoint
+        )
+        for resource in found:
+            if resource.get("externalId") == change.external_id:
+                return str(resource["id"])
+        if found:
+            raise CreateConflict(
+                f"{why}: {change.kind} {change.name!r} exists on the server without our "
+                "marker; run plan again (it will show a conflict to adopt)"
+            )
+        raise CreateConflict(f"{why}, and no {change.kind} {change.name!r} exists; run again")
+
+    def update_user(self, change: Change) -> None:
+        ops = [self._user_op(a) for a in change.attributes]
+        if change.action is Action.ADOPT:
+            ops.append(replace_op("externalId", change.external_id))
+        self._patch(f"/Users/{change.id}", ops, change)
+
+    def set_manager(self, change: Change, user_id: str, attr: AttrChange) -> None:
+        self.client.patch(f"/Users/{user_id}", patch_body([self._user_op(attr)]))
+
+    def _user_op(self, attr: AttrChange) -> dict[str, Any]:
+        manager_id = self.ids.users_by_name.get(str(attr.after)) if attr.path == MANAGER else None
+        if attr.path == MANAGER and manager_id is None:
+            raise CreateConflict(f"manager {attr.after!r} does not exist on the server")
+        return replace_op(attr.path, scim_value(attr.path, attr.after, manager_id))
+
+    def update_group(self, change: Change) -> None:
+        ops = [replace_op(a.path, a.after) for a in change.attributes]
+        if change.action is Action.ADOPT:
+            ops.append(replace_op("externalId", change.external_id))
+        if ops:
+            self._patch(f"/Groups/{change.id}", ops, change)
+
+    def add_members(self, group_id: str, ids: Sequence[str]) -> None:
+        for chunk in _chunks(ids, self.profile.members_per_patch):
+            op = {"op": "add", "path": "members", "value": [{"value": i} for i in chunk]}
+            self.client.patch(f"/Groups/{group_id}", patch_body([op]))
+
+    def remove_members(self, group_id: str, ids: Sequence[str]) -> None:
+        for chunk in _chunks(ids, self.profile.members_per_patch):
+            ops = [{"op": "remove", "path": member_path(i)} for i in chunk]
+            self.client.patch(f"/Groups/{group_id}", patch_body(ops))
+
+    def delete(self, change: Change) -> None:
+        endpoint = "/Users" if change.kind is Kind.USER else "/Groups"
+        try:
+            self.client.delete(f"{endpoint}/{change.id}", if_match=self._if_match(change))
+        except ServerError as error:
+            if error.status != 404:
+                raise
+
+    def _patch(self, path: str, ops: list[dict[str, Any]], change: Change) -> None:
+        self.client.patch(path, patch_body(ops), if_match=self._if_match(change))
+
+    def _if_match(self, change: Change) -> str | None:
+        return change.version if self.etags else None
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), max(1, size)):
+        yield items[start : start + size]

@@ -1,0 +1,1 @@
+"""The ``scimctl`` command line: one thin module per command."""

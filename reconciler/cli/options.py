@@ -1,0 +1,53 @@
+"""Options shared by several commands, defined once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+Dir = Annotated[
+    Path,
+    typer.Option("--dir", "-d", help="The desired-state directory.", show_default=True),
+]
+TargetName = Annotated[
+    str | None,
+    typer.Option("--target", "-t", help="The target of targets.yaml to act on."),
+]
+ProfileName = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        help="Provider profile (generic, aws-identity-center, …); overrides the target's. "
+        "Also read from SCIM_PROFILE when SCIM_URL is set.",
+    ),
+]
+Verbose = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help="Log every request (method, path, status) to stderr."),
+]
+CaBundle = Annotated[
+    Path | None,
+    typer.Option("--ca-bundle", help="PEM file of CAs to trust, for a server with a private CA."),
+]
+Insecure = Annotated[
+    bool,
+    typer.Option("--insecure", help="Do not verify TLS certificates. Dangerous: for tests only."),
+]
+Format = Annotated[
+    str,
+    typer.Option("--format", "-f", help="text, json or markdown."),
+]
+Force = Annotated[
+    bool,
+    typer.Option("--force", help="Go past limits and privileged-group rules (never protected)."),
+]
+Adopt = Annotated[
+    bool,
+    typer.Option(
+        "--adopt", help="Take over unmanaged live resources that collide with desired ones."
+    ),
+]
+
+DEFAULT_DIR = Path("desired-state")

@@ -1,0 +1,24 @@
+"""Where the CLI writes: standard output for results, standard error for the rest.
+
+Colour only on a terminal and never when NO_COLOR is set (rich honours both).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from rich.console import Console
+
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+def setup_logging(verbose: bool) -> None:
+    """With -v, one line per request on stderr (method, path, status; never a token)."""
+    logger = logging.getLogger("reconciler")
+    logger.handlers.clear()
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    logger.propagate = False

@@ -1,0 +1,108 @@
+"""targets.yaml: which SCIM servers, with which profile and policy (never secrets).
+
+The connection of a run comes from, in order: ``SCIM_URL`` / ``SCIM_TOKEN`` in the
+environment (they win), else the chosen target's ``url`` and the variable its
+``token_env`` names. With no targets.yaml at all, the environment must say it all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.desired.schema import schema_problems
+from reconciler.desired.yamlfile import load_yaml
+from reconciler.errors import InputError, ValidationFailed
+from reconciler.policy import Policy
+
+ENV_TARGET = "env"
+"""The name of the target that ``SCIM_URL`` / ``SCIM_TOKEN`` make when no file names one."""
+
+
+class Secret(str):
+    """A string that never shows itself in a repr, a log line or a message."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One SCIM server and how to treat it."""
+
+    name: str
+    url: str | None = None
+    token_env: str = "SCIM_TOKEN"
+    profile: str = "generic"
+    ca_bundle: str | None = None
+    timeout: float = 30.0
+    concurrency: int | None = None
+    rate: float | None = None
+    policy: Policy = field(default_factory=Policy)
+
+    @classmethod
+    def from_dict(cls, name: str, data: Mapping[str, Any]) -> Target:
+        values = {k: v for k, v in data.items() if k != "policy"}
+        return cls(name=name, policy=Policy.from_dict(data.get("policy") or {}), **values)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where to send requests, resolved from a target and the environment."""
+
+    target: Target
+    url: str
+    token: Secret = field(repr=False)
+    profile: str
+
+
+def load_targets(directory: Path) -> dict[str, Target]:
+    """The targets of ``directory/targets.yaml``, or none when the file is absent."""
+    path = directory / "targets.yaml"
+    if not path.is_file():
+        return {}
+    doc = load_yaml(path, str(path))
+    problems = schema_problems(doc, "targets")
+    if problems:
+        raise ValidationFailed(problems)
+    targets = doc.data["targets"]
+    return {name: Target.from_dict(name, data or {}) for name, data in targets.items()}
+
+
+def select_target(targets: Mapping[str, Target], name: str | None) -> Target:
+    """The target named ``name``, or the only one, or an environment-only target."""
+    if name is not None:
+        if name not in targets:
+            known = ", ".join(sorted(targets)) or "none: there is no targets.yaml"
+            raise InputError(f"no target named {name!r} (targets: {known})")
+        return targets[name]
+    if len(targets) == 1:
+        return next(iter(targets.values()))
+    if not targets:
+        return Target(name=ENV_TARGET)
+    raise InputError(
+        f"targets.yaml has {len(targets)} targets ({', '.join(sorted(targets))}); "
+        "choose one with --target NAME"
+    )
+
+
+def resolve_connection(
+    target: Target, env: Mapping[str, str], profile: str | None = None
+) -> Connection:
+    """The URL, token and profile for ``target``; ``SCIM_URL``/``SCIM_TOKEN`` win."""
+    url = env.get("SCIM_URL") or target.url
+    if not url:
+        raise InputError(
+            "no SCIM server given: set SCIM_URL and SCIM_TOKEN, or add a target to targets.yaml"
+        )
+    token_var = "SCIM_TOKEN" if env.get("SCIM_TOKEN") else target.token_env
+    token = env.get(token_var)
+    if not token:
+        raise InputError(
+            f"no token: set the environment variable {token_var} "
+            f"(target {target.name!r} reads its token from it)"
+        )
+    chosen = profile or (env.get("SCIM_PROFILE") if env.get("SCIM_URL") else None) or target.profile
+    return Connection(target=target, url=url.rstrip("/"), token=Secret(token), profile=chosen)

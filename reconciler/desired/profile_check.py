@@ -1,0 +1,23 @@
+"""Offline checks of what a provider profile says its server would refuse."""
+
+from __future__ import annotations
+
+from reconciler.desired import DesiredState
+from reconciler.desired.semantic import entries
+from reconciler.errors import Problem, ValidationFailed
+from reconciler.scim.profiles import Profile
+
+
+def profile_problems(desired: DesiredState, profile: Profile) -> list[Problem]:
+    """Every user entry the profile's server would refuse, at its place."""
+    problems = []
+    for entry in entries(desired.documents, "users"):
+        for sub, message in profile.user_problems(entry.data):
+            problems.append(entry.problem(message, *sub))
+    return problems
+
+
+def check_profile(desired: DesiredState, profile: Profile) -> None:
+    problems = profile_problems(desired, profile)
+    if problems:
+        raise ValidationFailed(problems)

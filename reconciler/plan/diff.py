@@ -1,0 +1,358 @@
+"""``diff(desired, live, policy) -> Plan``: the pure heart of the reconciler.
+
+No I/O here. Matching is by stable key (the ownership marker, ``externalId`` =
+``marker_prefix + key``), so a rename is an update. A live resource without our
+marker is *unmanaged*: never changed or removed, unless the policy adopts it (it
+collides with a desired one) or prunes it (``prune_unmanaged``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from reconciler.model import Group, Org, User, fingerprint
+from reconciler.plan.model import Action, AttrChange, Change, Kind, Member, Plan, Status
+from reconciler.policy import Policy
+
+
+@dataclass(frozen=True)
+class Index:
+    """Live resources by marker key, by folded name and by id."""
+
+    by_key: dict[str, User | Group]
+    by_name: dict[str, User | Group]
+    by_id: dict[str, User | Group]
+
+    @classmethod
+    def of(cls, resources: Iterable[User | Group]) -> Index:
+        items = list(resources)
+        return cls(
+            by_key={r.key: r for r in items if r.key is not None},
+            by_name={_name(r).casefold(): r for r in items},
+            by_id={r.id: r for r in items if r.id is not None},
+        )
+
+
+@dataclass
+class Context:
+    """What one diff run needs beside the two orgs."""
+
+    policy: Policy
+    now: datetime
+    unstored: frozenset[str]
+    users: Index
+    complete: bool = True
+    matched: set[tuple[bool, str]] = field(default_factory=set)
+    """(is a user, id) of live resources a desired one claimed (match, adoption, conflict)."""
+
+    def claimed(self, resource: User | Group) -> bool:
+        return (isinstance(resource, User), resource.id or "") in self.matched
+
+    user_ids: dict[str, str | None] = field(default_factory=dict)
+    """Desired user key → live id (None: created by this plan). Absent: unresolvable."""
+    names: dict[str, str] = field(default_factory=dict)
+    """Desired user key → desired userName."""
+
+    def marker(self, key: str) -> str:
+        return self.policy.marker_prefix + key
+
+
+def diff(
+    desired: Org,
+    live: Org,
+    policy: Policy,
+    *,
+    target: str = "",
+    digest: str = "",
+    now: datetime | None = None,
+    unstored: frozenset[str] = frozenset(),
+    complete: bool = True,
+) -> Plan:
+    """The plan that makes ``live`` match ``desired`` under ``policy``.
+
+    ``unstored`` names attribute paths the server does not keep (from its
+    profile): they are never compared, so a plan after an apply stays empty.
+    ``complete=False`` says the live listing may be cut short: then nothing is
+    removed (no deactivation, deletion or member removal of what was not seen).
+    """
+    ctx = Context(policy, now or datetime.now(UTC), unstored, Index.of(live.users), complete)
+    changes = [c for user in desired.users if (c := _plan_user(user, ctx))]
+    changes += _removed_users(live.users, ctx)
+    changes += _groups(desired.groups, live.groups, ctx)
+    return Plan.build(
+        target,
+        changes,
+        desired_digest=digest,
+        unmanaged=_unmanaged(live),
+        managed=_managed(live),
+    )
+
+
+def _name(resource: User | Group) -> str:
+    return resource.user_name if isinstance(resource, User) else resource.display_name
+
+
+def _claim(resource: User | Group | None, ctx: Context) -> None:
+    if resource is not None and resource.id is not None:
+        ctx.matched.add((isinstance(resource, User), resource.id))
+
+
+def _find(want: User | Group, index: Index, ctx: Context) -> tuple[User | Group | None, bool]:
+    """The live resource ``want`` maps to, and whether it is ours."""
+    assert want.key is not None
+    found = index.by_key.get(want.key)
+    if found is not None:
+        return found, True
+    other = index.by_name.get(_name(want).casefold())
+    if other is None or ctx.claimed(other):
+        return None, False
+    return other, False
+
+
+# --- users -----------------------------------------------------------------------------
+
+
+def _plan_user(want: User, ctx: Context) -> Change | None:
+    assert want.key is not None
+    have, ours = _find(want, ctx.users, ctx)
+    _claim(have, ctx)
+    ctx.names[want.key] = want.user_name
+    if have is None:
+        ctx.user_ids[want.key] = None
+        return Change(
+            Kind.USER,
+            Action.CREATE,
+            want.user_name,
+            want.key,
+            attributes=_user_attrs(want, None, ctx),
+            external_id=ctx.marker(want.key),
+        )
+    assert isinstance(have, User)
+    if not ours:
+        return _collision(want, have, ctx)
+    ctx.user_ids[want.key] = have.id
+    attrs = _user_attrs(want, have, ctx)
+    if not attrs:
+        return None
+    return _change(Kind.USER, _update_action(attrs), want, have, attrs)
+
+
+def _collision(want: User, have: User, ctx: Context) -> Change:
+    """A live user without our marker (or with another key) holds the userName."""
+    assert want.key is not None
+    attrs = _user_attrs(want, have, ctx)
+    if ctx.policy.adopt:
+        ctx.user_ids[want.key] = have.id
+        change = _change(Kind.USER, Action.ADOPT, want, have, attrs)
+        return _with_marker(change, ctx.marker(want.key))
+    holder = "an unmanaged user" if have.key is None else f"the managed user keyed {have.key!r}"
+    reason = f"userName is held by {holder}; adopt it with --adopt or policy adopt: true"
+    change = _change(Kind.USER, Action.CONFLICT, want, have, attrs)
+    return change.with_status(Status.CONFLICT, reason)
+
+
+def _with_marker(change: Change, marker: str) -> Change:
+    return replace(change, external_id=marker)
+
+
+def _change(
+    kind: Kind,
+    action: Action,
+    want: User | Group,
+    have: User | Group,
+    attrs: tuple[AttrChange, ...],
+) -> Change:
+    return Change(
+        kind,
+        action,
+        _name(want),
+        want.key,
+        id=have.id,
+        attributes=attrs,
+        fingerprint=fingerprint(have),
+        version=have.meta.version,
+    )
+
+
+def _update_action(attrs: tuple[AttrChange, ...]) -> Action:
+    deactivates = any(a.path == "active" and a.after is False for a in attrs)
+    return Action.DEACTIVATE if deactivates else Action.UPDATE
+
+
+def _user_attrs(want: User, have: User | None, ctx: Context) -> tuple[AttrChange, ...]:
+    changes: list[AttrChange] = []
+    if have is None or have.user_name.casefold() != want.user_name.casefold():
+        changes.append(AttrChange("userName", have.user_name if have else None, want.user_name))
+    current = have.attrs if have else {}
+    for path, value in want.attrs.items():
+        if path in ctx.unstored:
+            continue
+        before = current.get(path)
+        if before != value and not (have is None and path == "active" and value is True):
+            changes.append(AttrChange(path, before, value))
+    return tuple(changes)
+
+
+def _removed_users(live: Iterable[User], ctx: Context) -> Iterator[Change]:
+    if not ctx.complete:
+        return
+    for have in live:
+        if ctx.claimed(have):
+            continue
+        if have.managed or ctx.policy.prune_unmanaged:
+            change = _removal(have, ctx)
+            if change is not None:
+                yield change
+
+
+def _removal(have: User, ctx: Context) -> Change | None:
+    attrs: tuple[AttrChange, ...]
+    if ctx.policy.on_remove == "delete" or _deactivated_long_enough(have, ctx):
+        action, attrs = Action.DELETE, ()
+    elif have.active:
+        action, attrs = Action.DEACTIVATE, (AttrChange("active", True, False),)
+    else:
+        return None
+    return Change(
+        Kind.USER,
+        action,
+        have.user_name,
+        have.key,
+        id=have.id,
+        attributes=attrs,
+        fingerprint=fingerprint(have),
+        version=have.meta.version,
+    )
+
+
+def _deactivated_long_enough(have: User, ctx: Context) -> bool:
+    after = ctx.policy.delete_after
+    if after is None or have.active or not have.meta.last_modified:
+        return False
+    modified = _parse_time(have.meta.last_modified)
+    return modified is not None and (ctx.now - modified).total_seconds() >= after
+
+
+def _parse_time(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- groups ----------------------------------------------------------------------------
+
+
+def _groups(desired: Iterable[Group], live: Iterable[Group], ctx: Context) -> list[Change]:
+    live = list(live)
+    index = Index.of(live)
+    changes: list[Change] = []
+    for want in desired:
+        changes += _plan_group(want, index, ctx)
+    for have in live if ctx.complete else ():
+        if not ctx.claimed(have) and (have.managed or ctx.policy.prune_unmanaged):
+            changes.append(
+                Change(
+                    Kind.GROUP,
+                    Action.DELETE,
+                    have.display_name,
+                    have.key,
+                    id=have.id,
+                    fingerprint=fingerprint(have),
+                    version=have.meta.version,
+                )
+            )
+    return changes
+
+
+def _plan_group(want: Group, index: Index, ctx: Context) -> list[Change]:
+    assert want.key is not None
+    have, ours = _find(want, index, ctx)
+    _claim(have, ctx)
+    if have is None:
+        create = Change(
+            Kind.GROUP,
+            Action.CREATE,
+            want.display_name,
+            want.key,
+            external_id=ctx.marker(want.key),
+        )
+        return [create, *_membership(want, None, ctx)]
+    assert isinstance(have, Group)
+    attrs = _group_attrs(want, have)
+    if not ours:
+        if not ctx.policy.adopt:
+            holder = "an unmanaged group" if have.key is None else f"the group keyed {have.key!r}"
+            reason = f"displayName is held by {holder}; adopt it with --adopt or policy adopt: true"
+            change = _change(Kind.GROUP, Action.CONFLICT, want, have, attrs)
+            return [change.with_status(Status.CONFLICT, reason)]
+        adopt = _with_marker(
+            _change(Kind.GROUP, Action.ADOPT, want, have, attrs), ctx.marker(want.key)
+        )
+        return [adopt, *_membership(want, have, ctx)]
+    head = [_change(Kind.GROUP, Action.UPDATE, want, have, attrs)] if attrs else []
+    return head + list(_membership(want, have, ctx))
+
+
+def _group_attrs(want: Group, have: Group) -> tuple[AttrChange, ...]:
+    if want.display_name == have.display_name:
+        return ()
+    return (AttrChange("displayName", have.display_name, want.display_name),)
+
+
+def _membership(want: Group, have: Group | None, ctx: Context) -> Iterator[Change]:
+    current = have.members if have else frozenset()
+    wanted_ids: set[str] = set()
+    adds: list[Member] = []
+    for key in sorted(want.members):
+        if key not in ctx.user_ids:
+            continue  # the user is in conflict: its row already says so
+        user_id = ctx.user_ids[key]
+        if user_id is not None:
+            wanted_ids.add(user_id)
+        if user_id is None or user_id not in current:
+            adds.append(Member(ctx.names.get(key, key), key, user_id))
+    removes: list[Member] = []
+    if want.membership == "authoritative" and ctx.complete:
+        removes = sorted(_member(uid, ctx) for uid in current - wanted_ids)
+    for action, members in ((Action.ADD_MEMBERS, adds), (Action.REMOVE_MEMBERS, removes)):
+        if members:
+            yield Change(
+                Kind.GROUP,
+                action,
+                want.display_name,
+                want.key,
+                id=have.id if have else None,
+                members=tuple(sorted(members)),
+                fingerprint=fingerprint(have) if have else None,
+                version=have.meta.version if have else None,
+            )
+
+
+def _member(user_id: str, ctx: Context) -> Member:
+    user = ctx.users.by_id.get(user_id)
+    if user is None:
+        return Member(user_id, "", user_id)
+    return Member(_name(user), user.key or "", user_id)
+
+
+# --- counts ----------------------------------------------------------------------------
+
+
+def _unmanaged(live: Org) -> dict[str, int]:
+    return {
+        "users": sum(1 for u in live.users if not u.managed),
+        "groups": sum(1 for g in live.groups if not g.managed),
+    }
+
+
+def _managed(live: Org) -> dict[str, int]:
+    groups = [g for g in live.groups if g.managed]
+    return {
+        "users": sum(1 for u in live.users if u.managed),
+        "groups": len(groups),
+        "memberships": sum(len(g.members) for g in groups),
+    }

@@ -1,0 +1,273 @@
+"""The plan as plain data: what would change, and nothing that does it.
+
+A ``Plan`` is built once by ``plan.diff``, sorted there, and never mutated; safety
+checks return a new plan. ``Plan.to_dict()`` is the one source of the JSON form
+(``schemas/plan.schema.json``) and ``Plan.from_dict`` reads it back.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from reconciler.model import canonical_multi
+
+FORMAT_VERSION = 1
+
+
+class Kind(StrEnum):
+    USER = "user"
+    GROUP = "group"
+
+
+class Action(StrEnum):
+    """What a change does. The symbol is what the text plan shows."""
+
+    CREATE = "create"
+    ADOPT = "adopt"
+    UPDATE = "update"
+    ADD_MEMBERS = "add-members"
+    REMOVE_MEMBERS = "remove-members"
+    DEACTIVATE = "deactivate"
+    DELETE = "delete"
+    CONFLICT = "conflict"
+
+    @property
+    def symbol(self) -> str:
+        return SYMBOLS[self]
+
+
+SYMBOLS = {
+    Action.CREATE: "+",
+    Action.ADOPT: "&",
+    Action.UPDATE: "~",
+    Action.ADD_MEMBERS: "~",
+    Action.REMOVE_MEMBERS: "~",
+    Action.DEACTIVATE: "-",
+    Action.DELETE: "-",
+    Action.CONFLICT: "!",
+}
+
+ORDER = {action: index for index, action in enumerate(Action)}
+
+
+class Status(StrEnum):
+    """Whether a change will be executed."""
+
+    PLANNED = "planned"
+    SKIPPED = "skipped"
+    """An operation switched off for the target: shown, never executed."""
+    REFUSED = "refused"
+    """A safety rule forbids it (protected, privileged without --force)."""
+    CONFLICT = "conflict"
+    """An unmanaged live resource holds the name; nothing is written."""
+
+
+@dataclass(frozen=True, slots=True)
+class AttrChange:
+    """One attribute, from ``before`` (live, None when absent) to ``after``."""
+
+    path: str
+    before: Any
+    after: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "before": _plain(self.before), "after": _plain(self.after)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AttrChange:
+        return cls(data["path"], _canonical(data["before"]), _canonical(data["after"]))
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Member:
+    """A user in a membership change: its stable key, name, and live id when it has one."""
+
+    user_name: str
+    key: str
+    id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"userName": self.user_name, "key": self.key, "id": self.id}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Member:
+        return cls(data["userName"], data["key"], data.get("id"))
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One row of the plan: one action on one resource."""
+
+    kind: Kind
+    action: Action
+    name: str
+    key: str | None
+    id: str | None = None
+    attributes: tuple[AttrChange, ...] = ()
+    members: tuple[Member, ...] = ()
+    external_id: str | None = None
+    """The ownership marker a create or adopt writes."""
+    status: Status = Status.PLANNED
+    reason: str | None = None
+    fingerprint: str | None = None
+    """Digest of the live resource this change was computed from (saved plans)."""
+    version: str | None = None
+    """The live resource's ``meta.version`` (ETag), when the server gives one."""
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+    @property
+    def executable(self) -> bool:
+        return self.status is Status.PLANNED
+
+    def with_status(self, status: Status, reason: str) -> Change:
+        return replace(self, status=status, reason=reason)
+
+    def sort_key(self) -> tuple[int, str, str, int]:
+        """Users before groups, then by address (as Terraform sorts), then by action."""
+        return (
+            0 if self.kind is Kind.USER else 1,
+            self.name.casefold(),
+            self.name,
+            ORDER[self.action],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "kind": self.kind.value,
+            "action": self.action.value,
+            "name": self.name,
+            "key": self.key,
+            "id": self.id,
+            "status": self.status.value,
+            "reason": self.reason,
+            "externalId": self.external_id,
+            "attributes": [a.to_dict() for a in self.attributes],
+            "members": [m.to_dict() for m in self.members],
+            "fingerprint": self.fingerprint,
+            "version": self.version,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Change:
+        return cls(
+            kind=Kind(data["kind"]),
+            action=Action(data["action"]),
+            name=data["name"],
+            key=data.get("key"),
+            id=data.get("id"),
+            attributes=tuple(AttrChange.from_dict(a) for a in data.get("attributes", ())),
+            members=tuple(Member.from_dict(m) for m in data.get("members", ())),
+            external_id=data.get("externalId"),
+            status=Status(data.get("status", "planned")),
+            reason=data.get("reason"),
+            fingerprint=data.get("fingerprint"),
+            version=data.get("version"),
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    create: int = 0
+    update: int = 0
+    deactivate: int = 0
+    delete: int = 0
+    memberships: int = 0
+    conflicts: int = 0
+    skipped: int = 0
+    refused: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return dict(vars(self))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every change for one target, sorted users first, then by action and name."""
+
+    target: str
+    changes: tuple[Change, ...] = ()
+    desired_digest: str = ""
+    violations: tuple[str, ...] = ()
+    """Safety limits this plan breaks; apply refuses it unless forced."""
+    unmanaged: Mapping[str, int] = field(default_factory=dict)
+    """Live resources without our marker, by kind: counted, never touched."""
+    warnings: tuple[str, ...] = ()
+    managed: Mapping[str, int] = field(default_factory=dict)
+    """Managed live resources by kind (users, groups, memberships): the base of limits."""
+
+    @classmethod
+    def build(cls, target: str, changes: list[Change], **rest: Any) -> Plan:
+        return cls(target, tuple(sorted(changes, key=Change.sort_key)), **rest)
+
+    @property
+    def executable(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.executable)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    @property
+    def safe(self) -> bool:
+        return not self.violations and not any(c.status is Status.REFUSED for c in self.changes)
+
+    def summary(self) -> Summary:
+        counts: Counter[str] = Counter()
+        for change in self.changes:
+            if change.status is not Status.PLANNED:
+                counts[change.status.value] += 1
+                continue
+            if change.action in (Action.ADD_MEMBERS, Action.REMOVE_MEMBERS):
+                counts["memberships"] += len(change.members)
+            elif change.action is Action.ADOPT:
+                counts["update"] += 1
+            else:
+                counts[change.action.value] += 1
+        conflicts = counts.pop("conflict", 0)
+        return Summary(conflicts=conflicts, **counts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "target": self.target,
+            "desired_digest": self.desired_digest,
+            "summary": self.summary().to_dict(),
+            "safe": self.safe,
+            "violations": list(self.violations),
+            "warnings": list(self.warnings),
+            "unmanaged": dict(self.unmanaged),
+            "managed": dict(self.managed),
+            "changes": [c.to_dict() for c in self.changes],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Plan:
+        return cls(
+            target=data["target"],
+            changes=tuple(Change.from_dict(c) for c in data["changes"]),
+            desired_digest=data.get("desired_digest", ""),
+            violations=tuple(data.get("violations", ())),
+            unmanaged=dict(data.get("unmanaged", {})),
+            warnings=tuple(data.get("warnings", ())),
+            managed=dict(data.get("managed", {})),
+        )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [dict(item) for item in value]
+    return value
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, list):
+        return canonical_multi(value)
+    return value

@@ -1,0 +1,1 @@
+"""Functions from plans and reports to text. Nothing else in the package prints."""

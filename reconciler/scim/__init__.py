@@ -1,0 +1,1 @@
+"""Everything that speaks HTTP to SCIM servers: ``client.ScimClient`` and its parts."""

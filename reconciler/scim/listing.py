@@ -1,0 +1,155 @@
+"""Reading a whole listing, page by page, and refusing to trust one that is not whole.
+
+Deletes are never computed from a partial read (ssosync deleted users after a 503;
+a listing capped at 50 caused duplicate creates). Any of these raises
+``IncompleteReadError`` and no plan is made: a page that errors (after the
+client's retries), ``totalResults`` that changes or disagrees with what was
+fetched, a page that repeats a resource or comes back empty too early.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.errors import IncompleteReadError, ProtocolError
+from reconciler.scim.discovery import Capabilities, Getter
+
+Resource = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Every resource of an endpoint, and whether the listing is known to be whole."""
+
+    resources: list[Resource]
+    pages: int
+    partial: str | None = None
+    """Why the listing may be cut short although nothing failed (AWS's old 50 cap)."""
+
+
+def list_all(
+    client: Getter,
+    endpoint: str,
+    caps: Capabilities,
+    *,
+    filter: str | None = None,
+    legacy_cap: int | None = None,
+) -> Listing:
+    """All resources of ``endpoint`` (optionally filtered), read whole or not at all."""
+    params: dict[str, str | int] = {"count": caps.page_size}
+    if filter is not None:
+        params["filter"] = filter
+    pages = _cursor_pages if caps.paging == "cursor" else _index_pages
+    collected = _Collector(endpoint)
+    count = 0
+    for body in pages(client, endpoint, params):
+        count += 1
+        collected.add(body)
+    collected.check_total()
+    partial = _legacy_partial(collected, count, legacy_cap)
+    return Listing(collected.resources, count, partial)
+
+
+class _Collector:
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self.resources: list[Resource] = []
+        self.ids: set[str] = set()
+        self.total: int | None = None
+        self.last_had_next = False
+
+    def add(self, body: Mapping[str, Any]) -> None:
+        total = body.get("totalResults")
+        if total is not None:
+            if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+                raise ProtocolError(f"GET {self.endpoint}: totalResults is not a count: {total!r}")
+            if self.total is not None and total != self.total:
+                raise IncompleteReadError(
+                    f"GET {self.endpoint}: totalResults changed from {self.total} to {total} "
+                    "while the listing was read; nothing was planned, run again"
+                )
+            self.total = total
+        for resource in resources_of(body, self.endpoint):
+            self._take(resource)
+
+    def _take(self, resource: Resource) -> None:
+        rid = resource["id"]
+        if rid in self.ids:
+            raise IncompleteReadError(
+                f"GET {self.endpoint}: resource {rid} came back on two pages: the listing "
+                "shifted while it was read, so something may have been skipped; nothing was "
+                "planned, run again"
+            )
+        self.ids.add(rid)
+        self.resources.append(resource)
+
+    def check_total(self) -> None:
+        if self.total is not None and self.total != len(self.resources):
+            raise IncompleteReadError(
+                f"GET {self.endpoint}: the server said totalResults={self.total} but "
+                f"{len(self.resources)} were returned; nothing was planned (a partial "
+                "listing could make the plan delete what it did not see)"
+            )
+
+
+def resources_of(body: Mapping[str, Any], endpoint: str) -> list[Resource]:
+    """The ``Resources`` of a ListResponse, each checked to be an object with an id."""
+    found = body.get("Resources", [])
+    if not isinstance(found, list):
+        raise ProtocolError(f"GET {endpoint}: Resources is not a list")
+    for resource in found:
+        if not isinstance(resource, dict) or not isinstance(resource.get("id"), str):
+            raise ProtocolError(f"GET {endpoint}: a resource in the listing has no id")
+        if not resource["id"]:
+            raise ProtocolError(f"GET {endpoint}: a resource in the listing has an empty id")
+    return found
+
+
+def _index_pages(
+    client: Getter, endpoint: str, params: dict[str, str | int]
+) -> Iterator[Mapping[str, Any]]:
+    start = 1
+    while True:
+        body = client.get(endpoint, {**params, "startIndex": start})
+        yield body
+        got = len(body.get("Resources") or [])
+        total = body.get("totalResults")
+        if not isinstance(total, int):
+            raise ProtocolError(f"GET {endpoint}: the ListResponse has no totalResults")
+        start += got
+        if start > total:
+            return
+        if got == 0:
+            raise IncompleteReadError(
+                f"GET {endpoint}: the page at startIndex={start} came back empty although "
+                f"totalResults={total}; nothing was planned, run again"
+            )
+
+
+def _cursor_pages(
+    client: Getter, endpoint: str, params: dict[str, str | int]
+) -> Iterator[Mapping[str, Any]]:
+    cursor: str | None = None
+    seen: set[str] = set()
+    while True:
+        page = {**params, "cursor": cursor} if cursor else params
+        body = client.get(endpoint, page)
+        yield body
+        cursor = body.get("nextCursor")
+        if not cursor:
+            return
+        if not isinstance(cursor, str) or cursor in seen:
+            raise IncompleteReadError(f"GET {endpoint}: the server repeated a cursor; run again")
+        seen.add(cursor)
+
+
+def _legacy_partial(collected: _Collector, pages: int, cap: int | None) -> str | None:
+    if cap is None or pages != 1 or len(collected.resources) != cap:
+        return None
+    return (
+        f"GET {collected.endpoint} returned exactly {cap} resources and no next page: "
+        f"servers with the older, unpaged listing stop at {cap}, so this listing may be cut "
+        "short; nothing is deactivated or deleted on the strength of it"
+    )

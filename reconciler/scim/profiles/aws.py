@@ -1,0 +1,29 @@
+"""AWS IAM Identity Center, as its SCIM documentation describes it.
+
+Cursor paging at most 100 a page; GET /Groups never returns members (they are
+read with ``GET /Users?filter=groups.value eq "<id>"``); at most 100 membership
+changes per PATCH; one email (primary), phone number, address and role per
+user; displayName and both name parts required; no ETags, no Bulk.
+"""
+
+from reconciler.scim.profiles.base import Profile
+
+PROFILE = Profile(
+    name="aws-identity-center",
+    description="AWS IAM Identity Center: cursor paging, members read per group, 100 per PATCH.",
+    paging="cursor",
+    page_size=100,
+    membership_read="per-group",
+    members_per_patch=100,
+    members_on_create=100,
+    etags=False,
+    bulk=False,
+    required=("userName", "displayName", "name.givenName", "name.familyName"),
+    max_values={"emails": 1, "phoneNumbers": 1, "addresses": 1, "roles": 1},
+    primary_required=frozenset({"emails"}),
+    unsupported=frozenset(
+        {"password", "ims", "photos", "entitlements", "x509Certificates", "groups"}
+    ),
+    default_concurrency=4,
+    legacy_cap=50,
+)

@@ -1,0 +1,173 @@
+"""SCIM JSON ⇄ the canonical model: parsing live resources and building request bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from reconciler.errors import ProtocolError
+from reconciler.model import (
+    ENTERPRISE_PREFIX,
+    Group,
+    Meta,
+    User,
+    Value,
+    flat_attributes,
+    item_dict,
+    user_key,
+)
+
+USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
+ENTERPRISE_SCHEMA = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+
+def key_of(external_id: Any, prefix: str) -> str | None:
+    """The stable key our marker names, or None for a resource we do not manage."""
+    if (
+        isinstance(external_id, str)
+        and external_id.startswith(prefix)
+        and len(external_id) > len(prefix)
+    ):
+        return external_id[len(prefix) :]
+    return None
+
+
+def user_names_by_id(resources: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Live user id → folded userName, to turn manager references into names."""
+    return {
+        r["id"]: user_key(r["userName"]) for r in resources if isinstance(r.get("userName"), str)
+    }
+
+
+def parse_user(resource: Mapping[str, Any], prefix: str, names: Mapping[str, str]) -> User:
+    """A live user in canonical form; a shape we cannot read is a ``ProtocolError``."""
+    user_name = resource.get("userName")
+    if not isinstance(user_name, str) or not user_name:
+        raise ProtocolError(f"user {resource.get('id')} has no userName")
+    enterprise = dict(_mapping(resource.get(ENTERPRISE_SCHEMA), "enterprise extension"))
+    manager = enterprise.get("manager")
+    if manager is not None:
+        manager_id = manager.get("value") if isinstance(manager, Mapping) else None
+        enterprise["manager"] = names.get(str(manager_id), f"id:{manager_id}")
+    try:
+        attrs = flat_attributes(resource, enterprise)
+    except (AttributeError, TypeError) as error:
+        raise ProtocolError(f"user {resource['id']} has attributes of the wrong shape") from error
+    return User(
+        user_name=user_name,
+        key=key_of(resource.get("externalId"), prefix),
+        attrs=attrs,
+        id=resource["id"],
+        external_id=resource.get("externalId"),
+        meta=_meta(resource),
+    )
+
+
+def parse_group(
+    resource: Mapping[str, Any], prefix: str, members: Iterable[str] | None = None
+) -> Group:
+    """A live group; ``members`` (ids) replaces the resource's own when given."""
+    name = resource.get("displayName")
+    if not isinstance(name, str) or not name:
+        raise ProtocolError(f"group {resource.get('id')} has no displayName")
+    if members is None:
+        members = _member_ids(resource)
+    return Group(
+        display_name=name,
+        key=key_of(resource.get("externalId"), prefix),
+        members=frozenset(members),
+        id=resource["id"],
+        external_id=resource.get("externalId"),
+        meta=_meta(resource),
+    )
+
+
+def _member_ids(resource: Mapping[str, Any]) -> list[str]:
+    members = resource.get("members") or []
+    if not isinstance(members, list):
+        raise ProtocolError(f"group {resource['id']}: members is not a list")
+    ids = [m.get("value") for m in members if isinstance(m, Mapping)]
+    return [i for i in ids if isinstance(i, str)]
+
+
+def _mapping(value: Any, what: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ProtocolError(f"the {what} of a resource is not an object")
+    return value
+
+
+def _meta(resource: Mapping[str, Any]) -> Meta:
+    meta = _mapping(resource.get("meta"), "meta")
+    version = meta.get("version")
+    modified = meta.get("lastModified")
+    return Meta(
+        last_modified=modified if isinstance(modified, str) else None,
+        version=version if isinstance(version, str) else None,
+    )
+
+
+# --- request bodies ----------------------------------------------------------------------
+
+
+def scim_value(path: str, value: Value, manager_id: str | None = None) -> Any:
+    """The JSON value sent for one flat attribute."""
+    if path == ENTERPRISE_PREFIX + "manager":
+        return {"value": manager_id}
+    if isinstance(value, tuple):
+        return [item_dict(item) for item in value]
+    return value
+
+
+def user_body(
+    user_name: str, external_id: str | None, attrs: Mapping[str, Value], manager_id: str | None
+) -> dict[str, Any]:
+    """The body of a POST /Users."""
+    body: dict[str, Any] = {"schemas": [USER_SCHEMA], "userName": user_name}
+    if external_id is not None:
+        body["externalId"] = external_id
+    for path, value in attrs.items():
+        if path == ENTERPRISE_PREFIX + "manager" and manager_id is None:
+            continue
+        _put(body, path, scim_value(path, value, manager_id))
+    if ENTERPRISE_SCHEMA in body:
+        body["schemas"] = [USER_SCHEMA, ENTERPRISE_SCHEMA]
+    return body
+
+
+def _put(body: dict[str, Any], path: str, value: Any) -> None:
+    if path.startswith(ENTERPRISE_PREFIX):
+        body.setdefault(ENTERPRISE_SCHEMA, {})[path[len(ENTERPRISE_PREFIX) :]] = value
+    elif "." in path:
+        head, sub = path.split(".", 1)
+        body.setdefault(head, {})[sub] = value
+    else:
+        body[path] = value
+
+
+def patch_path(path: str) -> str:
+    """The SCIM PATCH path of a flat attribute path."""
+    if path.startswith(ENTERPRISE_PREFIX):
+        return f"{ENTERPRISE_SCHEMA}:{path[len(ENTERPRISE_PREFIX) :]}"
+    return path
+
+
+def patch_body(operations: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"schemas": [PATCH_SCHEMA], "Operations": operations}
+
+
+def replace_op(path: str, value: Any) -> dict[str, Any]:
+    return {"op": "replace", "path": patch_path(path), "value": value}
+
+
+def group_body(display_name: str, external_id: str | None, member_ids: list[str]) -> dict[str, Any]:
+    """The body of a POST /Groups."""
+    body: dict[str, Any] = {"schemas": [GROUP_SCHEMA], "displayName": display_name}
+    if external_id is not None:
+        body["externalId"] = external_id
+    if member_ids:
+        body["members"] = [{"value": i} for i in member_ids]
+    return body

@@ -1,0 +1,120 @@
+"""One run against one target: connect, discover, read live, plan. Used by every command."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from reconciler import __version__
+from reconciler.config import Connection, Target, load_targets, resolve_connection, select_target
+from reconciler.desired import DesiredState
+from reconciler.plan.diff import diff
+from reconciler.plan.model import Plan
+from reconciler.plan.safety import check
+from reconciler.policy import Policy
+from reconciler.scim.client import ScimClient
+from reconciler.scim.discovery import Capabilities, discover
+from reconciler.scim.profiles import Profile, get_profile
+from reconciler.scim.reader import LiveState, read_live
+
+
+@dataclass(frozen=True)
+class Tls:
+    """How to verify the server: a CA bundle, or (loudly) not at all."""
+
+    ca_bundle: Path | None = None
+    insecure: bool = False
+
+    def verify(self, target: Target) -> bool | str:
+        if self.insecure:
+            return False
+        bundle = self.ca_bundle or target.ca_bundle
+        return str(bundle) if bundle else True
+
+
+@dataclass
+class Session:
+    """An open connection to one target, with what the server can do."""
+
+    connection: Connection
+    profile: Profile
+    client: ScimClient
+    caps: Capabilities
+
+    @property
+    def target(self) -> Target:
+        return self.connection.target
+
+    @property
+    def policy(self) -> Policy:
+        return self.target.policy
+
+    @property
+    def concurrency(self) -> int:
+        return self.target.concurrency or self.profile.default_concurrency
+
+    def read(self) -> LiveState:
+        return read_live(
+            self.client,
+            self.caps,
+            self.profile,
+            self.policy.marker_prefix,
+            concurrency=self.concurrency,
+        )
+
+
+def choose_target(directory: Path, name: str | None) -> Target:
+    return select_target(load_targets(directory), name)
+
+
+@contextmanager
+def open_session(
+    target: Target,
+    *,
+    profile: str | None = None,
+    tls: Tls = Tls(),
+    env: Mapping[str, str] | None = None,
+) -> Iterator[Session]:
+    """Connect to ``target`` and read its capabilities; the client is closed on exit."""
+    connection = resolve_connection(target, os.environ if env is None else env, profile)
+    chosen = get_profile(connection.profile)
+    client = ScimClient(
+        connection.url,
+        connection.token,
+        timeout=target.timeout,
+        verify=tls.verify(target),
+        rate=target.rate or chosen.default_rate,
+        user_agent=chosen.user_agent or f"scim-reconciler/{__version__}",
+    )
+    with client:
+        yield Session(connection, chosen, client, discover(client, chosen))
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    adopt: bool = False
+    force: bool = False
+
+
+def make_plan(
+    session: Session, desired: DesiredState, live: LiveState, options: PlanOptions = PlanOptions()
+) -> Plan:
+    """The checked plan for ``desired`` against ``live`` under the target's policy."""
+    policy = session.policy
+    if options.adopt:
+        policy = replace(policy, adopt=True)
+    plan = diff(
+        desired.org,
+        live.org,
+        policy,
+        target=session.target.name,
+        digest=desired.digest,
+        unstored=session.profile.unstored,
+        complete=not live.partial,
+    )
+    if live.partial:
+        plan = replace(plan, warnings=(*plan.warnings, *live.partial))
+    return check(plan, policy, force=options.force)
