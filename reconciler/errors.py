@@ -6,7 +6,7 @@ branch to an exit code and prints its message, never a traceback::
     ReconcileError                      exit 1 unless noted
     ├── InputError                      bad desired state, targets.yaml or flags
     │   └── ValidationFailed            every problem found, each with file:line:column
-    ├── PlanFileError                   a saved plan that cannot be used as it is
+    ├── PlanFileError                   a saved plan that is stale as a whole (exit 3)
     ├── ScimError                       anything between us and the SCIM server
     │   ├── TransportError              connection refused, TLS, timeout, reset
     │   │   └── AmbiguousWriteError     a POST that may or may not have been applied
@@ -60,7 +60,9 @@ class ValidationFailed(InputError):
 
 
 class PlanFileError(ReconcileError):
-    """A saved plan is unreadable, of another version, target or desired state."""
+    """A saved plan that is stale: of another version, target or desired state (exit 3)."""
+
+    exit_code = 3
 
 
 class ScimError(ReconcileError):

@@ -14,6 +14,8 @@ from reconciler.desired import DesiredState
 from reconciler.plan.diff import diff
 from reconciler.plan.model import Plan
 from reconciler.plan.safety import check
+from reconciler.plan.saved import attach_snapshots
+from reconciler.plan.select import parse_addresses, restrict
 from reconciler.policy import Policy
 from reconciler.scim.client import ScimClient
 from reconciler.scim.discovery import Capabilities, discover
@@ -97,15 +99,18 @@ def open_session(
 class PlanOptions:
     adopt: bool = False
     force: bool = False
+    only: tuple[str, ...] = ()
+    """``--only`` addresses (``user:NAME``, ``group:NAME``)."""
 
 
-def make_plan(
+def planned(
     session: Session, desired: DesiredState, live: LiveState, options: PlanOptions = PlanOptions()
 ) -> Plan:
     """The checked plan for ``desired`` against ``live`` under the target's policy."""
     policy = session.policy
     if options.adopt:
         policy = replace(policy, adopt=True)
+    addresses = parse_addresses(options.only, desired.org, live.org) if options.only else []
     plan = diff(
         desired.org,
         live.org,
@@ -117,4 +122,6 @@ def make_plan(
     )
     if live.partial:
         plan = replace(plan, warnings=(*plan.warnings, *live.partial))
-    return check(plan, policy, force=options.force)
+    if addresses:
+        plan = restrict(plan, addresses)
+    return attach_snapshots(check(plan, policy, force=options.force), live.org)

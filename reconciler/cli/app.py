@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from reconciler import __version__
-from reconciler.cli import apply, plan, sandbox, validate
+from reconciler.cli import apply, check, drift, import_, plan, sandbox, validate
 from reconciler.cli.output import err
 from reconciler.errors import ReconcileError
 
@@ -41,6 +41,9 @@ def root(
 app.command("validate")(validate.validate)
 app.command("plan")(plan.plan)
 app.command("apply")(apply.apply)
+app.command("drift")(drift.drift)
+app.command("import")(import_.import_)
+app.command("check")(check.check)
 app.command("sandbox")(sandbox.sandbox)
 
 

@@ -1,4 +1,4 @@
-"""scimctl apply: make the server match the desired state."""
+"""scimctl apply: make the server match the desired state, or apply a saved plan."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from reconciler.apply.executor import Executor
-from reconciler.apply.report import Outcome, Report
+from reconciler.apply.report import Report
 from reconciler.cli import common
 from reconciler.cli.options import (
     DEFAULT_DIR,
@@ -19,18 +19,28 @@ from reconciler.cli.options import (
     Dir,
     Force,
     Insecure,
+    MarkdownPath,
+    Only,
     ProfileName,
     TargetName,
     Verbose,
 )
 from reconciler.cli.output import err, out, setup_logging
+from reconciler.cli.progress import progress
+from reconciler.desired import DesiredState
 from reconciler.desired.profile_check import check_profile
 from reconciler.errors import InputError, RefusedError
 from reconciler.model import Org
-from reconciler.plan.model import Plan
-from reconciler.render.text import outcome_line, plan_text, report_summary
-from reconciler.session import PlanOptions, Session, make_plan, open_session
+from reconciler.plan.model import Plan, Status
+from reconciler.plan.saved import check_origin, read_plan, refuse_stale
+from reconciler.render.markdown import report_markdown
+from reconciler.render.text import plan_text, report_summary
+from reconciler.session import PlanOptions, Session, open_session, planned
 
+PlanFile = Annotated[
+    Path | None,
+    typer.Argument(help="A plan saved with `scimctl plan --out`: apply exactly that plan."),
+]
 AutoApprove = Annotated[
     bool,
     typer.Option("--auto-approve", help="Apply without asking (needed when not on a terminal)."),
@@ -41,42 +51,79 @@ ReportPath = Annotated[
 
 
 def apply(
+    plan_file: PlanFile = None,
     directory: Dir = DEFAULT_DIR,
     target: TargetName = None,
     profile: ProfileName = None,
     auto_approve: AutoApprove = False,
+    only: Only = None,
     adopt: Adopt = False,
     force: Force = False,
     report: ReportPath = None,
+    markdown: MarkdownPath = None,
     verbose: Verbose = False,
     ca_bundle: CaBundle = None,
     insecure: Insecure = False,
 ) -> None:
-    """Plan, show the plan, ask, then apply it.
+    """Plan, show the plan, ask, then apply it; or apply a saved plan.
+
+    A saved plan is applied exactly: each row whose live resource changed since
+    the plan was made is refused (and named), the others go ahead; a plan for
+    another target or another desired state is refused whole.
 
     Exit codes: 0 applied (or nothing to do), 1 error or a change failed,
-    3 refused by a safety rule (protected resource, over a limit without --force).
+    3 refused by a safety rule (protected resource, over a limit without --force,
+    stale saved plan).
 
     Examples:
 
       scimctl apply
 
       scimctl apply --target aws --auto-approve --report report.json
+
+      scimctl apply --only user:alice@example.com --auto-approve
+
+      scimctl plan --out plan.json && scimctl apply plan.json
     """
     setup_logging(verbose)
     desired, chosen = common.prepare(directory, target)
     with open_session(chosen, profile=profile, tls=common.tls(ca_bundle, insecure)) as session:
         check_profile(desired, session.profile)
         live = session.read()
-        planned = make_plan(session, desired, live, PlanOptions(adopt=adopt, force=force))
-        out.print(plan_text(planned, common.source_name(directory)), end="")
-        if not planned.safe:
-            raise RefusedError("the plan breaks a safety rule (see above); nothing was applied")
-        if not planned.executable:
+        if plan_file is None:
+            options = PlanOptions(adopt=adopt, force=force, only=tuple(only or ()))
+            the_plan = planned(session, desired, live, options)
+        else:
+            the_plan = _saved(plan_file, session, desired, live.org, force)
+        out.print(plan_text(the_plan, common.source_name(directory)), end="")
+        _refuse_unsafe(the_plan, saved=plan_file is not None)
+        if not the_plan.executable:
             raise typer.Exit(0)
         _confirm(auto_approve, session)
-        result = execute(session, planned, live.org)
-    _finish(result, report)
+        result = execute(session, the_plan, live.org)
+    _finish(result, the_plan, report, markdown)
+
+
+def _saved(path: Path, session: Session, desired: DesiredState, live: Org, force: bool) -> Plan:
+    saved = read_plan(path)
+    check_origin(saved, path, session.target.name, desired.digest)
+    if saved.violations and not force:
+        raise RefusedError(
+            f"{path} breaks a safety limit ({'; '.join(saved.violations)}); "
+            "nothing was applied (pass --force to go past it)"
+        )
+    return refuse_stale(saved, live)
+
+
+def _refuse_unsafe(plan: Plan, *, saved: bool) -> None:
+    if plan.violations:
+        raise RefusedError("the plan breaks a safety limit (see above); nothing was applied")
+    refused = [c for c in plan.changes if c.status is Status.REFUSED]
+    if refused and not saved:
+        raise RefusedError(
+            f"{len(refused)} change(s) are refused by a safety rule (see above); "
+            "nothing was applied"
+        )
 
 
 def _confirm(auto_approve: bool, session: Session) -> None:
@@ -95,24 +142,29 @@ def _confirm(auto_approve: bool, session: Session) -> None:
 
 
 def execute(session: Session, plan: Plan, live: Org) -> Report:
-    """Run the plan's executable changes, printing a line per result as it comes."""
-
-    def show(outcome: Outcome) -> None:
-        out.print(outcome_line(outcome))
-
-    executor = Executor(
-        session.client,
-        session.profile,
-        live,
-        concurrency=session.concurrency,
-        etags=session.caps.etags,
-        on_outcome=show,
-    )
-    return executor.run(plan)
+    """Run the plan's executable changes, showing each result and the progress as they come."""
+    with progress(len(plan.executable)) as show:
+        executor = Executor(
+            session.client,
+            session.profile,
+            live,
+            concurrency=session.concurrency,
+            etags=session.caps.etags,
+            on_outcome=show,
+        )
+        return executor.run(plan)
 
 
-def _finish(result: Report, path: Path | None) -> None:
+def _finish(result: Report, plan: Plan, path: Path | None, markdown: Path | None) -> None:
     out.print(report_summary(result))
     if path is not None:
         path.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
-    raise typer.Exit(1 if result.failed else 0)
+    if markdown is not None:
+        markdown.write_text(report_markdown(result) + "\n")
+    if result.failed:
+        raise typer.Exit(1)
+    stale = [c for c in plan.changes if c.status is Status.REFUSED]
+    if stale:
+        err.print(f"{len(stale)} change(s) of the saved plan were refused as stale; plan again.")
+        raise typer.Exit(3)
+    raise typer.Exit(0)

@@ -51,3 +51,15 @@ Adopt = Annotated[
 ]
 
 DEFAULT_DIR = Path("desired-state")
+Only = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--only",
+        help="Restrict to user:USERNAME or group:DISPLAYNAME and the memberships that touch it "
+        "(repeatable).",
+    ),
+]
+MarkdownPath = Annotated[
+    Path | None,
+    typer.Option("--markdown", help="Also write the Markdown rendering to this file."),
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,6 +16,8 @@ from reconciler.cli.options import (
     Force,
     Format,
     Insecure,
+    MarkdownPath,
+    Only,
     ProfileName,
     TargetName,
     Verbose,
@@ -22,12 +25,18 @@ from reconciler.cli.options import (
 from reconciler.cli.output import out, setup_logging
 from reconciler.desired.profile_check import check_profile
 from reconciler.plan.model import Plan
+from reconciler.plan.saved import write_plan
+from reconciler.render.markdown import plan_markdown
 from reconciler.render.text import plan_text
-from reconciler.session import PlanOptions, make_plan, open_session
+from reconciler.session import PlanOptions, open_session, planned
 
 DetailedExitcode = Annotated[
     bool,
     typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when none."),
+]
+OutPath = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="Save the plan (JSON) for `scimctl apply PLANFILE`."),
 ]
 
 
@@ -37,6 +46,9 @@ def plan(
     profile: ProfileName = None,
     fmt: Format = "text",
     detailed_exitcode: DetailedExitcode = False,
+    out_path: OutPath = None,
+    markdown: MarkdownPath = None,
+    only: Only = None,
     adopt: Adopt = False,
     force: Force = False,
     verbose: Verbose = False,
@@ -54,19 +66,25 @@ def plan(
 
       scimctl plan --target aws --format markdown > plan.md
 
-      scimctl plan --detailed-exitcode --format json > plan.json
+      scimctl plan --out plan.json --detailed-exitcode
+
+      scimctl plan --only user:alice@example.com --only group:engineering
     """
     setup_logging(verbose)
     desired, chosen = common.prepare(directory, target, fmt)
+    options = PlanOptions(adopt=adopt, force=force, only=tuple(only or ()))
     with open_session(chosen, profile=profile, tls=common.tls(ca_bundle, insecure)) as session:
         check_profile(desired, session.profile)
-        live = session.read()
-        result = make_plan(session, desired, live, PlanOptions(adopt=adopt, force=force))
+        result = planned(session, desired, session.read(), options)
     source = common.source_name(directory)
     if fmt == "text":
         out.print(plan_text(result, source), end="")
     else:
         typer.echo(common.render_plan(result, fmt, source))
+    if out_path is not None:
+        write_plan(result, out_path)
+    if markdown is not None:
+        markdown.write_text(plan_markdown(result, source) + "\n")
     raise typer.Exit(exit_code(result, detailed_exitcode))
 
 

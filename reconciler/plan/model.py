@@ -117,6 +117,8 @@ class Change:
     """Digest of the live resource this change was computed from (saved plans)."""
     version: str | None = None
     """The live resource's ``meta.version`` (ETag), when the server gives one."""
+    before: Mapping[str, Any] | None = None
+    """What we read of the live resource (``model.snapshot``), to say what changed since."""
 
     @property
     def address(self) -> str:
@@ -153,6 +155,7 @@ class Change:
             "members": [m.to_dict() for m in self.members],
             "fingerprint": self.fingerprint,
             "version": self.version,
+            "before": dict(self.before) if self.before is not None else None,
         }
 
     @classmethod
@@ -170,6 +173,7 @@ class Change:
             reason=data.get("reason"),
             fingerprint=data.get("fingerprint"),
             version=data.get("version"),
+            before=data.get("before"),
         )
 
 

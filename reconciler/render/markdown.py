@@ -1,30 +1,418 @@
-"""The plan as GitHub-flavoured Markdown, for a pull-request comment or a step summary."""
+"""Plans and apply reports as GitHub-flavoured Markdown: a pull-request comment, a step summary.
+
+Made for review: a hidden marker (so a workflow finds and updates its one sticky comment),
+the counts first, then what needs a reviewer's attention (deletions, deactivations,
+refusals, conflicts, unsafe limits), then the detail, collapsed, one ``<details>`` block per
+resource kind. The output never exceeds ``LIMIT`` characters (GitHub refuses comments over
+65,536): past it the *detail* is cut, with a note that points at the full JSON plan; the
+counts are never cut, and the attention list only when it alone is enormous.
+
+Every name and value comes from YAML or from the server, so none is written raw: inline
+ones go through ``code()`` and the detail lives in a fenced block no name can close.
+"""
 
 from __future__ import annotations
 
-from reconciler.plan.model import Plan
-from reconciler.render.text import plan_text
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import groupby
+from urllib.parse import quote
+
+from reconciler.apply.report import Outcome, Report, Result
+from reconciler.plan.model import Action, Change, Kind, Plan, Status
+from reconciler.render.text import HEAD, report_summary, summary_line
+from reconciler.render.values import show
 
 MARKER = "<!-- scim-reconciler:plan -->"
+"""The start of every plan comment's marker; ``marker(target)`` is the one to search for."""
+
+LIMIT = 60_000
+"""Most characters a rendering may have: under GitHub's 65,536, with room for a footer."""
+
+ATTENTION_LIMIT = 20_000
+"""Most characters of the attention list, so that some detail always fits."""
+
+CELL_LIMIT = 300
+"""Most characters of one name or reason in a table cell."""
+
+NOTE_LIMIT = 2_000
+"""Most characters of one warning or unsafe-limit note."""
+
+ARTIFACT_NOTE = (
+    "the full plan is the JSON plan (`scimctl plan --out plan.json`), uploaded as an "
+    "artifact of this workflow run"
+)
 
 
-def plan_markdown(plan: Plan, source: str = "desired-state/") -> str:
-    """A compact Markdown plan: the marker, the summary, then the text plan in a block."""
-    summary = plan_text(plan, source).plain.rstrip().splitlines()[-1]
-    body = plan_text(plan, source).plain.rstrip()
-    return "\n".join(
-        [
-            MARKER,
-            f"### scim-reconciler plan for `{plan.target}`",
-            "",
-            f"**{summary}**",
-            "",
-            "<details><summary>Details</summary>",
-            "",
-            "```diff",
-            body,
-            "```",
-            "",
-            "</details>",
-        ]
+def marker(target: str, what: str = "plan") -> str:
+    """The hidden marker of ``target``'s comment: one sticky comment per target and kind."""
+    safe = re.sub("-(?=-)", "%2D", quote(target, safe=""))
+    return f"<!-- scim-reconciler:{what} target={safe} -->"
+
+
+# --- escaping -------------------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+_MARKUP = re.compile(r"[&<>|\\`*_\[\]~$]")
+"""What could start Markdown or HTML syntax, or split a table cell, anywhere in a line."""
+
+
+def visible(text: str) -> str:
+    """``text`` on one line: control characters become escapes a reader can see."""
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    return _CONTROL.sub(lambda m: named.get(m[0], f"\\u{ord(m[0]):04x}"), text)
+
+
+def clip(text: str, limit: int = CELL_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def literal(text: str, limit: int = CELL_LIMIT) -> str:
+    """``text`` as Markdown/HTML that renders exactly as written, table cells included.
+
+    Markup characters become numeric character references, so no ``|`` splits a table
+    cell, no ``<`` opens a tag, and no ``*``, ``[``, ``$`` or backtick starts Markdown syntax.
+    """
+    return _MARKUP.sub(lambda m: f"&#{ord(m[0])};", clip(visible(text), limit))
+
+
+def prose(text: str, limit: int = CELL_LIMIT) -> str:
+    """``literal`` text outside code: an ``@name`` in it must not notify anyone on GitHub."""
+    return literal(text, limit).replace("@", "@\u2060")
+
+
+def code(text: str) -> str:
+    """``text`` in a ``<code>`` element, safe anywhere: tables, lists, HTML blocks."""
+    return f"<code>{literal(text)}</code>" if text else "<code>(empty)</code>"
+
+
+def fence(body: str) -> str:
+    """A code fence longer than any run of backticks in ``body``, so nothing can close it."""
+    longest = max((len(run) for run in re.findall("`{3,}", body)), default=2)
+    return "`" * (longest + 1)
+
+
+def fenced(body: Sequence[str], language: str = "diff") -> list[str]:
+    text = "\n".join(body)
+    mark = fence(text)
+    return [f"{mark}{language}", text, mark]
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]], align: str = "---") -> list[str]:
+    """A GFM table; cells must already be escaped. Blank lines around it are the caller's."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def details(summary: str, body: Sequence[str], *, open_: bool = False) -> list[str]:
+    """A collapsed block: blank lines inside, so the Markdown in it renders on GitHub."""
+    tag = "<details open>" if open_ else "<details>"
+    return [f"{tag}<summary>{summary}</summary>", "", *body, "", "</details>"]
+
+
+# --- budget ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Budget:
+    """Characters left; ``take`` keeps whole pieces while they fit and counts the rest."""
+
+    left: int
+
+    def take(self, pieces: Iterable[list[str]]) -> tuple[list[str], int]:
+        kept: list[str] = []
+        dropped = 0
+        for piece in pieces:
+            size = sum(len(line) + 1 for line in piece)
+            if dropped or size > self.left:
+                dropped += 1
+                continue
+            kept += piece
+            self.left -= size
+        return kept, dropped
+
+
+def size(lines: Sequence[str]) -> int:
+    return sum(len(line) + 1 for line in lines)
+
+
+# --- the plan -------------------------------------------------------------------------------
+
+KINDS = {Kind.USER: "Users", Kind.GROUP: "Groups"}
+COLUMNS = (
+    "create",
+    "update",
+    "deactivate",
+    "delete",
+    "members +",
+    "members −",
+    "conflicts",
+    "skipped",
+    "refused",
+)
+
+
+def plan_markdown(plan: Plan, source: str = "desired-state/", *, limit: int = LIMIT) -> str:
+    """The plan for a pull-request comment or a step summary, at most ``limit`` characters."""
+    head = _plan_head(plan, source)
+    if not plan.changes and not plan.warnings and not plan.violations:
+        return "\n".join(head)
+    attention = _attention(plan, min(ATTENTION_LIMIT, limit // 3))
+    budget = Budget(limit - size(head) - size(attention) - 400)
+    return "\n".join([*head, *attention, *_plan_detail(plan, budget)])
+
+
+def _plan_head(plan: Plan, source: str) -> list[str]:
+    lines = [marker(plan.target), f"### scim-reconciler plan for {code(plan.target)}", ""]
+    if not plan.changes:
+        lines.append(f"**No changes.** Live state matches {code(source)}.")
+    else:
+        lines.append(f"**{literal(summary_line(plan, source).plain.strip())}**")
+        lines += ["", *_verdict(plan), "", *_counts_table(plan)]
+    return lines + _unmanaged(plan)
+
+
+def _verdict(plan: Plan) -> list[str]:
+    if plan.violations:
+        return ["⛔ **Unsafe: apply will refuse this plan** (exit 3) unless forced: see below."]
+    if not plan.safe:
+        return ["⛔ **Some changes are refused by a safety rule** (exit 3): see below."]
+    return ["Apply would make exactly these changes; nothing else on the server is touched."]
+
+
+def _counts_table(plan: Plan) -> list[str]:
+    rows = [[f"**{KINDS[kind]}**", *map(str, _kind_counts(plan, kind))] for kind in Kind]
+    return table(["", *COLUMNS], rows, align="--:")
+
+
+def _kind_counts(plan: Plan, kind: Kind) -> list[int]:
+    counts = dict.fromkeys(COLUMNS, 0)
+    for change in plan.changes:
+        if change.kind is kind:
+            column, amount = _column(change)
+            counts[column] += amount
+    return list(counts.values())
+
+
+def _column(change: Change) -> tuple[str, int]:
+    if change.status is Status.CONFLICT or change.action is Action.CONFLICT:
+        return "conflicts", 1
+    if change.status is Status.SKIPPED:
+        return "skipped", 1
+    if change.status is Status.REFUSED:
+        return "refused", 1
+    if change.action is Action.ADD_MEMBERS:
+        return "members +", len(change.members)
+    if change.action is Action.REMOVE_MEMBERS:
+        return "members −", len(change.members)
+    return ("update" if change.action is Action.ADOPT else change.action.value), 1
+
+
+def _unmanaged(plan: Plan) -> list[str]:
+    counts = [f"{n} {kind}" for kind, n in sorted(plan.unmanaged.items()) if n]
+    if not counts:
+        return []
+    return ["", f"Unmanaged on the server, never touched: {literal(', '.join(counts))}."]
+
+
+# --- needs attention ------------------------------------------------------------------------
+
+ATTENTION_ORDER = ("conflict", "privileged", "refused", "delete", "deactivate", "skipped")
+
+
+def attention_kind(change: Change) -> str | None:
+    """Why a change needs a reviewer's eye, or None when it does not."""
+    if change.status is Status.CONFLICT or change.action is Action.CONFLICT:
+        return "conflict"
+    if change.status is Status.REFUSED:
+        return "privileged" if "privileged" in (change.reason or "") else "refused"
+    if change.status is Status.SKIPPED:
+        return "skipped"
+    if change.action in (Action.DELETE, Action.DEACTIVATE):
+        return change.action.value
+    return None
+
+
+def _attention(plan: Plan, limit: int) -> list[str]:
+    notes = [*_notes("Unsafe", plan.violations), *_notes("Warning", plan.warnings)]
+    rows = sorted(
+        ((kind, change) for change in plan.changes if (kind := attention_kind(change))),
+        key=lambda pair: ATTENTION_ORDER.index(pair[0]),
     )
+    if not notes and not rows:
+        return ["", "Nothing needs special attention: no deletions, deactivations or refusals."]
+    budget = Budget(limit)
+    kept_notes, dropped_notes = budget.take([note] for note in notes)
+    kept_rows, dropped_rows = budget.take([_attention_row(k, c)] for k, c in rows)
+    lines = ["", f"#### Needs attention ({len(notes) + len(rows)})", ""]
+    if kept_notes:
+        lines += [*kept_notes, ""]
+    if kept_rows:
+        lines += [*table(["", "change", "resource", "why"], []), *kept_rows, ""]
+    dropped = dropped_notes + dropped_rows
+    if dropped:
+        lines += [f"_…and {dropped} more not shown here: {ARTIFACT_NOTE}._", ""]
+    return lines
+
+
+def _notes(label: str, texts: Iterable[str]) -> Iterator[str]:
+    for text in texts:
+        yield f"- **{label}:** {prose(text, NOTE_LIMIT)}"
+
+
+LABELS = {
+    "conflict": "❗ **conflict**",
+    "privileged": "🔒 **privileged**",
+    "refused": "⛔ **refused**",
+    "delete": "🗑️ **delete**",
+    "deactivate": "⏸️ **deactivate**",
+    "skipped": "⏭️ **skipped**",
+}
+
+
+def _attention_row(kind: str, change: Change) -> str:
+    resource = f"{change.kind} {code(change.name)}"
+    return f"| {LABELS[kind]} | {HEAD[change.action]} | {resource} | {_why(change)} |"
+
+
+def _why(change: Change) -> str:
+    parts = []
+    if change.reason:
+        parts.append(prose(change.reason))
+    if change.members:
+        sign = "+" if change.action is Action.ADD_MEMBERS else "−"
+        parts.append(f"{sign}{len(change.members)} member{'s' * (len(change.members) != 1)}")
+    if change.action in (Action.DELETE, Action.DEACTIVATE) and change.key is None:
+        parts.append("unmanaged: pruned by policy")
+    return "; ".join(parts) or "—"
+
+
+# --- detail ---------------------------------------------------------------------------------
+
+
+def _plan_detail(plan: Plan, budget: Budget) -> list[str]:
+    lines: list[str] = []
+    for kind in Kind:
+        changes = [c for c in plan.changes if c.kind is kind]
+        if changes:
+            lines += ["", *_kind_detail(kind, changes, budget)]
+    return lines
+
+
+def _kind_detail(kind: Kind, changes: list[Change], budget: Budget) -> list[str]:
+    blocks = [_block(list(group)) for _, group in groupby(changes, key=lambda c: c.name)]
+    kept, dropped = budget.take(blocks)
+    body = fenced(kept) if kept else []
+    if dropped:
+        body += [
+            "",
+            f"**{dropped} of {len(blocks)} {kind}s not shown** (too long for a "
+            f"comment): {ARTIFACT_NOTE}.",
+        ]
+    count = f"{len(blocks)} {kind}{'s' * (len(blocks) != 1)}"
+    return details(f"<b>{KINDS[kind]}</b>: {count} with changes", body)
+
+
+def _block(changes: list[Change]) -> list[str]:
+    first = changes[0]
+    actions = {c.action for c in changes}
+    symbol = "~" if len(changes) > 1 and actions <= MEMBERSHIP else first.action.symbol
+    head = f"{symbol} {HEAD[first.action]} {first.kind} {visible(first.name)}"
+    return [head + _status(changes), *(line for c in changes for line in _detail(c))]
+
+
+MEMBERSHIP = {Action.ADD_MEMBERS, Action.REMOVE_MEMBERS, Action.UPDATE}
+
+
+def _status(changes: Iterable[Change]) -> str:
+    notes = {
+        f"{c.status.value}: {visible(c.reason or '')}"
+        for c in changes
+        if c.status is not Status.PLANNED
+    }
+    return "".join(f"  ({note})" for note in sorted(notes))
+
+
+def _detail(change: Change) -> Iterator[str]:
+    for attr in change.attributes:
+        path, before, after = (
+            visible(attr.path),
+            visible(show(attr.before)),
+            visible(show(attr.after)),
+        )
+        if change.action is Action.CREATE:
+            yield f"+     {path}: {after}"
+        else:
+            yield f"~     {path}: {before} → {after}"
+    if change.action in (Action.CREATE, Action.ADOPT) and change.external_id:
+        yield f"+     externalId: {visible(show(change.external_id))} (ownership marker)"
+    sign = "+" if change.action is Action.ADD_MEMBERS else "-"
+    for member in change.members:
+        yield f"{sign}     member {visible(member.user_name)}"
+
+
+# --- the apply report -----------------------------------------------------------------------
+
+RESULT_LABELS = {Result.OK: "✅ done", Result.FAILED: "❌ failed", Result.SKIPPED: "⏭️ skipped"}
+
+
+def report_markdown(report: Report, *, limit: int = LIMIT) -> str:
+    """What an apply did, per change, for a step summary or an issue (at most ``limit``)."""
+    head = _report_head(report)
+    problems = [o for o in report.outcomes if o.result is not Result.OK]
+    attention = _report_attention(problems, min(ATTENTION_LIMIT, limit // 3))
+    budget = Budget(limit - size(head) - size(attention) - 400)
+    rows, dropped = budget.take([_outcome_row(o)] for o in report.outcomes)
+    body = table(["result", "change", "resource", "message"], []) + rows if rows else []
+    if dropped:
+        body += [
+            "",
+            f"**{dropped} of {len(report.outcomes)} rows not shown**: the full "
+            "report is the JSON report (`scimctl apply --report report.json`).",
+        ]
+    tail = ["", *details(f"All {len(report.outcomes)} changes", body)] if report.outcomes else []
+    return "\n".join([*head, *attention, *tail])
+
+
+def _report_head(report: Report) -> list[str]:
+    counts = report.counts()
+    return [
+        marker(report.target, "apply"),
+        f"### scim-reconciler apply to {code(report.target)}",
+        "",
+        f"**{literal(report_summary(report).plain.strip())}**",
+        "",
+        *table(
+            ["done", "failed", "skipped", "requests", "seconds"],
+            [
+                [
+                    str(counts["ok"]),
+                    str(counts["failed"]),
+                    str(counts["skipped"]),
+                    str(report.requests),
+                    f"{report.seconds:.1f}",
+                ]
+            ],
+            align="--:",
+        ),
+    ]
+
+
+def _report_attention(problems: Sequence[Outcome], limit: int) -> list[str]:
+    if not problems:
+        return []
+    rows, dropped = Budget(limit).take([_outcome_row(o)] for o in problems)
+    lines = ["", f"#### Needs attention ({len(problems)})", ""]
+    lines += [*table(["result", "change", "resource", "message"], []), *rows, ""]
+    if dropped:
+        lines += [f"_…and {dropped} more not shown here: see the JSON report._", ""]
+    return lines
+
+
+def _outcome_row(outcome: Outcome) -> str:
+    change = outcome.change
+    message = prose(outcome.message) if outcome.message else "—"
+    resource = f"{change.kind} {code(change.name)}"
+    return f"| {RESULT_LABELS[outcome.result]} | {HEAD[change.action]} | {resource} | {message} |"

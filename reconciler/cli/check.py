@@ -1,0 +1,61 @@
+"""scimctl check: "save and test credentials" for a target."""
+
+from __future__ import annotations
+
+import typer
+from rich.text import Text
+
+from reconciler.checkup import Finding, check_server
+from reconciler.cli import common
+from reconciler.cli.options import (
+    DEFAULT_DIR,
+    CaBundle,
+    Dir,
+    Insecure,
+    ProfileName,
+    TargetName,
+    Verbose,
+)
+from reconciler.cli.output import out, setup_logging
+from reconciler.session import choose_target, open_session
+
+MARK = {True: ("ok", "green"), False: ("FAIL", "red"), None: ("info", "yellow")}
+
+
+def check(
+    directory: Dir = DEFAULT_DIR,
+    target: TargetName = None,
+    profile: ProfileName = None,
+    verbose: Verbose = False,
+    ca_bundle: CaBundle = None,
+    insecure: Insecure = False,
+) -> None:
+    """Test the connection and the token, and show what the reconciler will use.
+
+    Reads /ServiceProviderConfig, /ResourceTypes and /Schemas and prints the
+    paging style and size, PATCH, ETags, Bulk and filter support, and what it
+    could not determine. Changes nothing. Exit 0 when the token works, 1 otherwise.
+
+    Examples:
+
+      scimctl check
+
+      SCIM_URL=https://… SCIM_TOKEN=… scimctl check --profile aws-identity-center
+    """
+    setup_logging(verbose)
+    chosen = choose_target(directory, target)
+    with open_session(chosen, profile=profile, tls=common.tls(ca_bundle, insecure)) as session:
+        out.print(f"Checking target {chosen.name!r} at {session.connection.url}")
+        findings = list(check_server(session.client, session.caps, session.profile))
+    for finding in findings:
+        out.print(_line(finding))
+    failed = any(f.ok is False for f in findings)
+    out.print("Check failed." if failed else "Check passed: the reconciler can use this server.")
+    raise typer.Exit(1 if failed else 0)
+
+
+def _line(finding: Finding) -> Text:
+    label, style = MARK[finding.ok]
+    text = Text(f"  {label:<4}", style=style)
+    text.append(f" {finding.topic}: {finding.detail}")
+    return text

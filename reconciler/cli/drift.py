@@ -1,0 +1,115 @@
+"""scimctl drift: what changed on the server behind git's back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reconciler.cli import common
+from reconciler.cli.options import (
+    DEFAULT_DIR,
+    CaBundle,
+    Dir,
+    Format,
+    Insecure,
+    MarkdownPath,
+    ProfileName,
+    TargetName,
+    Verbose,
+)
+from reconciler.cli.output import out, setup_logging
+from reconciler.desired import DesiredState
+from reconciler.desired.baseline import load_baseline
+from reconciler.drift import Baseline, DriftClass, addresses, classify
+from reconciler.errors import InputError
+from reconciler.render.drift import drift_markdown, drift_text
+from reconciler.scim.reader import LiveState
+from reconciler.session import Session, open_session, planned
+
+DEFAULT_FAIL_ON = "changed,missing"
+FailOn = Annotated[
+    str,
+    typer.Option(
+        "--fail-on",
+        help="Comma-separated classes that count as drift (exit 2): changed, missing, "
+        "pending, unmanaged.",
+    ),
+]
+BaselineRef = Annotated[
+    str,
+    typer.Option(
+        "--baseline",
+        help="Git ref of the applied desired state; differences it lacks are 'pending'. "
+        "Empty: no baseline (everything absent is 'missing').",
+    ),
+]
+ReportPath = Annotated[
+    Path | None, typer.Option("--report", help="Also write the drift report as JSON to this file.")
+]
+
+
+def drift(
+    directory: Dir = DEFAULT_DIR,
+    target: TargetName = None,
+    profile: ProfileName = None,
+    fmt: Format = "text",
+    fail_on: FailOn = DEFAULT_FAIL_ON,
+    baseline: BaselineRef = "HEAD",
+    report: ReportPath = None,
+    markdown: MarkdownPath = None,
+    verbose: Verbose = False,
+    ca_bundle: CaBundle = None,
+    insecure: Insecure = False,
+) -> None:
+    """Compare the server to git and classify what differs; change nothing.
+
+    Classes: changed (out of band), missing (deleted on the server), pending (in
+    the desired state, not applied: differences the --baseline commit lacks),
+    unmanaged (no ownership marker).
+
+    Exit codes: 0 clean, 2 drift (of the --fail-on classes), 1 error.
+
+    Examples:
+
+      scimctl drift
+
+      scimctl drift --target aws --format markdown --fail-on changed,missing,unmanaged
+    """
+    setup_logging(verbose)
+    classes = _classes(fail_on)
+    desired, chosen = common.prepare(directory, target, fmt)
+    base = load_baseline(directory, baseline) if baseline else None
+    with open_session(chosen, profile=profile, tls=common.tls(ca_bundle, insecure)) as session:
+        live = session.read()
+        current = planned(session, desired, live)
+        reference = _baseline(session, base, live, baseline) if base is not None else None
+    result = classify(current, live.org, addresses(desired.org), reference)
+    if fmt == "json":
+        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    elif fmt == "markdown":
+        typer.echo(drift_markdown(result))
+    else:
+        out.print(drift_text(result), end="")
+    if report is not None:
+        report.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    if markdown is not None:
+        markdown.write_text(drift_markdown(result) + "\n")
+    raise typer.Exit(2 if result.drifted(classes) else 0)
+
+
+def _baseline(session: Session, base: DesiredState, live: LiveState, ref: str) -> Baseline:
+    return Baseline(ref, planned(session, base, live), addresses(base.org))
+
+
+def _classes(text: str) -> tuple[DriftClass, ...]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    known = {c.value for c in DriftClass}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise InputError(
+            f"--fail-on: unknown class {unknown[0]!r} (use {', '.join(sorted(known))})"
+        )
+    return tuple(DriftClass(n) for n in names)

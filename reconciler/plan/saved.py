@@ -1,0 +1,131 @@
+"""Saved plans: ``plan --out plan.json`` and ``apply plan.json``.
+
+A saved plan records, for every change, a fingerprint of the live resource it was
+computed from and what was read of it. Applying it re-reads the server and
+refuses, row by row, what changed since (naming what changed); the rest goes
+ahead. A plan for another target, another desired state or an unknown format
+version is refused whole.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from reconciler.errors import InputError, PlanFileError
+from reconciler.model import Group, Org, User, fingerprint, group_key, snapshot, user_key
+from reconciler.plan.model import FORMAT_VERSION, Change, Kind, Plan, Status
+
+
+def attach_snapshots(plan: Plan, live: Org) -> Plan:
+    """The plan with what was read of each live resource it changes."""
+    users = {u.id: u for u in live.users}
+    groups = {g.id: g for g in live.groups}
+    changes = tuple(
+        _with_snapshot(c, users if c.kind is Kind.USER else groups) for c in plan.changes
+    )
+    return replace(plan, changes=changes)
+
+
+def _with_snapshot(change: Change, live: Mapping[str | None, User | Group]) -> Change:
+    found = live.get(change.id) if change.id else None
+    return replace(change, before=snapshot(found)) if found is not None else change
+
+
+def write_plan(plan: Plan, path: Path) -> None:
+    path.write_text(json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n")
+
+
+def read_plan(path: Path) -> Plan:
+    """A saved plan, refused whole when unreadable or of a format version we do not know."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such plan file") from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: not a plan file (not JSON: {error})") from None
+    if not isinstance(data, dict) or "changes" not in data:
+        raise InputError(f"{path}: not a plan file (write one with `scimctl plan --out`)")
+    version = data.get("format_version")
+    if version != FORMAT_VERSION:
+        raise PlanFileError(
+            f"{path}: plan format version {version!r} is not one this scimctl knows "
+            f"({FORMAT_VERSION}); make the plan again with this version"
+        )
+    try:
+        return Plan.from_dict(data)
+    except (KeyError, TypeError, ValueError) as error:
+        raise InputError(f"{path}: the plan file is damaged ({error!r})") from None
+
+
+def check_origin(plan: Plan, path: Path, target: str, digest: str) -> None:
+    """Refuse a plan made for another target or from another desired state."""
+    if plan.target != target:
+        raise PlanFileError(
+            f"{path} was made for target {plan.target!r}, not {target!r}; nothing was applied"
+        )
+    if plan.desired_digest != digest:
+        raise PlanFileError(
+            f"{path} was made from another desired state (it changed since the plan); "
+            "nothing was applied: run plan again"
+        )
+
+
+def refuse_stale(plan: Plan, live: Org) -> Plan:
+    """Refuse each planned row whose live resource changed since the plan was made."""
+    index = _Live(live)
+    changes = tuple(_fresh(change, index) for change in plan.changes)
+    return replace(plan, changes=changes)
+
+
+class _Live:
+    def __init__(self, live: Org) -> None:
+        self.users = {u.id: u for u in live.users}
+        self.groups = {g.id: g for g in live.groups}
+        self.user_names = {user_key(u.user_name): u for u in live.users}
+        self.group_names = {group_key(g.display_name): g for g in live.groups}
+
+    def by_id(self, change: Change) -> User | Group | None:
+        found = self.users if change.kind is Kind.USER else self.groups
+        return found.get(change.id)
+
+    def by_name(self, change: Change) -> User | Group | None:
+        if change.kind is Kind.USER:
+            return self.user_names.get(user_key(change.name))
+        return self.group_names.get(group_key(change.name))
+
+
+def _fresh(change: Change, live: _Live) -> Change:
+    if change.status is not Status.PLANNED:
+        return change
+    if change.id is None:
+        taken = live.by_name(change)
+        if taken is None:
+            return change
+        return change.with_status(
+            Status.REFUSED, f"stale: a {change.kind} named {change.name!r} exists now"
+        )
+    now = live.by_id(change)
+    if now is None:
+        return change.with_status(Status.REFUSED, "stale: it was deleted since the plan")
+    if fingerprint(now) == change.fingerprint:
+        return change
+    what = ", ".join(_differences(change.before or {}, snapshot(now))) or "its content"
+    return change.with_status(Status.REFUSED, f"stale: changed since the plan ({what})")
+
+
+def _differences(before: Mapping[str, Any], after: Mapping[str, Any]) -> Iterator[str]:
+    """Human names of the top-level attributes that differ (deepdiff finds them)."""
+    delta = DeepDiff(dict(before), dict(after), ignore_order=True, view="tree")
+    seen: set[str] = set()
+    for level in (item for items in delta.values() for item in items):
+        path = level.path(output_format="list")
+        name = str(path[0]) if path else "?"
+        if name not in seen:
+            seen.add(name)
+            yield name

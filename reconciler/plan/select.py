@@ -1,0 +1,70 @@
+"""``--only user:NAME`` / ``--only group:NAME``: provision some resources on demand.
+
+The plan is restricted to the named resources and the memberships that touch
+them: for a user, its own change and its membership in any group; for a group,
+every change of that group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+
+from reconciler.errors import InputError
+from reconciler.model import Org
+from reconciler.plan.model import Action, Change, Kind, Plan
+
+MEMBERSHIP = (Action.ADD_MEMBERS, Action.REMOVE_MEMBERS)
+
+
+@dataclass(frozen=True)
+class Address:
+    kind: Kind
+    name: str
+
+    @classmethod
+    def parse(cls, text: str) -> Address:
+        kind, sep, name = text.partition(":")
+        if not sep or kind not in ("user", "group") or not name:
+            raise InputError(f"--only {text!r}: expected user:USERNAME or group:DISPLAYNAME")
+        return cls(Kind(kind), name.casefold())
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+def parse_addresses(texts: Iterable[str], desired: Org, live: Org) -> list[Address]:
+    """The ``--only`` addresses, each checked to name a desired or live resource."""
+    addresses = [Address.parse(t) for t in texts]
+    users = {u.user_name.casefold() for org in (desired, live) for u in org.users}
+    groups = {g.display_name.casefold() for org in (desired, live) for g in org.groups}
+    for address in addresses:
+        known = users if address.kind is Kind.USER else groups
+        if address.name not in known:
+            raise InputError(
+                f"--only {address}: no such {address.kind} in the desired state or on the server"
+            )
+    return addresses
+
+
+def restrict(plan: Plan, addresses: list[Address]) -> Plan:
+    """The part of ``plan`` that concerns ``addresses``."""
+    users = {a.name for a in addresses if a.kind is Kind.USER}
+    groups = {a.name for a in addresses if a.kind is Kind.GROUP}
+    kept = [c for change in plan.changes for c in _keep(change, users, groups)]
+    return replace(plan, changes=tuple(kept))
+
+
+def _keep(change: Change, users: set[str], groups: set[str]) -> Iterator[Change]:
+    name = change.name.casefold()
+    if change.kind is Kind.USER:
+        if name in users:
+            yield change
+        return
+    if name in groups:
+        yield change
+        return
+    if change.action in MEMBERSHIP:
+        members = tuple(m for m in change.members if m.user_name.casefold() in users)
+        if members:
+            yield replace(change, members=members)
