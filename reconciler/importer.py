@@ -70,7 +70,7 @@ def _header(schema: str | None) -> str:
 
 
 def users_document(org: Org, schema: str | None) -> str:
-    names = {user_key(u.user_name): u.user_name for u in org.users}
+    names = {u.key: u.user_name for u in org.users if u.key is not None}
     users = [_user(u, names) for u in sorted(org.users, key=lambda u: u.user_name.casefold())]
     return _header(schema) + _dump({"users": users})
 

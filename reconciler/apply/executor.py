@@ -45,8 +45,10 @@ class Executor:
 
     def run(self, plan: Plan) -> Report:
         started = time.monotonic()
-        self.requests = Requests(self.client, self.profile, Ids.of(self.live), self.etags)
         changes = plan.executable
+        adoptions = [c for c in changes if c.action is Action.ADOPT]
+        ids = Ids.of(self.live, adoptions)
+        self.requests = Requests(self.client, self.profile, ids, self.etags)
         self._phase(
             _of(changes, Kind.USER, Action.CREATE, Action.ADOPT, Action.UPDATE, Action.DEACTIVATE),
             self._user,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any, Protocol
@@ -15,6 +15,8 @@ from reconciler.scim.listing import resources_of
 from reconciler.scim.profiles import Profile
 from reconciler.scim.resources import (
     group_body,
+    parse_group,
+    parse_user,
     patch_body,
     replace_op,
     scim_value,
@@ -22,6 +24,8 @@ from reconciler.scim.resources import (
 )
 
 MANAGER = ENTERPRISE_PREFIX + "manager"
+CREATE_ATTEMPTS = 3
+"""POSTs of one create, in all, when the answers are lost and look-ups find nothing."""
 
 
 class Client(Protocol):
@@ -47,8 +51,13 @@ class Ids:
     lock: Lock = field(default_factory=Lock)
 
     @classmethod
-    def of(cls, live: Org) -> Ids:
+    def of(cls, live: Org, adoptions: Iterable[Change] = ()) -> Ids:
+        """Ids of the live org, with the keys that planned adoptions will give."""
         ids = cls()
+        for change in adoptions:
+            if change.key and change.id:
+                target = ids.users_by_key if change.kind is Kind.USER else ids.groups_by_key
+                target[change.key] = change.id
         for user in live.users:
             if user.id:
                 ids.users_by_name[user_key(user.user_name)] = user.id
@@ -87,7 +96,7 @@ class Requests:
         """Create the user; also return the manager it could not set yet (not created)."""
         attrs = {a.path: a.after for a in change.attributes if a.path != "userName"}
         manager = attrs.get(MANAGER)
-        manager_id = self.ids.users_by_name.get(str(manager)) if manager else None
+        manager_id = self.ids.users_by_key.get(str(manager)) if manager else None
         body = user_body(change.name, change.external_id, attrs, manager_id)
         new_id = self._create("/Users", "userName", change, body)
         deferred = None
@@ -100,21 +109,45 @@ class Requests:
         return self._create("/Groups", "displayName", change, body)
 
     def _create(self, endpoint: str, attribute: str, change: Change, body: dict[str, Any]) -> str:
-        try:
-            created = self.client.post(endpoint, body)
-        except AmbiguousWriteError:
-            return self._recover(endpoint, attribute, change, "the create timed out")
-        except ServerError as error:
-            if error.status != 409:
-                raise
-            return self._recover(endpoint, attribute, change, "the server answered 409")
-        new_id = created.get("id")
-        if not isinstance(new_id, str) or not new_id:
-            raise CreateConflict(f"POST {endpoint} answered without an id")
-        return new_id
+        """POST ``body``; when the answer is lost, look the resource up before anything else.
 
-    def _recover(self, endpoint: str, attribute: str, change: Change, why: str) -> str:
-        """Look the resource up by its name; continue if it is ours, refuse if not."""
+        A create that may or may not have been applied is never sent again blindly: the
+        resource is looked up by its name, and taken if it carries our marker. Only when
+        the look-up finds nothing is the POST sent again (the server never acted on it),
+        at most ``CREATE_ATTEMPTS`` times in all.
+        """
+        for _ in range(CREATE_ATTEMPTS):
+            try:
+                created = self.client.post(endpoint, body)
+            except AmbiguousWriteError:
+                found = self._recover(endpoint, attribute, change, "the create's answer was lost")
+                if found is None:
+                    continue
+                return found
+            except ServerError as error:
+                if error.status != 409:
+                    raise
+                found = self._recover(endpoint, attribute, change, "the server answered 409")
+                if found is None:
+                    raise CreateConflict(
+                        f"the server answered 409 to the create of {change.kind} "
+                        f"{change.name!r}, but none of that name exists: another of its unique "
+                        f"attributes (an email?) is taken{_detail(error)}"
+                    ) from None
+                return found
+            new_id = created.get("id")
+            if not isinstance(new_id, str) or not new_id:
+                raise CreateConflict(f"POST {endpoint} answered without an id")
+            return new_id
+        raise CreateConflict(
+            f"the create of {change.kind} {change.name!r} was sent {CREATE_ATTEMPTS} times and "
+            "never answered (timeouts, lost connections or gateway errors), and a look-up "
+            f"after each found no such {change.kind}; nothing was created: run again"
+        )
+
+    def _recover(self, endpoint: str, attribute: str, change: Change, why: str) -> str | None:
+        """Look the resource up by its name: its id if it is ours, None if there is none,
+        ``CreateConflict`` if one that is not ours holds the name."""
         found = resources_of(
             self.client.get(endpoint, {"filter": eq(attribute, change.name)}), endpoint
         )
@@ -126,7 +159,7 @@ class Requests:
                 f"{why}: {change.kind} {change.name!r} exists on the server without our "
                 "marker; run plan again (it will show a conflict to adopt)"
             )
-        raise CreateConflict(f"{why}, and no {change.kind} {change.name!r} exists; run again")
+        return None
 
     def update_user(self, change: Change) -> None:
         ops = [self._user_op(a) for a in change.attributes]
@@ -138,7 +171,7 @@ class Requests:
         self.client.patch(f"/Users/{user_id}", patch_body([self._user_op(attr)]))
 
     def _user_op(self, attr: AttrChange) -> dict[str, Any]:
-        manager_id = self.ids.users_by_name.get(str(attr.after)) if attr.path == MANAGER else None
+        manager_id = self.ids.users_by_key.get(str(attr.after)) if attr.path == MANAGER else None
         if attr.path == MANAGER and manager_id is None:
             raise CreateConflict(f"manager {attr.after!r} does not exist on the server")
         return replace_op(attr.path, scim_value(attr.path, attr.after, manager_id))
@@ -169,10 +202,39 @@ class Requests:
                 raise
 
     def _patch(self, path: str, ops: list[dict[str, Any]], change: Change) -> None:
-        self.client.patch(path, patch_body(ops), if_match=self._if_match(change))
+        try:
+            self.client.patch(path, patch_body(ops), if_match=self._if_match(change))
+        except AmbiguousWriteError:
+            if not self._took_effect(path, change):
+                raise
+
+    def _took_effect(self, path: str, change: Change) -> bool:
+        """Whether the resource at ``path`` now holds what ``change`` writes (read back
+        after a conditional PATCH whose answer was lost and whose retry met 412)."""
+        resource = self.client.get(path)
+        if change.external_id is not None and resource.get("externalId") != change.external_id:
+            return False
+        if change.kind is Kind.GROUP:
+            name = parse_group(resource, "").display_name
+            return all(a.after == name for a in change.attributes if a.path == "displayName")
+        names = {uid: name for name, uid in self.ids.users_by_name.items()}
+        user = parse_user(resource, "", names)
+        for attr in change.attributes:
+            now = user.user_name if attr.path == "userName" else user.attrs.get(attr.path)
+            if attr.path == "userName" and isinstance(now, str) and isinstance(attr.after, str):
+                now, after = user_key(now), user_key(attr.after)
+            else:
+                after = attr.after
+            if now != after:
+                return False
+        return True
 
     def _if_match(self, change: Change) -> str | None:
         return change.version if self.etags else None
+
+
+def _detail(error: ServerError) -> str:
+    return f" ({error.detail})" if error.detail else ""
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:

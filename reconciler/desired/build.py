@@ -14,7 +14,7 @@ def build_org(docs: Sequence[YamlDocument]) -> Org:
     """The desired ``Org`` of documents that passed validation."""
     user_data = [entry.data for entry in entries(docs, "users")]
     keys = {str(u["userName"]).casefold(): desired_user_key(u) for u in user_data}
-    users = tuple(build_user(u) for u in user_data)
+    users = tuple(build_user(u, keys) for u in user_data)
     groups = tuple(build_group(entry.data, keys) for entry in entries(docs, "groups"))
     return Org(users=users, groups=groups)
 
@@ -30,7 +30,8 @@ def desired_group_key(data: Mapping[str, Any]) -> str:
     return str(explicit) if explicit else group_key(str(data["displayName"]))
 
 
-def build_user(data: Mapping[str, Any]) -> User:
+def build_user(data: Mapping[str, Any], keys: Mapping[str, str]) -> User:
+    """A desired user; ``keys`` maps folded userNames to stable keys (for the manager)."""
     core = dict(data)
     name = core.get("name") or {}
     if "displayName" not in core and (name.get("givenName") or name.get("familyName")):
@@ -38,7 +39,7 @@ def build_user(data: Mapping[str, Any]) -> User:
         core["displayName"] = " ".join(str(p) for p in parts if p)
     enterprise = dict(core.get("enterprise") or {})
     if "manager" in enterprise:
-        enterprise["manager"] = user_key(str(enterprise["manager"]))
+        enterprise["manager"] = keys[str(enterprise["manager"]).casefold()]
     return User(
         user_name=str(data["userName"]),
         key=desired_user_key(data),

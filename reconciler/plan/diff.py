@@ -12,9 +12,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from reconciler.model import Group, Org, User, fingerprint
+from reconciler.model import ENTERPRISE_PREFIX, Group, Org, User, fingerprint
 from reconciler.plan.model import Action, AttrChange, Change, Kind, Member, Plan, Status
 from reconciler.policy import Policy
+
+
+MANAGER = ENTERPRISE_PREFIX + "manager"
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ def diff(
     """
     ctx = Context(policy, now or datetime.now(UTC), unstored, Index.of(live.users), complete)
     changes = [c for user in desired.users if (c := _plan_user(user, ctx))]
+    changes, warnings = _unresolved_managers(changes, ctx)
     changes += _removed_users(live.users, ctx)
     changes += _groups(desired.groups, live.groups, ctx)
     return Plan.build(
@@ -87,6 +91,7 @@ def diff(
         desired_digest=digest,
         unmanaged=_unmanaged(live),
         managed=_managed(live),
+        warnings=tuple(warnings),
     )
 
 
@@ -137,6 +142,25 @@ def _plan_user(want: User, ctx: Context) -> Change | None:
     if not attrs:
         return None
     return _change(Kind.USER, _update_action(attrs), want, have, attrs)
+
+
+def _unresolved_managers(changes: list[Change], ctx: Context) -> tuple[list[Change], list[str]]:
+    """Drop manager references to users in conflict: they cannot be set until adopted."""
+    kept: list[Change] = []
+    warnings: list[str] = []
+    for change in changes:
+        manager = next((a for a in change.attributes if a.path == MANAGER), None)
+        if manager is None or change.action is Action.CONFLICT or manager.after in ctx.user_ids:
+            kept.append(change)
+            continue
+        warnings.append(
+            f"manager of {change.name} is {ctx.names.get(str(manager.after), manager.after)}, "
+            "which is in conflict: it is set once that user is adopted"
+        )
+        rest = tuple(a for a in change.attributes if a is not manager)
+        if rest or change.action is not Action.UPDATE:
+            kept.append(replace(change, attributes=rest))
+    return kept, warnings
 
 
 def _collision(want: User, have: User, ctx: Context) -> Change:

@@ -48,11 +48,19 @@ def parse_addresses(texts: Iterable[str], desired: Org, live: Org) -> list[Addre
 
 
 def restrict(plan: Plan, addresses: list[Address]) -> Plan:
-    """The part of ``plan`` that concerns ``addresses``."""
+    """The part of ``plan`` that concerns ``addresses``.
+
+    A membership that needs a resource outside the selection which does not exist
+    yet (a group or user this plan would create) is left out, with a warning.
+    """
     users = {a.name for a in addresses if a.kind is Kind.USER}
     groups = {a.name for a in addresses if a.kind is Kind.GROUP}
-    kept = [c for change in plan.changes for c in _keep(change, users, groups)]
-    return replace(plan, changes=tuple(kept))
+    kept: list[Change] = []
+    warnings: list[str] = []
+    for change in plan.changes:
+        for part in _keep(change, users, groups):
+            kept += _resolvable(part, users, groups, warnings)
+    return replace(plan, changes=tuple(kept), warnings=(*plan.warnings, *warnings))
 
 
 def _keep(change: Change, users: set[str], groups: set[str]) -> Iterator[Change]:
@@ -68,3 +76,25 @@ def _keep(change: Change, users: set[str], groups: set[str]) -> Iterator[Change]
         members = tuple(m for m in change.members if m.user_name.casefold() in users)
         if members:
             yield replace(change, members=members)
+
+
+def _resolvable(
+    change: Change, users: set[str], groups: set[str], warnings: list[str]
+) -> Iterator[Change]:
+    if change.action not in MEMBERSHIP:
+        yield change
+        return
+    if change.id is None and change.name.casefold() not in groups:
+        warnings.append(
+            f"group {change.name!r} does not exist yet: add --only group:{change.name} "
+            "to create it with its members"
+        )
+        return
+    members = tuple(m for m in change.members if m.id or m.user_name.casefold() in users)
+    for missing in sorted(set(change.members) - set(members)):
+        warnings.append(
+            f"{missing.user_name} is not on the server yet: add --only user:{missing.user_name} "
+            f"to add it to {change.name!r}"
+        )
+    if members:
+        yield replace(change, members=members)

@@ -12,7 +12,7 @@ from reconciler.scim.discovery import Capabilities, Getter
 from reconciler.scim.filters import eq
 from reconciler.scim.listing import Listing, list_all
 from reconciler.scim.profiles import Profile
-from reconciler.scim.resources import parse_group, parse_user, user_names_by_id
+from reconciler.scim.resources import parse_group, parse_user, user_keys_by_id
 
 log = logging.getLogger("reconciler.read")
 
@@ -34,8 +34,8 @@ def read_live(
     """Every user and group of the server, with group members, as an ``Org``."""
     users = list_all(client, "/Users", caps, legacy_cap=profile.legacy_cap)
     groups = list_all(client, "/Groups", caps, legacy_cap=profile.legacy_cap)
-    names = user_names_by_id(users.resources)
-    parsed_users = tuple(parse_user(r, prefix, names) for r in users.resources)
+    keys = user_keys_by_id(users.resources, prefix)
+    parsed_users = tuple(parse_user(r, prefix, keys) for r in users.resources)
     members: dict[str, list[str]] | None = None
     membership_requests = 0
     partial = [p for p in (users.partial, groups.partial) if p]

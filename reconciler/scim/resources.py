@@ -14,7 +14,6 @@ from reconciler.model import (
     Value,
     flat_attributes,
     item_dict,
-    user_key,
 )
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -34,14 +33,17 @@ def key_of(external_id: Any, prefix: str) -> str | None:
     return None
 
 
-def user_names_by_id(resources: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """Live user id → folded userName, to turn manager references into names."""
-    return {
-        r["id"]: user_key(r["userName"]) for r in resources if isinstance(r.get("userName"), str)
-    }
+def user_keys_by_id(resources: Iterable[Mapping[str, Any]], prefix: str) -> dict[str, str]:
+    """Live user id → stable key, to compare manager references by identity.
+
+    Managers are compared by key, so renaming a manager is not a change of
+    manager for everyone who reports to them.
+    """
+    keys = ((r["id"], key_of(r.get("externalId"), prefix)) for r in resources)
+    return {rid: key for rid, key in keys if key is not None}
 
 
-def parse_user(resource: Mapping[str, Any], prefix: str, names: Mapping[str, str]) -> User:
+def parse_user(resource: Mapping[str, Any], prefix: str, keys: Mapping[str, str]) -> User:
     """A live user in canonical form; a shape we cannot read is a ``ProtocolError``."""
     user_name = resource.get("userName")
     if not isinstance(user_name, str) or not user_name:
@@ -50,7 +52,7 @@ def parse_user(resource: Mapping[str, Any], prefix: str, names: Mapping[str, str
     manager = enterprise.get("manager")
     if manager is not None:
         manager_id = manager.get("value") if isinstance(manager, Mapping) else None
-        enterprise["manager"] = names.get(str(manager_id), f"id:{manager_id}")
+        enterprise["manager"] = keys.get(str(manager_id), f"id:{manager_id}")
     try:
         attrs = flat_attributes(resource, enterprise)
     except (AttributeError, TypeError) as error:
