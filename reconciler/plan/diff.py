@@ -16,7 +16,6 @@ from reconciler.model import ENTERPRISE_PREFIX, Group, Org, User, fingerprint
 from reconciler.plan.model import Action, AttrChange, Change, Kind, Member, Plan, Status
 from reconciler.policy import Policy
 
-
 MANAGER = ENTERPRISE_PREFIX + "manager"
 
 

@@ -47,7 +47,9 @@ ARTIFACT_NOTE = (
 
 def marker(target: str, what: str = "plan") -> str:
     """The hidden marker of ``target``'s comment: one sticky comment per target and kind."""
-    safe = re.sub("-(?=-)", "%2D", quote(target, safe=""))
+    safe = quote(target, safe="")
+    while "--" in safe:  # an HTML comment must not hold "--"; .github/action/run.sh agrees
+        safe = safe.replace("--", "-%2D")
     return f"<!-- scim-reconciler:{what} target={safe} -->"
 
 
@@ -99,9 +101,13 @@ def fenced(body: Sequence[str], language: str = "diff") -> list[str]:
     return [f"{mark}{language}", text, mark]
 
 
-def table(header: Sequence[str], rows: Iterable[Sequence[str]], align: str = "---") -> list[str]:
-    """A GFM table; cells must already be escaped. Blank lines around it are the caller's."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align for _ in header) + "|"]
+def table(header: Sequence[str], rows: Iterable[Sequence[str]], numeric: bool = False) -> list[str]:
+    """A GFM table; cells must already be escaped. Blank lines around it are the caller's.
+
+    With ``numeric``, every column but the first is right-aligned.
+    """
+    aligns = ["---", *(["--:" if numeric else "---"] * (len(header) - 1))]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(aligns) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return lines
 
@@ -184,7 +190,7 @@ def _verdict(plan: Plan) -> list[str]:
 
 def _counts_table(plan: Plan) -> list[str]:
     rows = [[f"**{KINDS[kind]}**", *map(str, _kind_counts(plan, kind))] for kind in Kind]
-    return table(["", *COLUMNS], rows, align="--:")
+    return table(["", *COLUMNS], rows, numeric=True)
 
 
 def _kind_counts(plan: Plan, kind: Kind) -> list[int]:
@@ -211,10 +217,14 @@ def _column(change: Change) -> tuple[str, int]:
 
 
 def _unmanaged(plan: Plan) -> list[str]:
-    counts = [f"{n} {kind}" for kind, n in sorted(plan.unmanaged.items()) if n]
+    counts = [_count(n, kind.removesuffix("s")) for kind, n in sorted(plan.unmanaged.items()) if n]
     if not counts:
         return []
-    return ["", f"Unmanaged on the server, never touched: {literal(', '.join(counts))}."]
+    return ["", f"Unmanaged on the server, never touched: {prose(', '.join(counts))}."]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
 
 
 # --- needs attention ------------------------------------------------------------------------
@@ -246,14 +256,14 @@ def _attention(plan: Plan, limit: int) -> list[str]:
     budget = Budget(limit)
     kept_notes, dropped_notes = budget.take([note] for note in notes)
     kept_rows, dropped_rows = budget.take([_attention_row(k, c)] for k, c in rows)
-    lines = ["", f"#### Needs attention ({len(notes) + len(rows)})", ""]
+    lines = ["", f"#### Needs attention ({len(notes) + len(rows)})"]
     if kept_notes:
-        lines += [*kept_notes, ""]
+        lines += ["", *kept_notes]
     if kept_rows:
-        lines += [*table(["", "change", "resource", "why"], []), *kept_rows, ""]
+        lines += ["", *table(["", "change", "resource", "why"], []), *kept_rows]
     dropped = dropped_notes + dropped_rows
     if dropped:
-        lines += [f"_…and {dropped} more not shown here: {ARTIFACT_NOTE}._", ""]
+        lines += ["", f"_…and {dropped} more not shown here: {ARTIFACT_NOTE}._"]
     return lines
 
 
@@ -283,7 +293,7 @@ def _why(change: Change) -> str:
         parts.append(prose(change.reason))
     if change.members:
         sign = "+" if change.action is Action.ADD_MEMBERS else "−"
-        parts.append(f"{sign}{len(change.members)} member{'s' * (len(change.members) != 1)}")
+        parts.append(sign + _count(len(change.members), "member"))
     if change.action in (Action.DELETE, Action.DEACTIVATE) and change.key is None:
         parts.append("unmanaged: pruned by policy")
     return "; ".join(parts) or "—"
@@ -311,8 +321,7 @@ def _kind_detail(kind: Kind, changes: list[Change], budget: Budget) -> list[str]
             f"**{dropped} of {len(blocks)} {kind}s not shown** (too long for a "
             f"comment): {ARTIFACT_NOTE}.",
         ]
-    count = f"{len(blocks)} {kind}{'s' * (len(blocks) != 1)}"
-    return details(f"<b>{KINDS[kind]}</b>: {count} with changes", body)
+    return details(f"<b>{KINDS[kind]}</b>: {_count(len(blocks), kind)} with changes", body)
 
 
 def _block(changes: list[Change]) -> list[str]:
@@ -395,7 +404,7 @@ def _report_head(report: Report) -> list[str]:
                     f"{report.seconds:.1f}",
                 ]
             ],
-            align="--:",
+            numeric=True,
         ),
     ]
 
@@ -405,9 +414,9 @@ def _report_attention(problems: Sequence[Outcome], limit: int) -> list[str]:
         return []
     rows, dropped = Budget(limit).take([_outcome_row(o)] for o in problems)
     lines = ["", f"#### Needs attention ({len(problems)})", ""]
-    lines += [*table(["result", "change", "resource", "message"], []), *rows, ""]
+    lines += [*table(["result", "change", "resource", "message"], []), *rows]
     if dropped:
-        lines += [f"_…and {dropped} more not shown here: see the JSON report._", ""]
+        lines += ["", f"_…and {dropped} more not shown here: see the JSON report._"]
     return lines
 
 

@@ -38,6 +38,7 @@ from reconciler.scim.httperrors import (
     ambiguous_write,
     clean_text,
     failure_for_status,
+    precondition_after_loss,
     scim_object,
     too_large,
     translate_exception,
@@ -202,6 +203,8 @@ class ScimClient:
             if _already_deleted(ctx.method, outcome, maybe_applied):
                 log.info("%s: 404 after an earlier attempt may have deleted it", ctx.what)
                 return _Answer(204, httpx.Headers(), b"")
+            if _own_precondition(request, outcome, maybe_applied):
+                self._raise(precondition_after_loss(ctx), None)
             decision = verdict(ctx.method, outcome.resend)
             if decision is Verdict.FAIL:
                 self._raise(outcome.error, outcome.cause)
@@ -439,3 +442,9 @@ def _gave_up(error: ScimError, attempts: int, elapsed: float) -> ScimError:
 def _already_deleted(method: str, failure: Failure, maybe_applied: bool) -> bool:
     """A DELETE resent after an attempt that may have worked, now answered 404: it did."""
     return method == "DELETE" and maybe_applied and failure.status == 404
+
+
+def _own_precondition(request: httpx.Request, failure: Failure, maybe_applied: bool) -> bool:
+    """A conditional write resent after an attempt that may have worked, now answered 412:
+    the change the If-Match guarded against may be our own earlier attempt."""
+    return maybe_applied and failure.status == 412 and "if-match" in request.headers

@@ -448,3 +448,11 @@ def ambiguous_write(failure: Failure, ctx: RequestContext) -> AmbiguousWriteErro
         f"{ctx.what} may or may not have been applied ({failure.reason}); it was not sent "
         "again. Look the resource up by its key before trying again"
     )
+
+
+def precondition_after_loss(ctx: RequestContext) -> AmbiguousWriteError:
+    return AmbiguousWriteError(
+        f"{ctx.what}: an earlier attempt got no answer and the retry met 412 Precondition "
+        "Failed: the resource changed since the plan, perhaps by that earlier attempt. "
+        "Look the resource up before trying again"
+    )

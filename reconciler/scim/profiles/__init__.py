@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from reconciler.errors import InputError
-from reconciler.scim.profiles import aws, generic
+from reconciler.scim.profiles import aws, generic, github_emu, slack
 from reconciler.scim.profiles.base import Profile
 
-PROFILES: dict[str, Profile] = {p.name: p for p in (generic.PROFILE, aws.PROFILE)}
+PROFILES: dict[str, Profile] = {
+    p.name: p for p in (generic.PROFILE, aws.PROFILE, github_emu.PROFILE, slack.PROFILE)
+}
 
 
 def get_profile(name: str) -> Profile:

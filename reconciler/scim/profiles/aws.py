@@ -1,9 +1,12 @@
 """AWS IAM Identity Center, as its SCIM documentation describes it.
 
-Cursor paging at most 100 a page; GET /Groups never returns members (they are
-read with ``GET /Users?filter=groups.value eq "<id>"``); at most 100 membership
-changes per PATCH; one email (primary), phone number, address and role per
-user; displayName and both name parts required; no ETags, no Bulk.
+Cursor paging at most 100 a page (the older, unpaged listing stops at 50: such a
+listing is treated as possibly cut short); GET /Groups never returns members (they
+are read with ``GET /Users?filter=groups.value eq "<id>"``); at most 100 membership
+changes per PATCH and 100 members in a group POST; one email (primary, unique
+across users), phone number, address and role per user; displayName and both name
+parts required; no ETags, no Bulk; 429 without a published rate or Retry-After.
+``docs/aws.md`` maps every documented behaviour to what the reconciler does.
 """
 
 from reconciler.scim.profiles.base import Profile
@@ -21,6 +24,7 @@ PROFILE = Profile(
     required=("userName", "displayName", "name.givenName", "name.familyName"),
     max_values={"emails": 1, "phoneNumbers": 1, "addresses": 1, "roles": 1},
     primary_required=frozenset({"emails"}),
+    unique_primary=frozenset({"emails"}),
     unsupported=frozenset(
         {"password", "ims", "photos", "entitlements", "x509Certificates", "groups"}
     ),

@@ -6,13 +6,16 @@ executor and offline validation ask the profile, never the server's name.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Paging = Literal["index", "cursor"]
 MembershipRead = Literal["inline", "per-group"]
 DeleteSemantics = Literal["delete", "deactivates", "irreversible"]
+
+ACKNOWLEDGE_IRREVERSIBLE = "acknowledge_irreversible_delete"
+"""The policy key that confirms deletes on a server whose DELETE cannot be undone."""
 
 
 @dataclass(frozen=True)
@@ -44,10 +47,26 @@ class Profile:
     """Multi-valued attributes whose single value must be ``primary: true``."""
     unsupported: frozenset[str] = frozenset()
     """User attributes the server refuses: validation rejects them offline."""
+    unique_primary: frozenset[str] = frozenset()
+    """Multi-valued attributes whose primary value no two users may share (AWS: emails)."""
     delete: DeleteSemantics = "delete"
+    """What ``DELETE /Users/{id}`` does on this server (groups are always deleted):
+
+    - ``"delete"``: the user is gone (404 afterwards), as RFC 7644 §3.6 says;
+    - ``"deactivates"``: the user stays, inactive (Slack), so ``on_remove: delete``
+      could never converge: refused, see ``removal_problems``;
+    - ``"irreversible"``: the user and its data are erased for good (GitHub EMU), so
+      ``on_remove: delete`` needs an explicit acknowledgement in the policy.
+    """
     default_rate: float | None = None
+    """Requests per second, all methods, when the target sets no ``rate``; None: unpaced."""
+    default_write_rate: float | None = None
+    """Writes (POST, PUT, PATCH, DELETE) per second, on top of ``default_rate``, for
+    servers whose write budget is far below their read budget; None: no separate limit."""
     default_concurrency: int = 8
+    """Requests in flight during apply when the target sets no ``concurrency``."""
     user_agent: str | None = None
+    """The User-Agent to send; None: the client's default. Set by servers that require one."""
     legacy_cap: int | None = None
     """A listing of exactly this many results with no way to page may be cut short."""
 
@@ -55,7 +74,47 @@ class Profile:
         """(path inside the user entry, message) for each thing this server would refuse."""
         yield from _missing(self, user)
         yield from _too_many(self, user)
+        yield from _not_primary(self, user)
         yield from _unsupported(self, user)
+
+    def users_problems(
+        self, users: Sequence[Mapping[str, Any]]
+    ) -> Iterator[tuple[int, tuple[str | int, ...], str]]:
+        """(index of the user, path inside it, message) for what spans users: a primary
+        value of a ``unique_primary`` attribute that an earlier user already holds."""
+        for attribute in sorted(self.unique_primary):
+            yield from _shared_primaries(self, attribute, users)
+
+    def removal_problems(
+        self, on_remove: str, delete_after: int | None = None, *, acknowledged: bool = False
+    ) -> Iterator[str]:
+        """Why this server cannot honour a target's removal policy as written.
+
+        ``acknowledged`` is the policy's ``acknowledge_irreversible_delete``; it
+        lets ``on_remove: delete`` and ``delete_after`` through on a server whose
+        DELETE is irreversible, and changes nothing elsewhere.
+        """
+        deletes = [
+            text
+            for text, wanted in (
+                ("on_remove: delete", on_remove == "delete"),
+                ("delete_after", delete_after is not None),
+            )
+            if wanted
+        ]
+        for setting in deletes:
+            if self.delete == "deactivates":
+                yield (
+                    f"{setting}: on {self.name}, DELETE /Users only deactivates a user, so "
+                    "every plan would delete it again; use on_remove: deactivate (the default)"
+                )
+            elif self.delete == "irreversible" and not acknowledged:
+                yield (
+                    f"{setting}: on {self.name}, DELETE /Users erases a user for good and "
+                    f"cannot be undone; to mean it, add {ACKNOWLEDGE_IRREVERSIBLE}: true to the "
+                    "target's policy, or keep on_remove: deactivate (the default), which can be"
+                    " undone"
+                )
 
 
 def _get(user: Mapping[str, Any], path: str) -> Any:
@@ -72,9 +131,11 @@ def _missing(
         if path == "displayName":
             name = user.get("name") or {}
             if user.get("displayName") or name.get("givenName") or name.get("familyName"):
-                continue
+                continue  # the desired state defaults it to "givenName familyName"
         if _get(user, path) in (None, ""):
-            yield (), f"{profile.name} requires {path}"
+            parent = path.rpartition(".")[0]
+            where: tuple[str | int, ...] = (parent,) if parent and parent in user else ()
+            yield where, f"{profile.name} requires {path}"
 
 
 def _too_many(
@@ -82,19 +143,24 @@ def _too_many(
 ) -> Iterator[tuple[tuple[str | int, ...], str]]:
     for attribute, limit in profile.max_values.items():
         values = user.get(attribute)
-        if not isinstance(values, list):
-            continue
-        if len(values) > limit:
+        if isinstance(values, list) and len(values) > limit:
+            noun = "value" if limit == 1 else "values"
             yield (
                 (attribute, limit),
-                f"{profile.name} keeps at most {limit} value(s) in {attribute}",
+                f"{profile.name} keeps at most {limit} {noun} in {attribute}; remove the rest",
             )
-        if (
-            attribute in profile.primary_required
-            and values
-            and not all(isinstance(v, dict) and v.get("primary") for v in values)
-        ):
-            yield (attribute, 0), f"{profile.name} requires {attribute} to be primary: true"
+
+
+def _not_primary(
+    profile: Profile, user: Mapping[str, Any]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    for attribute in sorted(profile.primary_required):
+        values = user.get(attribute)
+        if not isinstance(values, list) or len(values) > profile.max_values.get(attribute, 1):
+            continue  # too many values: that problem is reported, and is the one to fix
+        for index, value in enumerate(values):
+            if not (isinstance(value, Mapping) and value.get("primary") is True):
+                yield (attribute, index), f"{profile.name} requires {attribute} to be primary: true"
 
 
 def _unsupported(
@@ -104,3 +170,23 @@ def _unsupported(
         if _get(user, path) is not None:
             head = tuple(path.split("."))
             yield head, f"{profile.name} does not support {path}"
+
+
+def _shared_primaries(
+    profile: Profile, attribute: str, users: Sequence[Mapping[str, Any]]
+) -> Iterator[tuple[int, tuple[str | int, ...], str]]:
+    first: dict[str, str] = {}
+    for index, user in enumerate(users):
+        values = user.get(attribute)
+        for position, item in enumerate(values if isinstance(values, list) else []):
+            if not (isinstance(item, Mapping) and item.get("primary")):
+                continue
+            value = str(item.get("value", ""))
+            holder = first.setdefault(value.casefold(), str(user.get("userName")))
+            if holder != str(user.get("userName")):
+                yield (
+                    index,
+                    (attribute, position),
+                    f"{profile.name} requires the primary {attribute} value to be unique: "
+                    f"{value!r} is already the primary of user {holder!r}",
+                )
