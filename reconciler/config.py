@@ -7,14 +7,15 @@ environment (they win), else the chosen target's ``url`` and the variable its
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reconciler.desired.schema import schema_problems
-from reconciler.desired.yamlfile import load_yaml
-from reconciler.errors import InputError, ValidationFailed
+from reconciler.desired.yamlfile import YamlDocument, load_yaml
+from reconciler.errors import InputError, Problem, ValidationFailed
+from reconciler.mapping import AttributeMapping, mapping_problems
 from reconciler.policy import Policy
 
 ENV_TARGET = "env"
@@ -41,11 +42,21 @@ class Target:
     concurrency: int | None = None
     rate: float | None = None
     policy: Policy = field(default_factory=Policy)
+    mapping: AttributeMapping = field(default_factory=lambda: AttributeMapping({}))
+    scope: frozenset[str] | None = None
+    """Folded names of the groups that go to this target (None: everything)."""
 
     @classmethod
     def from_dict(cls, name: str, data: Mapping[str, Any]) -> Target:
-        values = {k: v for k, v in data.items() if k != "policy"}
-        return cls(name=name, policy=Policy.from_dict(data.get("policy") or {}), **values)
+        values = {k: v for k, v in data.items() if k not in ("policy", "mapping", "scope")}
+        scope = data.get("scope")
+        return cls(
+            name=name,
+            policy=Policy.from_dict(data.get("policy") or {}),
+            mapping=AttributeMapping(dict(data.get("mapping") or {})),
+            scope=frozenset(g.casefold() for g in scope.get("groups", ())) if scope else None,
+            **values,
+        )
 
 
 @dataclass(frozen=True)
@@ -64,11 +75,18 @@ def load_targets(directory: Path) -> dict[str, Target]:
     if not path.is_file():
         return {}
     doc = load_yaml(path, str(path))
-    problems = schema_problems(doc, "targets")
+    problems = schema_problems(doc, "targets") or list(_mapping_problems(doc))
     if problems:
         raise ValidationFailed(problems)
     targets = doc.data["targets"]
     return {name: Target.from_dict(name, data or {}) for name, data in targets.items()}
+
+
+def _mapping_problems(doc: YamlDocument) -> Iterator[Problem]:
+    for name, data in doc.data["targets"].items():
+        for attribute, message in mapping_problems((data or {}).get("mapping") or {}):
+            mark = doc.key_mark(("targets", name, "mapping", attribute))
+            yield Problem(doc.path, mark.line, mark.column, message)
 
 
 def select_target(targets: Mapping[str, Target], name: str | None) -> Target:

@@ -11,6 +11,9 @@ from pathlib import Path
 from reconciler import __version__
 from reconciler.config import Connection, Target, load_targets, resolve_connection, select_target
 from reconciler.desired import DesiredState
+from reconciler.errors import InputError
+from reconciler.mapping import for_target
+from reconciler.model import Org
 from reconciler.plan.diff import diff
 from reconciler.plan.model import Plan
 from reconciler.plan.safety import check
@@ -103,6 +106,19 @@ class PlanOptions:
     """``--only`` addresses (``user:NAME``, ``group:NAME``)."""
 
 
+def desired_for(target: Target, desired: DesiredState) -> Org:
+    """The desired org as ``target`` sees it: its scope, then its mapping."""
+    if target.scope is not None:
+        known = {g.display_name.casefold() for g in desired.org.groups}
+        unknown = sorted(target.scope - known)
+        if unknown:
+            raise InputError(
+                f"target {target.name!r}: scope names group {unknown[0]!r}, which the desired "
+                "state does not define"
+            )
+    return for_target(desired.org, target.mapping, target.scope)
+
+
 def planned(
     session: Session, desired: DesiredState, live: LiveState, options: PlanOptions = PlanOptions()
 ) -> Plan:
@@ -112,7 +128,7 @@ def planned(
         policy = replace(policy, adopt=True)
     addresses = parse_addresses(options.only, desired.org, live.org) if options.only else []
     plan = diff(
-        desired.org,
+        desired_for(session.target, desired),
         live.org,
         policy,
         target=session.target.name,

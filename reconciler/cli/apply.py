@@ -15,6 +15,7 @@ from reconciler.cli import common
 from reconciler.cli.options import (
     DEFAULT_DIR,
     Adopt,
+    AllTargets,
     CaBundle,
     Dir,
     Force,
@@ -27,6 +28,7 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.output import err, out, setup_logging
 from reconciler.cli.progress import progress
+from reconciler.config import Target
 from reconciler.desired import DesiredState
 from reconciler.desired.profile_check import check_profile
 from reconciler.errors import InputError, RefusedError
@@ -61,6 +63,7 @@ def apply(
     force: Force = False,
     report: ReportPath = None,
     markdown: MarkdownPath = None,
+    all_targets: AllTargets = False,
     verbose: Verbose = False,
     ca_bundle: CaBundle = None,
     insecure: Insecure = False,
@@ -86,22 +89,31 @@ def apply(
       scimctl plan --out plan.json && scimctl apply plan.json
     """
     setup_logging(verbose)
-    desired, chosen = common.prepare(directory, target)
-    with open_session(chosen, profile=profile, tls=common.tls(ca_bundle, insecure)) as session:
-        check_profile(desired, session.profile)
-        live = session.read()
-        if plan_file is None:
-            options = PlanOptions(adopt=adopt, force=force, only=tuple(only or ()))
-            the_plan = planned(session, desired, live, options)
-        else:
-            the_plan = _saved(plan_file, session, desired, live.org, force)
-        out.print(plan_text(the_plan, common.source_name(directory)), end="")
-        _refuse_unsafe(the_plan, saved=plan_file is not None)
-        if not the_plan.executable:
-            raise typer.Exit(0)
-        _confirm(auto_approve, session)
-        result = execute(session, the_plan, live.org)
-    _finish(result, the_plan, report, markdown)
+    desired, targets = common.prepare(directory, target, all_targets=all_targets)
+    if plan_file is not None and len(targets) > 1:
+        raise InputError("a saved plan is for one target: drop --all-targets")
+    security = common.tls(ca_bundle, insecure)
+    options = PlanOptions(adopt=adopt, force=force, only=tuple(only or ()))
+    many = len(targets) > 1
+
+    def one(chosen: Target) -> int:
+        with open_session(chosen, profile=profile, tls=security) as session:
+            check_profile(desired, session.profile)
+            live = session.read()
+            if plan_file is None:
+                the_plan = planned(session, desired, live, options)
+            else:
+                the_plan = _saved(plan_file, session, desired, live.org, force)
+            out.print(plan_text(the_plan, common.source_name(directory)), end="")
+            _refuse_unsafe(the_plan, saved=plan_file is not None)
+            if not the_plan.executable:
+                return 0
+            _confirm(auto_approve, session)
+            result = execute(session, the_plan, live.org)
+        paths = (common.per_target(report, chosen, many), common.per_target(markdown, chosen, many))
+        return _finish(result, the_plan, *paths)
+
+    raise typer.Exit(common.each_target(targets, one))
 
 
 def _saved(path: Path, session: Session, desired: DesiredState, live: Org, force: bool) -> Plan:
@@ -155,16 +167,16 @@ def execute(session: Session, plan: Plan, live: Org) -> Report:
         return executor.run(plan)
 
 
-def _finish(result: Report, plan: Plan, path: Path | None, markdown: Path | None) -> None:
+def _finish(result: Report, plan: Plan, path: Path | None, markdown: Path | None) -> int:
     out.print(report_summary(result))
     if path is not None:
         path.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
     if markdown is not None:
         markdown.write_text(report_markdown(result) + "\n")
     if result.failed:
-        raise typer.Exit(1)
+        return 1
     stale = [c for c in plan.changes if c.status is Status.REFUSED]
     if stale:
         err.print(f"{len(stale)} change(s) of the saved plan were refused as stale; plan again.")
-        raise typer.Exit(3)
-    raise typer.Exit(0)
+        return 3
+    return 0

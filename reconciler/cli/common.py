@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
-from reconciler.cli.output import err
-from reconciler.config import Target
+from reconciler.cli.output import err, out
+from reconciler.config import Target, load_targets
 from reconciler.desired import DesiredState, load_desired
-from reconciler.errors import InputError
+from reconciler.errors import InputError, ReconcileError
 from reconciler.plan.model import Plan
 from reconciler.render.markdown import plan_markdown
 from reconciler.render.text import plan_text
@@ -17,12 +18,55 @@ from reconciler.session import Tls, choose_target
 FORMATS = ("text", "json", "markdown")
 
 
-def prepare(directory: Path, target: str | None, fmt: str = "text") -> tuple[DesiredState, Target]:
-    """Validate everything local before any request is sent."""
+def prepare(
+    directory: Path, target: str | None, fmt: str = "text", *, all_targets: bool = False
+) -> tuple[DesiredState, list[Target]]:
+    """Validate everything local (format, targets, desired state) before any request."""
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
-    chosen = choose_target(directory, target)
-    return load_desired(directory), chosen
+    if all_targets:
+        if target is not None:
+            raise InputError("--target and --all-targets exclude each other")
+        targets = list(load_targets(directory).values())
+        if not targets:
+            raise InputError(f"--all-targets: {directory}/targets.yaml defines no target")
+    else:
+        targets = [choose_target(directory, target)]
+    return load_desired(directory), targets
+
+
+def each_target(targets: list[Target], run: Callable[[Target], int]) -> int:
+    """Run a command on every target in turn; one failing target does not stop the others.
+
+    Returns the worst exit code: an error (1) over a refusal (3) over changes (2).
+    """
+    if len(targets) == 1:
+        return run(targets[0])
+    codes = []
+    for target in targets:
+        out.print(f"\n=== target {target.name} ===", style="bold")
+        try:
+            codes.append(run(target))
+        except ReconcileError as error:
+            err.print(f"Error (target {target.name}): {error}", style="red", markup=False)
+            codes.append(error.exit_code)
+    return worst(codes)
+
+
+def worst(codes: list[int]) -> int:
+    for code in (1, 3, 2):
+        if code in codes:
+            return code
+    return max(codes, default=0)
+
+
+def per_target(path: Path | None, target: Target, many: bool) -> Path | None:
+    """``--out``-style paths: with several targets, ``{target}`` in the path names each."""
+    if path is None or not many:
+        return path
+    if "{target}" not in str(path):
+        raise InputError(f"{path}: with --all-targets, put {{target}} in the file name")
+    return Path(str(path).replace("{target}", target.name))
 
 
 def tls(ca_bundle: Path | None, insecure: bool) -> Tls:

@@ -11,6 +11,7 @@ import typer
 from reconciler.cli import common
 from reconciler.cli.options import (
     DEFAULT_DIR,
+    AllTargets,
     CaBundle,
     Dir,
     Format,
@@ -21,13 +22,14 @@ from reconciler.cli.options import (
     Verbose,
 )
 from reconciler.cli.output import out, setup_logging
+from reconciler.config import Target
 from reconciler.desired import DesiredState
 from reconciler.desired.baseline import load_baseline
 from reconciler.drift import Baseline, DriftClass, addresses, classify
 from reconciler.errors import InputError
 from reconciler.render.drift import drift_markdown, drift_text
 from reconciler.scim.reader import LiveState
-from reconciler.session import Session, open_session, planned
+from reconciler.session import Session, desired_for, open_session, planned
 
 DEFAULT_FAIL_ON = "changed,missing"
 FailOn = Annotated[
@@ -60,6 +62,7 @@ def drift(
     baseline: BaselineRef = "HEAD",
     report: ReportPath = None,
     markdown: MarkdownPath = None,
+    all_targets: AllTargets = False,
     verbose: Verbose = False,
     ca_bundle: CaBundle = None,
     insecure: Insecure = False,
@@ -80,28 +83,35 @@ def drift(
     """
     setup_logging(verbose)
     classes = _classes(fail_on)
-    desired, chosen = common.prepare(directory, target, fmt)
+    desired, targets = common.prepare(directory, target, fmt, all_targets=all_targets)
     base = load_baseline(directory, baseline) if baseline else None
-    with open_session(chosen, profile=profile, tls=common.tls(ca_bundle, insecure)) as session:
-        live = session.read()
-        current = planned(session, desired, live)
-        reference = _baseline(session, base, live, baseline) if base is not None else None
-    result = classify(current, live.org, addresses(desired.org), reference)
-    if fmt == "json":
-        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
-    elif fmt == "markdown":
-        typer.echo(drift_markdown(result))
-    else:
-        out.print(drift_text(result), end="")
-    if report is not None:
-        report.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
-    if markdown is not None:
-        markdown.write_text(drift_markdown(result) + "\n")
-    raise typer.Exit(2 if result.drifted(classes) else 0)
+    security = common.tls(ca_bundle, insecure)
+    many = len(targets) > 1
+
+    def one(chosen: Target) -> int:
+        with open_session(chosen, profile=profile, tls=security) as session:
+            live = session.read()
+            current = planned(session, desired, live)
+            reference = _baseline(session, base, live, baseline) if base is not None else None
+        wanted = addresses(desired_for(chosen, desired))
+        result = classify(current, live.org, wanted, reference)
+        if fmt == "json":
+            typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        elif fmt == "markdown":
+            typer.echo(drift_markdown(result))
+        else:
+            out.print(drift_text(result), end="")
+        if (path := common.per_target(report, chosen, many)) is not None:
+            path.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        if (path := common.per_target(markdown, chosen, many)) is not None:
+            path.write_text(drift_markdown(result) + "\n")
+        return 2 if result.drifted(classes) else 0
+
+    raise typer.Exit(common.each_target(targets, one))
 
 
 def _baseline(session: Session, base: DesiredState, live: LiveState, ref: str) -> Baseline:
-    return Baseline(ref, planned(session, base, live), addresses(base.org))
+    return Baseline(ref, planned(session, base, live), addresses(desired_for(session.target, base)))
 
 
 def _classes(text: str) -> tuple[DriftClass, ...]:

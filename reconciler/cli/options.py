@@ -63,3 +63,7 @@ MarkdownPath = Annotated[
     Path | None,
     typer.Option("--markdown", help="Also write the Markdown rendering to this file."),
 ]
+AllTargets = Annotated[
+    bool,
+    typer.Option("--all-targets", help="Act on every target of targets.yaml in turn."),
+]

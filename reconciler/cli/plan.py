@@ -11,6 +11,7 @@ from reconciler.cli import common
 from reconciler.cli.options import (
     DEFAULT_DIR,
     Adopt,
+    AllTargets,
     CaBundle,
     Dir,
     Force,
@@ -23,6 +24,7 @@ from reconciler.cli.options import (
     Verbose,
 )
 from reconciler.cli.output import out, setup_logging
+from reconciler.config import Target
 from reconciler.desired.profile_check import check_profile
 from reconciler.plan.model import Plan
 from reconciler.plan.saved import write_plan
@@ -51,6 +53,7 @@ def plan(
     only: Only = None,
     adopt: Adopt = False,
     force: Force = False,
+    all_targets: AllTargets = False,
     verbose: Verbose = False,
     ca_bundle: CaBundle = None,
     insecure: Insecure = False,
@@ -69,23 +72,31 @@ def plan(
       scimctl plan --out plan.json --detailed-exitcode
 
       scimctl plan --only user:alice@example.com --only group:engineering
+
+      scimctl plan --all-targets --out 'plan-{target}.json'
     """
     setup_logging(verbose)
-    desired, chosen = common.prepare(directory, target, fmt)
+    desired, targets = common.prepare(directory, target, fmt, all_targets=all_targets)
     options = PlanOptions(adopt=adopt, force=force, only=tuple(only or ()))
-    with open_session(chosen, profile=profile, tls=common.tls(ca_bundle, insecure)) as session:
-        check_profile(desired, session.profile)
-        result = planned(session, desired, session.read(), options)
+    security = common.tls(ca_bundle, insecure)
     source = common.source_name(directory)
-    if fmt == "text":
-        out.print(plan_text(result, source), end="")
-    else:
-        typer.echo(common.render_plan(result, fmt, source))
-    if out_path is not None:
-        write_plan(result, out_path)
-    if markdown is not None:
-        markdown.write_text(plan_markdown(result, source) + "\n")
-    raise typer.Exit(exit_code(result, detailed_exitcode))
+    many = len(targets) > 1
+
+    def one(chosen: Target) -> int:
+        with open_session(chosen, profile=profile, tls=security) as session:
+            check_profile(desired, session.profile)
+            result = planned(session, desired, session.read(), options)
+        if fmt == "text":
+            out.print(plan_text(result, source), end="")
+        else:
+            typer.echo(common.render_plan(result, fmt, source))
+        if (path := common.per_target(out_path, chosen, many)) is not None:
+            write_plan(result, path)
+        if (path := common.per_target(markdown, chosen, many)) is not None:
+            path.write_text(plan_markdown(result, source) + "\n")
+        return exit_code(result, detailed_exitcode)
+
+    raise typer.Exit(common.each_target(targets, one))
 
 
 def exit_code(plan: Plan, detailed: bool) -> int:
