@@ -12,6 +12,7 @@ from reconciler import __version__
 from reconciler.config import Connection, Target, load_targets, resolve_connection, select_target
 from reconciler.desired import DesiredState
 from reconciler.errors import InputError
+from reconciler.lastseen import check_and_record
 from reconciler.mapping import for_target
 from reconciler.model import Org
 from reconciler.plan.diff import diff
@@ -62,13 +63,16 @@ class Session:
         return self.target.concurrency or self.profile.default_concurrency
 
     def read(self) -> LiveState:
-        return read_live(
+        """The live state, whole, after the last-seen guard."""
+        live = read_live(
             self.client,
             self.caps,
             self.profile,
             self.policy.marker_prefix,
             concurrency=self.concurrency,
         )
+        check_and_record(live.org, self.connection.url)
+        return live
 
 
 def choose_target(directory: Path, name: str | None) -> Target:

@@ -67,6 +67,12 @@ class Server:
                 return items
 
 
+@pytest.fixture(autouse=True)
+def _cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test keeps its own last-seen records, never in the real home."""
+    monkeypatch.setenv("SCIMCTL_CACHE_DIR", str(tmp_path / "scimctl-cache"))
+
+
 @pytest.fixture(scope="session")
 def sandbox_bases() -> Iterator[dict[str, str]]:
     with (

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from reconciler.plan.model import Change
+from reconciler.plan.model import Action, Change
 
 
 class Result(StrEnum):
@@ -44,6 +44,18 @@ class Report:
     def counts(self) -> dict[str, int]:
         counted = Counter(o.result.value for o in self.outcomes)
         return {r.value: counted.get(r.value, 0) for r in Result}
+
+    def managed_delta(self) -> int:
+        """How many managed resources the apply added (creates) less those it deleted."""
+        delta = 0
+        for outcome in self.outcomes:
+            if outcome.result is not Result.OK or outcome.change.key is None:
+                continue
+            if outcome.change.action is Action.CREATE:
+                delta += 1
+            elif outcome.change.action is Action.DELETE:
+                delta -= 1
+        return delta
 
     @property
     def failed(self) -> bool:

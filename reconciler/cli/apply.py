@@ -32,6 +32,7 @@ from reconciler.config import Target
 from reconciler.desired import DesiredState
 from reconciler.desired.profile_check import check_profile
 from reconciler.errors import InputError, RefusedError
+from reconciler.lastseen import remember
 from reconciler.model import Org
 from reconciler.plan.model import Plan, Status
 from reconciler.plan.saved import check_origin, read_plan, refuse_stale
@@ -110,6 +111,8 @@ def apply(
                 return 0
             _confirm(auto_approve, session)
             result = execute(session, the_plan, live.org)
+            managed = sum(the_plan.managed.get(k, 0) for k in ("users", "groups"))
+            remember(session.connection.url, managed + result.managed_delta())
         paths = (common.per_target(report, chosen, many), common.per_target(markdown, chosen, many))
         return _finish(result, the_plan, *paths)
 
