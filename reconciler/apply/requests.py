@@ -112,11 +112,13 @@ class Requests:
         """POST ``body``; when the answer is lost, look the resource up before anything else.
 
         A create that may or may not have been applied is never sent again blindly: the
-        resource is looked up by its name, and taken if it carries our marker. Only when
-        the look-up finds nothing is the POST sent again (the server never acted on it),
-        at most ``CREATE_ATTEMPTS`` times in all.
+        resource is looked up by its name, and taken if it carries our marker. When the
+        look-up finds nothing, a user's POST is sent again (at most ``CREATE_ATTEMPTS``
+        in all): its userName is unique on the server, so a first copy that lands late
+        meets a 409 instead of making a second user. A group's is not, since group
+        names need not be unique: the change fails and the next run decides.
         """
-        for _ in range(CREATE_ATTEMPTS):
+        for _ in range(CREATE_ATTEMPTS if change.kind is Kind.USER else 1):
             try:
                 created = self.client.post(endpoint, body)
             except AmbiguousWriteError:
@@ -139,11 +141,7 @@ class Requests:
             if not isinstance(new_id, str) or not new_id:
                 raise CreateConflict(f"POST {endpoint} answered without an id")
             return new_id
-        raise CreateConflict(
-            f"the create of {change.kind} {change.name!r} was sent {CREATE_ATTEMPTS} times and "
-            "never answered (timeouts, lost connections or gateway errors), and a look-up "
-            f"after each found no such {change.kind}; nothing was created: run again"
-        )
+        raise CreateConflict(_unanswered(change))
 
     def _recover(self, endpoint: str, attribute: str, change: Change, why: str) -> str | None:
         """Look the resource up by its name: its id if it is ours, None if there is none,
@@ -231,6 +229,20 @@ class Requests:
 
     def _if_match(self, change: Change) -> str | None:
         return change.version if self.etags else None
+
+
+def _unanswered(change: Change) -> str:
+    if change.kind is Kind.USER:
+        return (
+            f"the create of user {change.name!r} was sent {CREATE_ATTEMPTS} times and never "
+            "answered (timeouts, lost connections or gateway errors), and a look-up after "
+            "each found no such user; nothing was created: run again"
+        )
+    return (
+        f"the create of group {change.name!r} got no answer and a look-up found no such "
+        "group; it was not sent again (group names need not be unique, so a first copy "
+        "landing late would make two): run again"
+    )
 
 
 def _detail(error: ServerError) -> str:
