@@ -41,6 +41,7 @@ class Target:
     timeout: float = 30.0
     concurrency: int | None = None
     rate: float | None = None
+    write_rate: float | None = None
     policy: Policy = field(default_factory=Policy)
     mapping: AttributeMapping = field(default_factory=lambda: AttributeMapping({}))
     scope: frozenset[str] | None = None

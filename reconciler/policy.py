@@ -67,6 +67,8 @@ class Policy:
     limits: Limits = Limits()
     adopt: bool = False
     prune_unmanaged: bool = False
+    acknowledge_irreversible_delete: bool = False
+    """Needed for on_remove: delete / delete_after on a server whose DELETE cannot be undone."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Policy:
@@ -83,6 +85,9 @@ class Policy:
             limits=_limits(data.get("limits") or {}),
             adopt=bool(data.get("adopt", False)),
             prune_unmanaged=bool(data.get("prune_unmanaged", False)),
+            acknowledge_irreversible_delete=bool(
+                data.get("acknowledge_irreversible_delete", False)
+            ),
         )
 
 

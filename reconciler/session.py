@@ -75,6 +75,20 @@ class Session:
         return live
 
 
+def check_removal_policy(target: Target, profile: Profile) -> None:
+    """Refuse a removal policy the target's server cannot honour as written."""
+    policy = target.policy
+    problems = list(
+        profile.removal_problems(
+            policy.on_remove,
+            policy.delete_after,
+            acknowledged=policy.acknowledge_irreversible_delete,
+        )
+    )
+    if problems:
+        raise InputError(f"target {target.name!r}: {problems[0]}")
+
+
 def choose_target(directory: Path, name: str | None) -> Target:
     return select_target(load_targets(directory), name)
 
@@ -90,12 +104,14 @@ def open_session(
     """Connect to ``target`` and read its capabilities; the client is closed on exit."""
     connection = resolve_connection(target, os.environ if env is None else env, profile)
     chosen = get_profile(connection.profile)
+    check_removal_policy(target, chosen)
     client = ScimClient(
         connection.url,
         connection.token,
         timeout=target.timeout,
         verify=tls.verify(target),
         rate=target.rate or chosen.default_rate,
+        write_rate=target.write_rate or chosen.default_write_rate,
         user_agent=chosen.user_agent or f"scim-reconciler/{__version__}",
     )
     with client:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sys
 import uuid
@@ -119,6 +120,10 @@ class Result:
 def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """Run ``scimctl`` in-process as a user would: ``cli("plan", "--dir", d, env={...})``."""
     from reconciler.cli.app import main
+
+    logger = logging.getLogger("reconciler")
+    monkeypatch.setattr(logger, "handlers", list(logger.handlers))
+    monkeypatch.setattr(logger, "level", logger.level)
 
     def run(*args: str | Path, env: dict[str, str] | None = None) -> Result:
         for name in ("SCIM_URL", "SCIM_TOKEN", "SCIM_PROFILE"):

@@ -3,14 +3,17 @@
 Phases, so that nothing references a resource that does not exist yet and no
 member is removed after its user is gone:
 
-1. users: create, adopt, update, deactivate
-2. managers that a create could not set because the manager was created alongside
+1. users: adopt, update, deactivate, then create (a rename may free the name a
+   create takes)
+2. managers that a create or update could not set because the manager was created
+   alongside (a manager whose create failed is skipped, and named)
 3. groups: create, adopt, update
 4. memberships: add, then remove (chunked to the profile's members per PATCH)
 5. deletes: users, then groups
 
-A change that depends on a failed one (a member whose create failed, the members
-of a group whose create failed) is skipped and named in the report.
+A change that depends on a failed one (a member whose create or adoption failed,
+the members of a group whose create or adoption failed, a manager whose create
+failed) is skipped and named in the report, which holds one outcome per change.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from reconciler.apply.report import Outcome, Report, Result
-from reconciler.apply.requests import Client, Ids, Requests
+from reconciler.apply.requests import MANAGER, Client, Ids, Requests
 from reconciler.errors import ReconcileError
 from reconciler.model import Org
 from reconciler.plan.model import Action, AttrChange, Change, Kind, Plan
@@ -42,6 +45,10 @@ class Executor:
     on_outcome: OnOutcome = lambda outcome: None
     outcomes: list[Outcome] = field(default_factory=list)
     deferred: list[tuple[Change, str, AttrChange]] = field(default_factory=list)
+    creating: set[str] = field(default_factory=set)
+    """Keys of the users this run creates (their managed reports wait for them)."""
+    failed: set[tuple[Kind, str | None]] = field(default_factory=set)
+    """(kind, key) of the creates and adoptions that failed: what depends on them is skipped."""
 
     def run(self, plan: Plan) -> Report:
         started = time.monotonic()
@@ -49,14 +56,20 @@ class Executor:
         adoptions = [c for c in changes if c.action is Action.ADOPT]
         ids = Ids.of(self.live, adoptions)
         self.requests = Requests(self.client, self.profile, ids, self.etags)
+        self.creating = {c.key for c in _of(changes, Kind.USER, Action.CREATE) if c.key}
         self._phase(
-            _of(changes, Kind.USER, Action.CREATE, Action.ADOPT, Action.UPDATE, Action.DEACTIVATE),
-            self._user,
+            _of(changes, Kind.USER, Action.ADOPT, Action.UPDATE, Action.DEACTIVATE), self._user
         )
+        self._phase(_of(changes, Kind.USER, Action.CREATE), self._user)
         self._managers()
         self._phase(
             _of(changes, Kind.GROUP, Action.CREATE, Action.ADOPT, Action.UPDATE), self._group
         )
+        self.failed = {
+            (o.change.kind, o.change.key)
+            for o in self.outcomes
+            if o.result is Result.FAILED and o.change.action in (Action.CREATE, Action.ADOPT)
+        }
         self._phase(
             _of(changes, Kind.GROUP, Action.ADD_MEMBERS, Action.REMOVE_MEMBERS), self._members
         )
@@ -80,17 +93,42 @@ class Executor:
             if deferred is not None:
                 self.deferred.append((change, new_id, deferred))
             return Outcome(change, Result.OK, "created", new_id)
-        self.requests.update_user(change)
+        later = self._later_manager(change)
+        self.requests.update_user(change, later)
+        if later is not None and change.id is not None:
+            self.deferred.append((change, change.id, later))
         return Outcome(change, Result.OK, _done(change), change.id)
 
+    def _later_manager(self, change: Change) -> AttrChange | None:
+        """The manager an update must set only once the manager is created (same run)."""
+        for attr in change.attributes:
+            if attr.path == MANAGER and str(attr.after) in self.creating:
+                return attr
+        return None
+
     def _managers(self) -> None:
+        """Set the managers that were created in this run; a failure replaces the outcome
+        of the change it belongs to, so the report keeps one outcome per change."""
         for change, user_id, attr in self.deferred:
-            try:
-                self.requests.set_manager(change, user_id, attr)
-            except ReconcileError as error:
-                outcome = Outcome(change, Result.FAILED, f"created, but manager not set: {error}")
-                self.outcomes.append(outcome)
-                self.on_outcome(outcome)
+            done = "created" if change.action is Action.CREATE else _done(change)
+            if self.requests.ids.users_by_key.get(str(attr.after)) is None:
+                why = "create failed" if attr.after in self.creating else "is not on the server"
+                message = f"{done}, but its manager {attr.after!r} was not set: the manager {why}"
+                outcome = Outcome(change, Result.SKIPPED, message, user_id)
+            else:
+                try:
+                    self.requests.set_manager(change, user_id, attr)
+                    continue
+                except ReconcileError as error:
+                    message = f"{done}, but its manager was not set: {error}"
+                    outcome = Outcome(change, Result.FAILED, message, user_id)
+            self._replace(outcome)
+
+    def _replace(self, outcome: Outcome) -> None:
+        for index, earlier in enumerate(self.outcomes):
+            if earlier.change is outcome.change:
+                self.outcomes[index] = outcome
+        self.on_outcome(outcome)
 
     def _group(self, change: Change) -> Outcome:
         if change.action is Action.CREATE:
@@ -104,7 +142,12 @@ class Executor:
         group_id = self.requests.ids.group(change)
         if group_id is None:
             return Outcome(change, Result.SKIPPED, f"group {change.name!r} was not created")
-        resolved = [(m, self.requests.ids.member(m)) for m in change.members]
+        if (Kind.GROUP, change.key) in self.failed:
+            return Outcome(change, Result.SKIPPED, f"group {change.name!r} was not adopted")
+        resolved = [
+            (m, None if (Kind.USER, m.key) in self.failed else self.requests.ids.member(m))
+            for m in change.members
+        ]
         ids = [uid for _, uid in resolved if uid is not None]
         missing = [m.user_name for m, uid in resolved if uid is None]
         if change.action is Action.ADD_MEMBERS:
@@ -116,7 +159,7 @@ class Executor:
             return Outcome(
                 change,
                 Result.SKIPPED,
-                f"{len(ids)} done; skipped {names}: their create failed",
+                f"{len(ids)} done; skipped {names}: their create or adoption failed",
                 group_id,
             )
         verb = "added" if change.action is Action.ADD_MEMBERS else "removed"

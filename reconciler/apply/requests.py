@@ -128,7 +128,8 @@ class Requests:
                 return found
             except ServerError as error:
                 if error.status != 409:
-                    raise
+                    if not self._took_effect(path, change):
+                raise
                 found = self._recover(endpoint, attribute, change, "the server answered 409")
                 if found is None:
                     raise CreateConflict(
@@ -159,11 +160,13 @@ class Requests:
             )
         return None
 
-    def update_user(self, change: Change) -> None:
-        ops = [self._user_op(a) for a in change.attributes]
+    def update_user(self, change: Change, later: AttrChange | None = None) -> None:
+        """PATCH the user's changed attributes, except ``later`` (set once it can be)."""
+        ops = [self._user_op(a) for a in change.attributes if a is not later]
         if change.action is Action.ADOPT:
             ops.append(replace_op("externalId", change.external_id))
-        self._patch(f"/Users/{change.id}", ops, change)
+        if ops:
+            self._patch(f"/Users/{change.id}", ops, change)
 
     def set_manager(self, change: Change, user_id: str, attr: AttrChange) -> None:
         self.client.patch(f"/Users/{user_id}", patch_body([self._user_op(attr)]))
@@ -203,8 +206,7 @@ class Requests:
         try:
             self.client.patch(path, patch_body(ops), if_match=self._if_match(change))
         except AmbiguousWriteError:
-            if not self._took_effect(path, change):
-                raise
+            raise
 
     def _took_effect(self, path: str, change: Change) -> bool:
         """Whether the resource at ``path`` now holds what ``change`` writes (read back
@@ -215,8 +217,8 @@ class Requests:
         if change.kind is Kind.GROUP:
             name = parse_group(resource, "").display_name
             return all(a.after == name for a in change.attributes if a.path == "displayName")
-        names = {uid: name for name, uid in self.ids.users_by_name.items()}
-        user = parse_user(resource, "", names)
+        keys = {uid: key for key, uid in self.ids.users_by_key.items()}
+        user = parse_user(resource, "", keys)
         for attr in change.attributes:
             now = user.user_name if attr.path == "userName" else user.attrs.get(attr.path)
             if attr.path == "userName" and isinstance(now, str) and isinstance(attr.after, str):

@@ -36,7 +36,7 @@ from reconciler.lastseen import remember
 from reconciler.model import Org
 from reconciler.plan.model import Plan, Status
 from reconciler.plan.saved import check_origin, read_plan, refuse_stale
-from reconciler.render.markdown import report_markdown
+from reconciler.render.markdown import plan_markdown, report_markdown
 from reconciler.render.text import plan_text, report_summary
 from reconciler.session import PlanOptions, Session, open_session, planned
 
@@ -106,14 +106,23 @@ def apply(
             else:
                 the_plan = _saved(plan_file, session, desired, live.org, force)
             out.print(plan_text(the_plan, common.source_name(directory)), end="")
-            _refuse_unsafe(the_plan, saved=plan_file is not None)
+            paths = (
+                common.per_target(report, chosen, many),
+                common.per_target(markdown, chosen, many),
+            )
+            nothing = Report(chosen.name, ())
+            try:
+                _refuse_unsafe(the_plan, saved=plan_file is not None)
+            except RefusedError:
+                _write(nothing, *paths, plan=the_plan)
+                raise
             if not the_plan.executable:
+                _write(nothing, *paths, plan=the_plan)
                 return 0
             _confirm(auto_approve, session)
             result = execute(session, the_plan, live.org)
             managed = sum(the_plan.managed.get(k, 0) for k in ("users", "groups"))
             remember(session.connection.url, managed + result.managed_delta())
-        paths = (common.per_target(report, chosen, many), common.per_target(markdown, chosen, many))
         return _finish(result, the_plan, *paths)
 
     raise typer.Exit(common.each_target(targets, one))
@@ -170,12 +179,20 @@ def execute(session: Session, plan: Plan, live: Org) -> Report:
         return executor.run(plan)
 
 
-def _finish(result: Report, plan: Plan, path: Path | None, markdown: Path | None) -> int:
-    out.print(report_summary(result))
+def _write(
+    result: Report, path: Path | None, markdown: Path | None, *, plan: Plan | None = None
+) -> None:
+    """The JSON report, and the Markdown: of the report, or of the plan when nothing ran."""
     if path is not None:
         path.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
     if markdown is not None:
-        markdown.write_text(report_markdown(result) + "\n")
+        text = plan_markdown(plan) if plan is not None else report_markdown(result)
+        markdown.write_text(text + "\n")
+
+
+def _finish(result: Report, plan: Plan, path: Path | None, markdown: Path | None) -> int:
+    out.print(report_summary(result))
+    _write(result, path, markdown)
     if result.failed:
         return 1
     stale = [c for c in plan.changes if c.status is Status.REFUSED]

@@ -21,4 +21,3 @@ def setup_logging(verbose: bool) -> None:
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger.addHandler(handler)
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
-    logger.propagate = False

@@ -56,11 +56,17 @@ def sandbox(
         raise InputError(str(error)) from None
     chosen = token or secrets.token_urlsafe(24)
     app = make_app(chosen, profile, rate=rate, legacy_paging=legacy_paging)
-    out.print(f"export SCIM_URL=http://127.0.0.1:{port}/v2")
-    if token is None:
-        out.print(f"export SCIM_TOKEN={chosen}")
-    else:
-        out.print("export SCIM_TOKEN=<the token you passed with --token>")
-    out.print(f"export SCIM_PROFILE={profile}")
-    err.print(f"Serving a {profile} SCIM sandbox on http://127.0.0.1:{port}/v2 (Ctrl-C stops it).")
-    serve_forever(app, "127.0.0.1", port)
+
+    def ready(base: str) -> None:
+        out.print(f"export SCIM_URL={base}/v2")
+        shown = chosen if token is None else "<the token you passed with --token>"
+        out.print(f"export SCIM_TOKEN={shown}")
+        out.print(f"export SCIM_PROFILE={profile}")
+        err.print(f"Serving a {profile} SCIM sandbox on {base}/v2 (Ctrl-C stops it).")
+
+    try:
+        serve_forever(app, "127.0.0.1", port, ready=ready)
+    except OSError as error:
+        raise InputError(
+            f"cannot listen on 127.0.0.1:{port} ({error.strerror}); choose another with --port"
+        ) from None

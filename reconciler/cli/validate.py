@@ -6,10 +6,11 @@ from pathlib import Path
 
 from reconciler.cli.options import DEFAULT_DIR, Dir, ProfileName, TargetName, Verbose
 from reconciler.cli.output import out, setup_logging
-from reconciler.config import load_targets, select_target
+from reconciler.config import Target, load_targets, select_target
 from reconciler.desired import load_desired
 from reconciler.desired.profile_check import check_profile
 from reconciler.scim.profiles import get_profile
+from reconciler.session import check_removal_policy
 
 
 def validate(
@@ -32,6 +33,8 @@ def validate(
     """
     setup_logging(verbose)
     profiles = [get_profile(name) for name in _profile_names(directory, target, profile)]
+    for each in _targets(directory, target):
+        check_removal_policy(each, get_profile(profile or each.profile))
     desired = load_desired(directory)
     for chosen in profiles:
         check_profile(desired, chosen)
@@ -42,6 +45,13 @@ def validate(
         f"{directory}: {len(org.users)} users and {len(org.groups)} groups in {files} files "
         f"are valid (profile {names})."
     )
+
+
+def _targets(directory: Path, target: str | None) -> list[Target]:
+    targets = load_targets(directory)
+    if target is not None:
+        return [select_target(targets, target)]
+    return list(targets.values())
 
 
 def _profile_names(directory: Path, target: str | None, profile: str | None) -> list[str]:

@@ -10,10 +10,14 @@ from reconciler.scim.profiles import Profile
 
 def profile_problems(desired: DesiredState, profile: Profile) -> list[Problem]:
     """Every user entry the profile's server would refuse, at its place."""
-    problems = []
-    for entry in entries(desired.documents, "users"):
-        for sub, message in profile.user_problems(entry.data):
-            problems.append(entry.problem(message, *sub))
+    users = list(entries(desired.documents, "users"))
+    problems = [
+        entry.problem(message, *sub)
+        for entry in users
+        for sub, message in profile.user_problems(entry.data)
+    ]
+    for index, sub, message in profile.users_problems([entry.data for entry in users]):
+        problems.append(users[index].problem(message, *sub))
     return problems
 
 

@@ -14,6 +14,9 @@ from jsonschema.exceptions import ValidationError
 from reconciler.desired.yamlfile import YamlDocument
 from reconciler.errors import Problem
 
+CONTROL_PATTERN = "^[^\\u0000-"
+"""How the schemas' patterns that refuse control and text-direction characters begin."""
+
 SECRET_WORDS = ("password", "secret", "token", "apikey", "api_key", "privatekey", "credential")
 """Keys that look like secrets: the desired state lives in git and must never hold one."""
 
@@ -41,6 +44,11 @@ def schema_problems(doc: YamlDocument, name: str) -> list[Problem]:
 
 def _problems_of(doc: YamlDocument, error: ValidationError) -> Iterable[Problem]:
     path = tuple(error.absolute_path)
+    if "propertyNames" in error.schema_path:  # the instance is a key of the mapping at path
+        key = str(error.instance)
+        mark = doc.key_mark((*path, key))
+        yield Problem(doc.path, mark.line, mark.column, _key_message(path, key))
+        return
     if error.validator == "additionalProperties":
         for key in _unexpected_keys(error):
             mark = doc.key_mark((*path, key))
@@ -66,6 +74,15 @@ def _unexpected_message(path: tuple[Any, ...], key: str) -> str:
     return f"{_where(path)}unknown attribute '{key}'"
 
 
+def _key_message(path: tuple[Any, ...], key: str) -> str:
+    if looks_secret(key):
+        return _unexpected_message(path, key)
+    return (
+        f"{_where(path)}{_clip(key)!r} is not a valid name here: use letters, digits and "
+        "'_', starting with a letter"
+    )
+
+
 def looks_secret(key: str) -> bool:
     folded = key.casefold().replace("-", "_")
     return any(word in folded for word in SECRET_WORDS)
@@ -79,7 +96,14 @@ def _where(path: tuple[Any, ...]) -> str:
 
 def _message(error: ValidationError) -> str:
     if error.validator == "pattern":
-        return f"{error.instance!r} holds a control character or a text-direction mark"
+        if str(error.validator_value).startswith(CONTROL_PATTERN):
+            return f"{_clip(error.instance)!r} holds a control character or a text-direction mark"
+        return f"{_clip(error.instance)!r} does not have the expected form: {_form(error)}"
+    if error.validator == "maxLength" and isinstance(error.instance, str):
+        return (
+            f"{_clip(error.instance)!r} is {len(error.instance):,} characters long; "
+            f"at most {error.validator_value} are allowed"
+        )
     if error.validator == "required":
         return error.message.replace("is a required property", "is required")
     if error.validator == "type":
@@ -89,6 +113,19 @@ def _message(error: ValidationError) -> str:
         options = ", ".join(repr(v) for v in choices)
         return f"{error.instance!r} is not one of {options}"
     return error.message
+
+
+def _form(error: ValidationError) -> str:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    description = schema.get("description")
+    return str(description) if description else f"it must match {error.validator_value}"
+
+
+def _clip(value: Any, limit: int = 60) -> Any:
+    """Long text shortened for a message (a 5,000-character name says nothing more)."""
+    if isinstance(value, str) and len(value) > limit:
+        return value[: limit - 1] + "…"
+    return value
 
 
 def _type_names(value: Any) -> str:

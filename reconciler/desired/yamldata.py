@@ -5,7 +5,8 @@ are booleans, ``0123`` is octal), except that dates and timestamps stay the text
 that was written: the desired state is JSON-like. Mapping keys must be strings,
 duplicate keys are reported (all of them), and only the standard tags of strings,
 numbers, booleans, null, lists and mappings are allowed. Merge keys (``<<: *x``)
-work as in PyYAML: the mapping's own keys win, then the merged mappings in order.
+follow yaml.org/type/merge.html: the mapping's own keys win, then the merged mappings
+in the order listed (as PyYAML up to 6.0.3; 6.0.4 lets the last win, yaml/pyyaml#953).
 
 The walk is the hot path of loading: the common case (a string key, a string
 value) costs one tag comparison; everything else goes to a slower method. Keys are

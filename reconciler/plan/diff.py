@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property
 
 from reconciler.model import ENTERPRISE_PREFIX, Group, Org, User, fingerprint
 from reconciler.plan.model import Action, AttrChange, Change, Kind, Member, Plan, Status
@@ -24,17 +25,22 @@ class Index:
     """Live resources by marker key, by folded name and by id."""
 
     by_key: dict[str, User | Group]
-    by_name: dict[str, User | Group]
     by_id: dict[str, User | Group]
+    items: tuple[User | Group, ...]
 
     @classmethod
     def of(cls, resources: Iterable[User | Group]) -> Index:
-        items = list(resources)
+        items = tuple(resources)
         return cls(
             by_key={r.key: r for r in items if r.key is not None},
-            by_name={_name(r).casefold(): r for r in items},
             by_id={r.id: r for r in items if r.id is not None},
+            items=items,
         )
+
+    @cached_property
+    def by_name(self) -> dict[str, User | Group]:
+        """Built on the first look-up by name: a plan with nothing new needs none."""
+        return {_name(r).casefold(): r for r in self.items}
 
 
 @dataclass
@@ -205,6 +211,15 @@ def _update_action(attrs: tuple[AttrChange, ...]) -> Action:
 
 
 def _user_attrs(want: User, have: User | None, ctx: Context) -> tuple[AttrChange, ...]:
+    if (
+        have is not None
+        and want.attrs.items() <= have.attrs.items()
+        and (
+            have.user_name == want.user_name
+            or have.user_name.casefold() == want.user_name.casefold()
+        )
+    ):
+        return ()  # the usual case, decided in C: every attribute written is as wanted
     changes: list[AttrChange] = []
     if have is None or have.user_name.casefold() != want.user_name.casefold():
         changes.append(AttrChange("userName", have.user_name if have else None, want.user_name))
@@ -221,10 +236,11 @@ def _user_attrs(want: User, have: User | None, ctx: Context) -> tuple[AttrChange
 def _removed_users(live: Iterable[User], ctx: Context) -> Iterator[Change]:
     if not ctx.complete:
         return
+    matched, prune = ctx.matched, ctx.policy.prune_unmanaged
     for have in live:
-        if ctx.claimed(have):
+        if (True, have.id or "") in matched:  # ctx.claimed(have), inlined: once per live user
             continue
-        if have.managed or ctx.policy.prune_unmanaged:
+        if have.key is not None or prune:
             change = _removal(have, ctx)
             if change is not None:
                 yield change
@@ -328,16 +344,19 @@ def _group_attrs(want: Group, have: Group) -> tuple[AttrChange, ...]:
 
 def _membership(want: Group, have: Group | None, ctx: Context) -> Iterator[Change]:
     current = have.members if have else frozenset()
-    wanted_ids: set[str] = set()
+    user_ids = ctx.user_ids
+    # A member not in user_ids is in conflict: its row already says so. Any order will
+    # do: the members of a change are sorted below.
+    keys = [key for key in want.members if key in user_ids]
+    ids = [user_ids[key] for key in keys]
+    wanted_ids = {user_id for user_id in ids if user_id is not None}
     adds: list[Member] = []
-    for key in sorted(want.members):
-        if key not in ctx.user_ids:
-            continue  # the user is in conflict: its row already says so
-        user_id = ctx.user_ids[key]
-        if user_id is not None:
-            wanted_ids.add(user_id)
-        if user_id is None or user_id not in current:
-            adds.append(Member(ctx.names.get(key, key), key, user_id))
+    if len(wanted_ids) < len(ids) or not wanted_ids <= current:
+        adds = [
+            Member(ctx.names.get(key, key), key, user_id)
+            for key, user_id in zip(keys, ids, strict=True)
+            if user_id is None or user_id not in current
+        ]
     removes: list[Member] = []
     if want.membership == "authoritative" and ctx.complete:
         removes = sorted(_member(uid, ctx) for uid in current - wanted_ids)
@@ -366,16 +385,17 @@ def _member(user_id: str, ctx: Context) -> Member:
 
 
 def _unmanaged(live: Org) -> dict[str, int]:
+    managed = _managed(live)
     return {
-        "users": sum(1 for u in live.users if not u.managed),
-        "groups": sum(1 for g in live.groups if not g.managed),
+        "users": len(live.users) - managed["users"],
+        "groups": len(live.groups) - managed["groups"],
     }
 
 
 def _managed(live: Org) -> dict[str, int]:
-    groups = [g for g in live.groups if g.managed]
+    groups = [g for g in live.groups if g.key is not None]
     return {
-        "users": sum(1 for u in live.users if u.managed),
+        "users": sum(1 for u in live.users if u.key is not None),
         "groups": len(groups),
         "memberships": sum(len(g.members) for g in groups),
     }

@@ -147,17 +147,9 @@ def size(lines: Sequence[str]) -> int:
 # --- the plan -------------------------------------------------------------------------------
 
 KINDS = {Kind.USER: "Users", Kind.GROUP: "Groups"}
-COLUMNS = (
-    "create",
-    "update",
-    "deactivate",
-    "delete",
-    "members +",
-    "members −",
-    "conflicts",
-    "skipped",
-    "refused",
-)
+COLUMNS = ("create", "update", "deactivate", "delete", "members +", "members −")
+"""Always shown; the columns of changes that will not run only when there are some."""
+HELD = ("conflicts", "skipped", "refused")
 
 
 def plan_markdown(plan: Plan, source: str = "desired-state/", *, limit: int = LIMIT) -> str:
@@ -189,17 +181,19 @@ def _verdict(plan: Plan) -> list[str]:
 
 
 def _counts_table(plan: Plan) -> list[str]:
-    rows = [[f"**{KINDS[kind]}**", *map(str, _kind_counts(plan, kind))] for kind in Kind]
-    return table(["", *COLUMNS], rows, numeric=True)
+    counts = {kind: _kind_counts(plan, kind) for kind in Kind}
+    columns = [*COLUMNS, *(c for c in HELD if any(counts[k][c] for k in Kind))]
+    rows = [[f"**{KINDS[k]}**", *(str(counts[k][c]) for c in columns)] for k in Kind]
+    return table(["", *columns], rows, numeric=True)
 
 
-def _kind_counts(plan: Plan, kind: Kind) -> list[int]:
-    counts = dict.fromkeys(COLUMNS, 0)
+def _kind_counts(plan: Plan, kind: Kind) -> dict[str, int]:
+    counts = dict.fromkeys((*COLUMNS, *HELD), 0)
     for change in plan.changes:
         if change.kind is kind:
             column, amount = _column(change)
             counts[column] += amount
-    return list(counts.values())
+    return counts
 
 
 def _column(change: Change) -> tuple[str, int]:
@@ -260,7 +254,7 @@ def _attention(plan: Plan, limit: int) -> list[str]:
     if kept_notes:
         lines += ["", *kept_notes]
     if kept_rows:
-        lines += ["", *table(["", "change", "resource", "why"], []), *kept_rows]
+        lines += ["", *table(["", "change", "resource", "detail"], []), *kept_rows]
     dropped = dropped_notes + dropped_rows
     if dropped:
         lines += ["", f"_…and {dropped} more not shown here: {ARTIFACT_NOTE}._"]
@@ -288,14 +282,16 @@ def _attention_row(kind: str, change: Change) -> str:
 
 
 def _why(change: Change) -> str:
-    parts = []
-    if change.reason:
-        parts.append(prose(change.reason))
+    parts = [prose(change.reason)] if change.reason else []
     if change.members:
         sign = "+" if change.action is Action.ADD_MEMBERS else "−"
         parts.append(sign + _count(len(change.members), "member"))
     if change.action in (Action.DELETE, Action.DEACTIVATE) and change.key is None:
         parts.append("unmanaged: pruned by policy")
+    elif change.action is Action.DELETE:
+        parts.append("not in the desired state")
+    elif change.action is Action.DEACTIVATE:
+        parts += [prose(f"{a.path}: {show(a.before)} → {show(a.after)}") for a in change.attributes]
     return "; ".join(parts) or "—"
 
 

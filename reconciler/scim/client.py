@@ -87,6 +87,7 @@ class ScimClient:
         verify: bool | str = True,
         retry: RetryPolicy = RetryPolicy(),
         rate: float | None = None,
+        write_rate: float | None = None,
         user_agent: str = DEFAULT_USER_AGENT,
         max_response_bytes: int = 64 * 1024 * 1024,
         transport: httpx.BaseTransport | None = None,
@@ -100,6 +101,7 @@ class ScimClient:
         self._timeout = timeout
         self._retry = retry
         self._bucket = _bucket(rate, clock, sleep)
+        self._write_bucket = _bucket(write_rate, clock, sleep)
         self._max_bytes = max_response_bytes
         self._sleep = sleep
         self._clock = clock
@@ -221,6 +223,8 @@ class ScimClient:
     def _attempt(self, request: httpx.Request, ctx: RequestContext) -> _Answer | Failure:
         if self._bucket is not None:
             self._bucket.acquire()
+        if self._write_bucket is not None and request.method != "GET":
+            self._write_bucket.acquire()
         with self._sent_lock:
             self._sent += 1
         started = self._clock()
@@ -235,7 +239,8 @@ class ScimClient:
     def _exchange(self, request: httpx.Request) -> _Answer:
         response = self._http.send(request, stream=True)
         try:
-            body = _read_capped(response, self._max_bytes)
+            deadline = self._clock() + self._timeout
+            body = _read_capped(response, self._max_bytes, lambda: self._clock() > deadline)
         finally:
             response.close()
         if body is None:
@@ -417,8 +422,15 @@ def _is_under(url: httpx.URL, base: httpx.URL) -> bool:
     )
 
 
-def _read_capped(response: httpx.Response, limit: int) -> bytes | None:
-    """The whole body, or None as soon as it proves larger than ``limit`` bytes."""
+def _read_capped(
+    response: httpx.Response, limit: int, late: Callable[[], bool] = lambda: False
+) -> bytes | None:
+    """The whole body, or None as soon as it proves larger than ``limit`` bytes.
+
+    httpx's read timeout bounds each read, not the body: a server that sends a byte
+    now and then would hold the client for ever. ``late()`` turning true while the
+    body is still coming is a read timeout too.
+    """
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         return None
@@ -428,6 +440,10 @@ def _read_capped(response: httpx.Response, limit: int) -> bytes | None:
         size += len(chunk)
         if size > limit:
             return None
+        if late():
+            raise httpx.ReadTimeout(
+                "the body kept coming past the timeout", request=response.request
+            )
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -104,6 +104,11 @@ def resources_of(body: Mapping[str, Any], endpoint: str) -> list[Resource]:
             raise ProtocolError(f"GET {endpoint}: a resource in the listing has no id")
         if not resource["id"]:
             raise ProtocolError(f"GET {endpoint}: a resource in the listing has an empty id")
+        if not resource["id"].isprintable():
+            raise ProtocolError(
+                f"GET {endpoint}: a resource in the listing has an id with control or "
+                "invisible characters; refusing to use it"
+            )
     return found
 
 

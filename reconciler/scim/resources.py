@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -15,11 +16,13 @@ from reconciler.model import (
     flat_attributes,
     item_dict,
 )
+from reconciler.scim.httperrors import clean_text
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 ENTERPRISE_SCHEMA = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def key_of(external_id: Any, prefix: str) -> str | None:
@@ -47,7 +50,7 @@ def parse_user(resource: Mapping[str, Any], prefix: str, keys: Mapping[str, str]
     """A live user in canonical form; a shape we cannot read is a ``ProtocolError``."""
     user_name = resource.get("userName")
     if not isinstance(user_name, str) or not user_name:
-        raise ProtocolError(f"user {resource.get('id')} has no userName")
+        raise ProtocolError(f"user {_id(resource)} has no userName")
     enterprise = dict(_mapping(resource.get(ENTERPRISE_SCHEMA), "enterprise extension"))
     manager = enterprise.get("manager")
     if manager is not None:
@@ -56,9 +59,9 @@ def parse_user(resource: Mapping[str, Any], prefix: str, keys: Mapping[str, str]
     try:
         attrs = flat_attributes(resource, enterprise)
     except (AttributeError, TypeError) as error:
-        raise ProtocolError(f"user {resource['id']} has attributes of the wrong shape") from error
+        raise ProtocolError(f"user {_id(resource)} has attributes of the wrong shape") from error
     return User(
-        user_name=user_name,
+        user_name=shown_name(user_name),
         key=key_of(resource.get("externalId"), prefix),
         attrs=attrs,
         id=resource["id"],
@@ -73,17 +76,29 @@ def parse_group(
     """A live group; ``members`` (ids) replaces the resource's own when given."""
     name = resource.get("displayName")
     if not isinstance(name, str) or not name:
-        raise ProtocolError(f"group {resource.get('id')} has no displayName")
+        raise ProtocolError(f"group {_id(resource)} has no displayName")
     if members is None:
         members = _member_ids(resource)
     return Group(
-        display_name=name,
+        display_name=shown_name(name),
         key=key_of(resource.get("externalId"), prefix),
         members=frozenset(members),
         id=resource["id"],
         external_id=resource.get("externalId"),
         meta=_meta(resource),
     )
+
+
+def shown_name(name: str) -> str:
+    """A live name with the characters no desired name may hold (control characters and
+    text-direction marks) written as ``\\uXXXX``: printed raw, a hostile server's name
+    could drive the terminal that shows the plan. No desired name can equal the raw
+    one, so matching is unchanged; requests use ids, never these names."""
+    return _UNSHOWABLE.sub(lambda found: f"\\u{ord(found.group()):04x}", name)
+
+
+def _id(resource: Mapping[str, Any]) -> str:
+    return clean_text(str(resource.get("id")), 100)
 
 
 def _member_ids(resource: Mapping[str, Any]) -> list[str]:

@@ -94,26 +94,24 @@ class Profile:
         lets ``on_remove: delete`` and ``delete_after`` through on a server whose
         DELETE is irreversible, and changes nothing elsewhere.
         """
-        deletes = [
-            text
-            for text, wanted in (
-                ("on_remove: delete", on_remove == "delete"),
-                ("delete_after", delete_after is not None),
-            )
-            if wanted
-        ]
-        for setting in deletes:
+        keep = "keep on_remove: deactivate (the default)"
+        settings = {
+            "on_remove: delete": (keep, on_remove == "delete"),
+            "delete_after": ("remove delete_after", delete_after is not None),
+        }
+        for setting, (instead, wanted) in settings.items():
+            if not wanted:
+                continue
             if self.delete == "deactivates":
                 yield (
                     f"{setting}: on {self.name}, DELETE /Users only deactivates a user, so "
-                    "every plan would delete it again; use on_remove: deactivate (the default)"
+                    f"every plan would delete it again; {instead}"
                 )
             elif self.delete == "irreversible" and not acknowledged:
                 yield (
                     f"{setting}: on {self.name}, DELETE /Users erases a user for good and "
                     f"cannot be undone; to mean it, add {ACKNOWLEDGE_IRREVERSIBLE}: true to the "
-                    "target's policy, or keep on_remove: deactivate (the default), which can be"
-                    " undone"
+                    f"target's policy, or {instead}: deactivated users can be reactivated"
                 )
 
 

@@ -1,0 +1,275 @@
+"""The workflows' actions/github-script steps, run with node against a fake GitHub API.
+
+What matters is what they ask GitHub to do: one sticky plan comment per target, updated and
+never duplicated; one drift issue, updated, closed when clean. The scripts are taken from
+the workflow files as they are, and run the way actions/github-script runs them (an async
+function of ``require``, ``github``, ``context``, ``core``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from reconciler.render.markdown import marker
+from tests.conftest import ROOT
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+NODE = shutil.which("node")
+pytestmark = pytest.mark.skipif(
+    NODE is None, reason="node is not installed (apt-get install nodejs)"
+)
+
+HARNESS = r"""
+const fs = require('fs');
+const [scriptPath, statePath] = process.argv.slice(2);
+const state = JSON.parse(fs.readFileSync(statePath, 'utf8'));
+const calls = [];
+const record = (name, result = {}) => async (params) => {
+  calls.push([name, params]);
+  return { data: result };
+};
+const github = {
+  paginate: async (method, params) => (await method(params)).data,
+  rest: {
+    issues: {
+      listComments: async () => ({ data: state.comments || [] }),
+      listForRepo: async () => ({ data: state.issues || [] }),
+      getLabel: async (params) => {
+        if (!state.labelExists) throw Object.assign(new Error('Not Found'), { status: 404 });
+        return { data: params };
+      },
+      createLabel: record('createLabel'),
+      createComment: record('createComment', { html_url: 'https://example/c/1' }),
+      updateComment: record('updateComment'),
+      create: record('create', { number: 42 }),
+      update: record('update'),
+    },
+    pulls: { list: async () => ({ data: state.pulls || [] }) },
+  },
+};
+const core = { setFailed: (message) => calls.push(['setFailed', message]), info: () => {} };
+const context = {
+  repo: { owner: 'example', repo: 'identity' },
+  runId: 99,
+  serverUrl: 'https://github.com',
+  payload: state.payload || {},
+};
+const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor;
+new AsyncFunction('require', 'github', 'context', 'core', fs.readFileSync(scriptPath, 'utf8'))(
+  require, github, context, core,
+).then(() => console.log(JSON.stringify(calls)), (error) => {
+  console.error(error);
+  process.exit(1);
+});
+"""
+
+PR = {"pull_request": {"number": 7, "head": {"sha": "abcdef1234567890"}}}
+BOT = {"login": "github-actions[bot]"}
+
+
+def script_of(workflow: str, job: str, index: int = -1) -> str:
+    data = yaml.safe_load((WORKFLOWS / workflow).read_text())
+    steps = [s for s in data["jobs"][job]["steps"] if "github-script" in str(s.get("uses"))]
+    return str(steps[index]["with"]["script"])
+
+
+def run_script(
+    tmp_path: Path, script: str, state: dict[str, Any], env: dict[str, str]
+) -> list[list[Any]]:
+    (tmp_path / "harness.js").write_text(HARNESS)
+    (tmp_path / "script.js").write_text(script)
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    done = subprocess.run(
+        [str(NODE), "harness.js", "script.js", "state.json"],
+        cwd=tmp_path,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return list(json.loads(done.stdout))
+
+
+def names(calls: list[list[Any]]) -> list[str]:
+    return [call[0] for call in calls]
+
+
+# --- the sticky plan comment ----------------------------------------------------------------
+
+
+@pytest.fixture
+def plan_md(tmp_path: Path) -> Path:
+    path = tmp_path / "plan-aws.md"
+    path.write_text(f"{marker('aws')}\n### scim-reconciler plan for aws\n\n**Plan: 1 to create**\n")
+    return path
+
+
+def comment(tmp_path: Path, plan_md: Path, comments: list[dict[str, Any]]) -> list[list[Any]]:
+    env = {"MARKDOWN": str(plan_md), "ARTIFACT": "scim-plan-aws"}
+    state = {"payload": PR, "comments": comments}
+    return run_script(tmp_path, script_of("plan.yml", "plan"), state, env)
+
+
+def test_first_plan_creates_the_comment(tmp_path: Path, plan_md: Path) -> None:
+    calls = comment(tmp_path, plan_md, [])
+    assert names(calls) == ["createComment"]
+    body = calls[0][1]["body"]
+    assert body.startswith(marker("aws") + "\n### scim-reconciler plan")
+    assert "artifact `scim-plan-aws`" in body
+    assert "Plan of abcdef1" in body
+    assert calls[0][1]["issue_number"] == 7
+
+
+def test_next_plan_updates_the_same_comment(tmp_path: Path, plan_md: Path) -> None:
+    old = [
+        {"id": 1, "user": {"login": "alice"}, "body": "LGTM"},
+        {"id": 2, "user": BOT, "body": marker("aws") + "\nold plan"},
+    ]
+    calls = comment(tmp_path, plan_md, old)
+    assert names(calls) == ["updateComment"]
+    assert calls[0][1]["comment_id"] == 2
+
+
+def test_another_targets_comment_or_a_humans_copy_is_left_alone(
+    tmp_path: Path, plan_md: Path
+) -> None:
+    others = [
+        {"id": 3, "user": BOT, "body": marker("aws-eu") + "\nplan of the other target"},
+        {"id": 4, "user": {"login": "mallory"}, "body": marker("aws") + "\nfake"},
+    ]
+    assert names(comment(tmp_path, plan_md, others)) == ["createComment"]
+
+
+def test_no_markdown_fails_the_step(tmp_path: Path) -> None:
+    calls = comment(tmp_path, tmp_path / "missing.md", [])
+    assert names(calls) == ["setFailed"]
+
+
+def test_multi_target_comments_with_the_same_script() -> None:
+    assert script_of("multi-target.yml", "plan") == script_of("plan.yml", "plan")
+
+
+# --- the fork notice ------------------------------------------------------------------------
+
+RUN = {
+    "workflow_run": {
+        "head_sha": "f" * 40,
+        "head_branch": "patch-1",
+        "head_repository": {"owner": {"login": "outsider"}},
+        "conclusion": "success",
+        "html_url": "https://github.com/example/identity/actions/runs/5",
+    }
+}
+
+
+def test_fork_notice_comments_on_the_pull_request_of_that_commit(tmp_path: Path) -> None:
+    pulls = [{"number": 8, "head": {"sha": "0" * 40}}, {"number": 9, "head": {"sha": "f" * 40}}]
+    env = {"MARKER": marker("aws")}
+    calls = run_script(
+        tmp_path,
+        script_of("fork-notice.yml", "notice"),
+        {"payload": RUN, "pulls": pulls, "comments": []},
+        env,
+    )
+    assert names(calls) == ["createComment"]
+    assert calls[0][1]["issue_number"] == 9
+    body = calls[0][1]["body"]
+    assert body.startswith(marker("aws"))
+    assert "comes from a fork" in body and "Validation **passed**" in body
+
+
+def test_fork_notice_does_nothing_without_a_matching_pull_request(tmp_path: Path) -> None:
+    pulls = [{"number": 8, "head": {"sha": "0" * 40}}]
+    calls = run_script(
+        tmp_path,
+        script_of("fork-notice.yml", "notice"),
+        {"payload": RUN, "pulls": pulls},
+        {"MARKER": marker("aws")},
+    )
+    assert calls == []
+
+
+# --- the drift issue ------------------------------------------------------------------------
+
+ISSUE_MARKER = "<!-- scim-reconciler:drift-issue target=aws -->"
+
+
+def drift(
+    tmp_path: Path,
+    drifted: bool,
+    issues: list[dict[str, Any]],
+    heal: str = "skipped",
+    label: bool = True,
+) -> list[list[Any]]:
+    (tmp_path / "drift.md").write_text("### Drift on aws\n\n1 changed\n")
+    (tmp_path / "heal.md").write_text("**Apply: 1 done, 0 failed, 0 skipped**\n")
+    env = {
+        "DRIFTED": "true" if drifted else "false",
+        "HEAL_RESULT": heal,
+        "DRIFT_MARKDOWN": str(tmp_path / "drift.md"),
+        "HEAL_MARKDOWN": str(tmp_path / "heal.md"),
+        "TARGET": "aws",
+    }
+    state = {"issues": issues, "labelExists": label}
+    return run_script(tmp_path, script_of("drift.yml", "issue"), state, env)
+
+
+OPEN = [{"number": 5, "body": ISSUE_MARKER + "\nold report"}]
+
+
+def test_drift_opens_one_labelled_issue(tmp_path: Path) -> None:
+    calls = drift(tmp_path, True, [], label=False)
+    assert names(calls) == ["createLabel", "create"]
+    issue = calls[1][1]
+    assert issue["labels"] == ["scim-drift"]
+    assert issue["body"].startswith(ISSUE_MARKER)
+    assert "1 changed" in issue["body"]
+
+
+def test_drift_again_updates_the_open_issue(tmp_path: Path) -> None:
+    calls = drift(tmp_path, True, OPEN)
+    assert names(calls) == ["update"]
+    assert calls[0][1]["issue_number"] == 5 and "1 changed" in calls[0][1]["body"]
+
+
+def test_clean_run_closes_the_issue(tmp_path: Path) -> None:
+    calls = drift(tmp_path, False, OPEN)
+    assert names(calls) == ["createComment", "update"]
+    assert calls[1][1] == {
+        "owner": "example",
+        "repo": "identity",
+        "issue_number": 5,
+        "state": "closed",
+        "state_reason": "completed",
+    }
+
+
+def test_clean_run_without_an_issue_does_nothing(tmp_path: Path) -> None:
+    assert drift(tmp_path, False, []) == []
+
+
+def test_an_issue_without_the_marker_is_not_ours(tmp_path: Path) -> None:
+    calls = drift(tmp_path, False, [{"number": 6, "body": "someone else's drift notes"}])
+    assert calls == []
+
+
+def test_heal_reports_what_it_changed_and_closes(tmp_path: Path) -> None:
+    calls = drift(tmp_path, True, OPEN, heal="success")
+    assert names(calls) == ["update", "createComment", "update"]
+    assert "Apply: 1 done" in calls[1][1]["body"]
+    assert calls[2][1]["state"] == "closed"
+
+
+def test_failed_heal_keeps_the_issue_open(tmp_path: Path) -> None:
+    calls = drift(tmp_path, True, OPEN, heal="failure")
+    assert names(calls) == ["update", "createComment"]
+    assert "**Heal failed**" in calls[1][1]["body"]

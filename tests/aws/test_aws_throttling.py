@@ -1,0 +1,30 @@
+"""A burst of 429s from the AWS-profile sandbox (ThrottlingException, no Retry-After):
+the client backs off and retries, and the apply converges."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from orgfiles import names, write_org
+
+from tests.conftest import Server
+
+pytestmark = pytest.mark.integration
+
+
+def test_an_apply_survives_a_burst_of_429s(cli, tmp_path: Path, throttled_server: Server) -> None:  # type: ignore[no-untyped-def]
+    people = names(40)
+    org = write_org(tmp_path / "org", people, {"everyone": people})
+
+    applied = cli("apply", "--dir", org, "--auto-approve", "-v", env=throttled_server.env)
+
+    assert applied.code == 0, applied.out + applied.err
+    refused = [line for line in applied.err.splitlines() if line.endswith(")") and "-> 429" in line]
+    retried = [line for line in applied.err.splitlines() if line.startswith("retrying ")]
+    assert refused, "the sandbox never throttled: the test proves nothing"
+    assert len(retried) == len(refused)
+    assert "Retry-After" not in applied.err  # AWS sends none: the waits are the client's own
+    assert "Apply: 42 done, 0 failed, 0 skipped" in applied.out
+    again = cli("plan", "--dir", org, "--detailed-exitcode", env=throttled_server.env)
+    assert again.code == 0, again.out + again.err  # read back whole, through the 429s too
