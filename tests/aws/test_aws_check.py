@@ -1,4 +1,4 @@
-"""``scimctl check`` against the AWS-profile sandbox: what docs/aws.md shows a user for a
+"""``scimctl check`` against the AWS-profile sandbox: what the README (Connecting to AWS) shows a user for a
 working connection, a wrong (or expired) token and a wrong URL path."""
 
 from __future__ import annotations
