@@ -21,7 +21,9 @@ from urllib.parse import quote
 
 from reconciler.apply.report import Outcome, Report, Result
 from reconciler.plan.model import Action, Change, Kind, Plan, Status
-from reconciler.render.text import HEAD, report_summary, summary_line
+from reconciler.render import blocks
+from reconciler.render.blocks import HEAD
+from reconciler.render.text import report_summary, summary_line
 from reconciler.render.values import show
 
 MARKER = "<!-- scim-reconciler:plan -->"
@@ -321,41 +323,10 @@ def _kind_detail(kind: Kind, changes: list[Change], budget: Budget) -> list[str]
 
 
 def _block(changes: list[Change]) -> list[str]:
-    first = changes[0]
-    actions = {c.action for c in changes}
-    symbol = "~" if len(changes) > 1 and actions <= MEMBERSHIP else first.action.symbol
-    head = f"{symbol} {HEAD[first.action]} {first.kind} {visible(first.name)}"
-    return [head + _status(changes), *(line for c in changes for line in _detail(c))]
-
-
-MEMBERSHIP = {Action.ADD_MEMBERS, Action.REMOVE_MEMBERS, Action.UPDATE}
-
-
-def _status(changes: Iterable[Change]) -> str:
-    notes = {
-        f"{c.status.value}: {visible(c.reason or '')}"
-        for c in changes
-        if c.status is not Status.PLANNED
-    }
-    return "".join(f"  ({note})" for note in sorted(notes))
-
-
-def _detail(change: Change) -> Iterator[str]:
-    for attr in change.attributes:
-        path, before, after = (
-            visible(attr.path),
-            visible(show(attr.before)),
-            visible(show(attr.after)),
-        )
-        if change.action is Action.CREATE:
-            yield f"+     {path}: {after}"
-        else:
-            yield f"~     {path}: {before} → {after}"
-    if change.action in (Action.CREATE, Action.ADOPT) and change.external_id:
-        yield f"+     externalId: {visible(show(change.external_id))} (ownership marker)"
-    sign = "+" if change.action is Action.ADD_MEMBERS else "-"
-    for member in change.members:
-        yield f"{sign}     member {visible(member.user_name)}"
+    lines = [blocks.head(changes, visible)]
+    for change in changes:
+        lines += [f"{sign}     {line}" for sign, line in blocks.details(change, visible)]
+    return lines
 
 
 # --- the apply report -----------------------------------------------------------------------

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from itertools import groupby
 
 from rich.text import Text
 
 from reconciler.apply.report import Outcome, Report, Result
-from reconciler.plan.model import Action, Change, Plan, Status, Summary
-from reconciler.render.values import show
+from reconciler.plan.model import Change, Plan, Summary
+from reconciler.render import blocks
+from reconciler.render.blocks import HEAD
 
 STYLE = {"+": "green", "~": "yellow", "-": "red", "&": "cyan", "!": "magenta"}
-HEAD = {
-    Action.CREATE: "create",
-    Action.ADOPT: "adopt",
-    Action.UPDATE: "update",
-    Action.ADD_MEMBERS: "update",
-    Action.REMOVE_MEMBERS: "update",
-    Action.DEACTIVATE: "deactivate",
-    Action.DELETE: "delete",
-    Action.CONFLICT: "conflict",
-}
 
 
 def plan_text(plan: Plan, source: str = "desired-state/") -> Text:
@@ -43,39 +34,12 @@ def _warnings(plan: Plan) -> Iterator[str]:
 
 
 def _block(changes: list[Change]) -> Text:
-    first = changes[0]
-    symbol = first.action.symbol
-    if len(changes) > 1 and {c.action for c in changes} <= {
-        Action.ADD_MEMBERS,
-        Action.REMOVE_MEMBERS,
-        Action.UPDATE,
-    }:
-        symbol = "~"
     text = Text()
-    text.append(f"  {symbol} {HEAD[first.action]} {first.kind} {first.name}", style=STYLE[symbol])
-    text.append(_status(changes) + "\n")
+    text.append(f"  {blocks.head(changes)}\n", style=STYLE[blocks.symbol(changes)])
     for change in changes:
-        for line in _detail(change):
-            text.append(f"      {line}\n")
+        for sign, line in blocks.details(change):
+            text.append(f"      {sign} {line}\n")
     return text
-
-
-def _status(changes: Iterable[Change]) -> str:
-    notes = {f"{c.status.value}: {c.reason}" for c in changes if c.status is not Status.PLANNED}
-    return "".join(f"  ({note})" for note in sorted(notes))
-
-
-def _detail(change: Change) -> Iterator[str]:
-    for attr in change.attributes:
-        if change.action is Action.CREATE:
-            yield f"{attr.path}: {show(attr.after)}"
-        else:
-            yield f"{attr.path}: {show(attr.before)} → {show(attr.after)}"
-    if change.action in (Action.CREATE, Action.ADOPT) and change.external_id:
-        yield f"externalId: {show(change.external_id)} (ownership marker)"
-    sign = "+" if change.action is Action.ADD_MEMBERS else "-"
-    for member in change.members:
-        yield f"{sign} member {member.user_name}"
 
 
 def summary_line(plan: Plan, source: str = "desired-state/") -> Text:

@@ -1,0 +1,63 @@
+"""One plan block (a changed resource) as plain lines, shared by the text and Markdown plans."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from reconciler.plan.model import Action, Change, Status
+from reconciler.render.values import show
+
+Escape = Callable[[str], str]
+
+HEAD = {
+    Action.CREATE: "create",
+    Action.ADOPT: "adopt",
+    Action.UPDATE: "update",
+    Action.ADD_MEMBERS: "update",
+    Action.REMOVE_MEMBERS: "update",
+    Action.DEACTIVATE: "deactivate",
+    Action.DELETE: "delete",
+    Action.CONFLICT: "conflict",
+}
+MEMBERSHIP = {Action.ADD_MEMBERS, Action.REMOVE_MEMBERS, Action.UPDATE}
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def symbol(changes: list[Change]) -> str:
+    """The block's sign: its first action's, or ``~`` for an update with memberships."""
+    actions = {c.action for c in changes}
+    return "~" if len(changes) > 1 and actions <= MEMBERSHIP else changes[0].action.symbol
+
+
+def head(changes: list[Change], escape: Escape = _same) -> str:
+    """``~ update group finance`` and any status notes of the block's rows."""
+    first = changes[0]
+    line = f"{symbol(changes)} {HEAD[first.action]} {first.kind} {escape(first.name)}"
+    return line + _status(changes, escape)
+
+
+def _status(changes: Iterable[Change], escape: Escape) -> str:
+    notes = {
+        f"{c.status.value}: {escape(c.reason or '')}"
+        for c in changes
+        if c.status is not Status.PLANNED
+    }
+    return "".join(f"  ({note})" for note in sorted(notes))
+
+
+def details(change: Change, escape: Escape = _same) -> Iterator[tuple[str, str]]:
+    """(sign, line) for each attribute, the marker written, and each member."""
+    for attr in change.attributes:
+        path = escape(attr.path)
+        if change.action is Action.CREATE:
+            yield "+", f"{path}: {escape(show(attr.after))}"
+        else:
+            yield "~", f"{path}: {escape(show(attr.before))} → {escape(show(attr.after))}"
+    if change.action in (Action.CREATE, Action.ADOPT) and change.external_id:
+        yield "+", f"externalId: {escape(show(change.external_id))} (ownership marker)"
+    sign = "+" if change.action is Action.ADD_MEMBERS else "-"
+    for member in change.members:
+        yield sign, f"member {escape(member.user_name)}"
