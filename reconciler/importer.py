@@ -16,6 +16,7 @@ from reconciler.model import (
     ENTERPRISE_ATTRIBUTES,
     ENTERPRISE_PREFIX,
     MULTI_VALUED,
+    NAME_ATTRIBUTES,
     SIMPLE_USER_ATTRIBUTES,
     Group,
     Org,
@@ -24,19 +25,11 @@ from reconciler.model import (
     user_key,
 )
 
-NAME_PARTS = (
-    "formatted",
-    "familyName",
-    "givenName",
-    "middleName",
-    "honorificPrefix",
-    "honorificSuffix",
-)
 IMPORTED = frozenset(
     (
         *SIMPLE_USER_ATTRIBUTES,
         *MULTI_VALUED,
-        *(f"name.{p}" for p in NAME_PARTS),
+        *(f"name.{p}" for p in NAME_ATTRIBUTES),
         *(ENTERPRISE_PREFIX + a for a in ENTERPRISE_ATTRIBUTES),
     )
 )

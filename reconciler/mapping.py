@@ -30,6 +30,7 @@ from typing import Any
 from reconciler.model import (
     ENTERPRISE_ATTRIBUTES,
     ENTERPRISE_PREFIX,
+    NAME_ATTRIBUTES,
     SIMPLE_USER_ATTRIBUTES,
     Group,
     Org,
@@ -39,19 +40,11 @@ from reconciler.model import (
 )
 
 FIELD = re.compile(r"\{([^{}]*)\}")
-NAME_PARTS = (
-    "formatted",
-    "familyName",
-    "givenName",
-    "middleName",
-    "honorificPrefix",
-    "honorificSuffix",
-)
 TARGETS = frozenset(
     {
         "userName",
         *(a for a in SIMPLE_USER_ATTRIBUTES if a != "active"),
-        *(f"name.{p}" for p in NAME_PARTS),
+        *(f"name.{p}" for p in NAME_ATTRIBUTES),
         *(ENTERPRISE_PREFIX + a for a in ENTERPRISE_ATTRIBUTES if a != "manager"),
     }
 )

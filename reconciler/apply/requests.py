@@ -128,8 +128,7 @@ class Requests:
                 return found
             except ServerError as error:
                 if error.status != 409:
-                    if not self._took_effect(path, change):
-                raise
+                    raise
                 found = self._recover(endpoint, attribute, change, "the server answered 409")
                 if found is None:
                     raise CreateConflict(
@@ -206,7 +205,8 @@ class Requests:
         try:
             self.client.patch(path, patch_body(ops), if_match=self._if_match(change))
         except AmbiguousWriteError:
-            raise
+            if not self._took_effect(path, change):
+                raise
 
     def _took_effect(self, path: str, change: Change) -> bool:
         """Whether the resource at ``path`` now holds what ``change`` writes (read back
