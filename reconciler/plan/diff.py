@@ -62,6 +62,10 @@ class Context:
     """Desired user key → live id (None: created by this plan). Absent: unresolvable."""
     names: dict[str, str] = field(default_factory=dict)
     """Desired user key → desired userName."""
+    renames: frozenset[str] = frozenset()
+    """Keys of live users whose desired userName differs: they free their current name."""
+    conflicts: dict[str, str] = field(default_factory=dict)
+    """Desired user key → the id of the live user in conflict with it."""
 
     def marker(self, key: str) -> str:
         return self.policy.marker_prefix + key
@@ -86,6 +90,8 @@ def diff(
     removed (no deactivation, deletion or member removal of what was not seen).
     """
     ctx = Context(policy, now or datetime.now(UTC), unstored, Index.of(live.users), complete)
+    _claim_by_key(desired.users, ctx.users, ctx)
+    ctx.renames = _renames(desired, ctx.users)
     changes = [c for user in desired.users if (c := _plan_user(user, ctx))]
     changes, warnings = _unresolved_managers(changes, ctx)
     changes += _removed_users(live.users, ctx)
@@ -102,6 +108,22 @@ def diff(
 
 def _name(resource: User | Group) -> str:
     return resource.user_name if isinstance(resource, User) else resource.display_name
+
+
+def _renames(desired: Org, index: Index) -> frozenset[str]:
+    renamed = set()
+    for want in desired.users:
+        have = index.by_key.get(want.key or "")
+        if isinstance(have, User) and have.user_name.casefold() != want.user_name.casefold():
+            renamed.add(want.key or "")
+    return frozenset(renamed)
+
+
+def _claim_by_key(desired: Iterable[User | Group], index: Index, ctx: Context) -> None:
+    """Claim every live resource a desired one owns by key, before any match by name,
+    so a name can never take a resource that another desired one owns."""
+    for want in desired:
+        _claim(index.by_key.get(want.key or ""), ctx)
 
 
 def _claim(resource: User | Group | None, ctx: Context) -> None:
@@ -146,7 +168,26 @@ def _plan_user(want: User, ctx: Context) -> Change | None:
     attrs = _user_attrs(want, have, ctx)
     if not attrs:
         return None
-    return _change(Kind.USER, _update_action(attrs), want, have, attrs)
+    change = _change(Kind.USER, _update_action(attrs), want, have, attrs)
+    holder = _name_holder(want, have, ctx)
+    if holder is None:
+        return change
+    reason = (
+        f"cannot rename to {want.user_name!r}: another live user ({holder.user_name!r}) "
+        "keeps that userName"
+    )
+    return replace(change, action=Action.CONFLICT).with_status(Status.CONFLICT, reason)
+
+
+def _name_holder(want: User, have: User, ctx: Context) -> User | None:
+    """Another live user that keeps the userName ``want`` renames ``have`` to."""
+    if want.user_name.casefold() == have.user_name.casefold():
+        return None
+    holder = ctx.users.by_name.get(want.user_name.casefold())
+    if not isinstance(holder, User) or holder.id == have.id:
+        return None
+    renamed_away = holder.key is not None and holder.key in ctx.renames
+    return None if renamed_away else holder
 
 
 def _unresolved_managers(changes: list[Change], ctx: Context) -> tuple[list[Change], list[str]]:
@@ -176,6 +217,8 @@ def _collision(want: User, have: User, ctx: Context) -> Change:
         ctx.user_ids[want.key] = have.id
         change = _change(Kind.USER, Action.ADOPT, want, have, attrs)
         return _with_marker(change, ctx.marker(want.key))
+    if have.id is not None:
+        ctx.conflicts[want.key] = have.id
     holder = "an unmanaged user" if have.key is None else f"the managed user keyed {have.key!r}"
     reason = f"userName is held by {holder}; adopt it with --adopt or policy adopt: true"
     change = _change(Kind.USER, Action.CONFLICT, want, have, attrs)
@@ -287,7 +330,9 @@ def _parse_time(text: str) -> datetime | None:
 
 def _groups(desired: Iterable[Group], live: Iterable[Group], ctx: Context) -> list[Change]:
     live = list(live)
+    desired = list(desired)
     index = Index.of(live)
+    _claim_by_key(desired, index, ctx)
     changes: list[Change] = []
     for want in desired:
         changes += _plan_group(want, index, ctx)
@@ -350,6 +395,7 @@ def _membership(want: Group, have: Group | None, ctx: Context) -> Iterator[Chang
     keys = [key for key in want.members if key in user_ids]
     ids = [user_ids[key] for key in keys]
     wanted_ids = {user_id for user_id in ids if user_id is not None}
+    held = {ctx.conflicts[key] for key in want.members if key in ctx.conflicts}
     adds: list[Member] = []
     if len(wanted_ids) < len(ids) or not wanted_ids <= current:
         adds = [
@@ -359,7 +405,7 @@ def _membership(want: Group, have: Group | None, ctx: Context) -> Iterator[Chang
         ]
     removes: list[Member] = []
     if want.membership == "authoritative" and ctx.complete:
-        removes = sorted(_member(uid, ctx) for uid in current - wanted_ids)
+        removes = sorted(_member(uid, ctx) for uid in current - wanted_ids - held)
     for action, members in ((Action.ADD_MEMBERS, adds), (Action.REMOVE_MEMBERS, removes)):
         if members:
             yield Change(

@@ -24,7 +24,7 @@ from reconciler.plan.model import Action, Change, Kind, Plan, Status
 from reconciler.render import blocks
 from reconciler.render.blocks import HEAD
 from reconciler.render.text import report_summary, summary_line
-from reconciler.render.values import show
+from reconciler.render.values import printable, show
 
 MARKER = "<!-- scim-reconciler:plan -->"
 """The start of every plan comment's marker; ``marker(target)`` is the one to search for."""
@@ -57,15 +57,12 @@ def marker(target: str, what: str = "plan") -> str:
 
 # --- escaping -------------------------------------------------------------------------------
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 _MARKUP = re.compile(r"[&<>|\\`*_\[\]~$]")
 """What could start Markdown or HTML syntax, or split a table cell, anywhere in a line."""
 
 
-def visible(text: str) -> str:
-    """``text`` on one line: control characters become escapes a reader can see."""
-    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-    return _CONTROL.sub(lambda m: named.get(m[0], f"\\u{ord(m[0]):04x}"), text)
+visible = printable
+"""``text`` on one line: unprintable characters become escapes a reader can see."""
 
 
 def clip(text: str, limit: int = CELL_LIMIT) -> str:

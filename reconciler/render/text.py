@@ -11,6 +11,7 @@ from reconciler.apply.report import Outcome, Report, Result
 from reconciler.plan.model import Change, Plan, Summary
 from reconciler.render import blocks
 from reconciler.render.blocks import HEAD
+from reconciler.render.values import printable
 
 STYLE = {"+": "green", "~": "yellow", "-": "red", "&": "cyan", "!": "magenta"}
 
@@ -35,9 +36,9 @@ def _warnings(plan: Plan) -> Iterator[str]:
 
 def _block(changes: list[Change]) -> Text:
     text = Text()
-    text.append(f"  {blocks.head(changes)}\n", style=STYLE[blocks.symbol(changes)])
+    text.append(f"  {blocks.head(changes, printable)}\n", style=STYLE[blocks.symbol(changes)])
     for change in changes:
-        for sign, line in blocks.details(change):
+        for sign, line in blocks.details(change, printable):
             text.append(f"      {sign} {line}\n")
     return text
 

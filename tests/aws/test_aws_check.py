@@ -1,5 +1,5 @@
-"""``scimctl check`` against the AWS-profile sandbox: what the README (Connecting to AWS) shows a user for a
-working connection, a wrong (or expired) token and a wrong URL path."""
+"""``scimctl check`` against the AWS-profile sandbox: what the README (Connecting to AWS)
+shows a user for a working connection, a wrong (or expired) token and a wrong URL path."""
 
 from __future__ import annotations
 

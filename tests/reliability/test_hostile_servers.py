@@ -256,11 +256,6 @@ def test_names_from_a_hostile_server_cannot_drive_the_terminal(cli, tmp_path: Pa
         assert raw not in result.out + result.err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs reconciler/render/values.py show() to escape text-direction marks "
-    "(json.dumps(..., ensure_ascii=False) escapes control characters, not U+202E)",
-)
 def test_attribute_values_from_a_hostile_server_cannot_reorder_the_plan(
     cli, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]

@@ -6,7 +6,8 @@ are read with ``GET /Users?filter=groups.value eq "<id>"``); at most 100 members
 changes per PATCH and 100 members in a group POST; one email (primary, unique
 across users), phone number, address and role per user; displayName and both name
 parts required; no ETags, no Bulk; 429 without a published rate or Retry-After.
-The README section "Connecting to AWS IAM Identity Center" maps every documented behaviour to what the reconciler does.
+The README section "Connecting to AWS IAM Identity Center" maps every documented
+behaviour to what the reconciler does.
 """
 
 from reconciler.scim.profiles.base import Profile
