@@ -21,3 +21,7 @@ def setup_logging(verbose: bool) -> None:
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger.addHandler(handler)
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    for chatty in ("httpx", "httpcore"):
+        # They log request lines and, at DEBUG, response headers a hostile server could
+        # fill with an echoed token; our own logger says what -v needs.
+        logging.getLogger(chatty).setLevel(logging.WARNING)
