@@ -1,0 +1,77 @@
+"""Validate time against the floor: PyYAML's C loader alone on the same files.
+
+The floor is ``yaml.load(f, Loader=yaml.CSafeLoader)`` on every file, one after the
+other (``bench.bench_yaml.floor``). Against it: ``scimctl validate`` in a fresh process
+(both cores allowed: the loader has a process pool), and, in this process, the stages
+of ``reconciler.desired.load_desired`` one by one, to show where the time goes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bench import clirun
+from bench.bench_yaml import floor
+from reconciler.desired import desired_files, display_path
+from reconciler.desired.build import build_org
+from reconciler.desired.schema import schema_problems
+from reconciler.desired.semantic import semantic_problems
+from reconciler.desired.yamlfile import YamlDocument, load_many
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ValidateFigures:
+    files: int
+    megabytes: float
+    floor_seconds: float
+    cli: clirun.CliRun
+    stages: dict[str, float]
+
+    @property
+    def ratio(self) -> float:
+        return self.cli.seconds / self.floor_seconds
+
+
+def _timed(stages: dict[str, float], name: str, work: Callable[[], T]) -> T:
+    started = time.perf_counter()
+    result = work()
+    stages[name] = time.perf_counter() - started
+    return result
+
+
+def stages(directory: Path) -> dict[str, float]:
+    """Seconds of each stage of ``load_desired``, run here one after the other."""
+    took: dict[str, float] = {}
+    paths = desired_files(directory)
+    loaded = _timed(took, "load_many", lambda: load_many(paths, [display_path(p) for p in paths]))
+    docs = [d for d in loaded if isinstance(d, YamlDocument)]
+    if len(docs) != len(loaded):
+        raise RuntimeError("the generated desired state has problems")
+
+    def schema() -> list[Any]:
+        return [p for doc in docs for p in schema_problems(doc, "desired-state")]
+
+    problems = _timed(took, "schema", schema)
+    problems += _timed(took, "semantic", lambda: semantic_problems(docs))
+    if problems:
+        raise RuntimeError(f"the generated desired state has problems: {problems[0]}")
+    _timed(took, "build", lambda: build_org(docs))
+    return took
+
+
+def measure(directory: Path) -> ValidateFigures:
+    paths = desired_files(directory)
+    size = sum(p.stat().st_size for p in paths) / 1e6
+    started = time.perf_counter()
+    floor(paths)
+    floor_seconds = time.perf_counter() - started
+    cli = clirun.run(["validate", "--dir", str(directory), "--profile", "generic"])
+    if cli.code != 0:
+        raise RuntimeError(f"scimctl validate exited {cli.code}")
+    return ValidateFigures(len(paths), size, floor_seconds, cli, stages(directory))
