@@ -308,7 +308,9 @@ def check_properties(desired: Org, live: Org, policy: Policy) -> None:
         }
         assert settled <= member_keys, f"{want_group.display_name}: members missing"
         if want_group.membership == "authoritative" and not memory.refused:
-            extra = member_keys - set(want_group.members)
+            # a member in conflict with a desired member is neither added nor removed
+            kept = {users_by_id_key.get(i) for i in got.members - conflicted_ids}
+            extra = kept - set(want_group.members)
             assert not extra, f"{want_group.display_name}: {extra} should have been removed"
 
     # 5. no managed user that the desired state does not name is left active
