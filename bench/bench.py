@@ -247,7 +247,7 @@ def _apply_rows(
 
 
 def _validate_part(options: Options, directory: Path, results: Results) -> None:
-    figures = validatecost.measure(directory)
+    figures = validatecost.in_subprocess(directory)
     results.raw["validate"] = asdict(figures)
     stages = ", ".join(f"{name} {took:.2f}" for name, took in figures.stages.items())
     results.rows.append(

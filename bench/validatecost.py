@@ -2,15 +2,22 @@
 
 The floor is ``yaml.load(f, Loader=yaml.CSafeLoader)`` on every file, one after the
 other (``bench.bench_yaml.floor``). Against it: ``scimctl validate`` in a fresh process
-(both cores allowed: the loader has a process pool), and, in this process, the stages
-of ``reconciler.desired.load_desired`` one by one, to show where the time goes.
+(both cores allowed: the loader has a process pool), and the stages of
+``reconciler.desired.load_desired`` one by one, to show where the time goes. All of it
+runs in a fresh process of its own (``in_subprocess``): a large heap in the caller
+would slow the floor's and the stages' garbage collection::
+
+    python -m bench.validatecost DIRECTORY
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,6 +29,7 @@ from reconciler.desired.schema import schema_problems
 from reconciler.desired.semantic import semantic_problems
 from reconciler.desired.yamlfile import YamlDocument, load_many
 
+ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
 
 
@@ -75,3 +83,22 @@ def measure(directory: Path) -> ValidateFigures:
     if cli.code != 0:
         raise RuntimeError(f"scimctl validate exited {cli.code}")
     return ValidateFigures(len(paths), size, floor_seconds, cli, stages(directory))
+
+
+def in_subprocess(directory: Path) -> ValidateFigures:
+    """``measure`` in a fresh interpreter."""
+    command = [sys.executable, "-m", "bench.validatecost", str(directory)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+    found: dict[str, Any] = json.loads(done.stdout)
+    found["cli"] = clirun.CliRun(**found["cli"])
+    return ValidateFigures(**found)
+
+
+def main(argv: Sequence[str]) -> int:
+    figures = measure(Path(argv[0]))
+    print(json.dumps(asdict(figures)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -38,7 +39,8 @@ from reconciler.plan.model import Plan, Status
 from reconciler.plan.saved import check_origin, read_plan, refuse_stale
 from reconciler.render.markdown import plan_markdown, report_markdown
 from reconciler.render.text import plan_text, report_summary
-from reconciler.session import PlanOptions, Session, open_session, planned
+from reconciler.scim.reader import LiveState
+from reconciler.session import PlanOptions, Session, Tls, open_session, planned
 
 PlanFile = Annotated[
     Path | None,
@@ -93,39 +95,74 @@ def apply(
     desired, targets = common.prepare(directory, target, all_targets=all_targets)
     if plan_file is not None and len(targets) > 1:
         raise InputError("a saved plan is for one target: drop --all-targets")
-    security = common.tls(ca_bundle, insecure)
-    options = PlanOptions(adopt=adopt, force=force, only=tuple(only or ()))
-    many = len(targets) > 1
+    run = _Apply(
+        desired=desired,
+        source=common.source_name(directory),
+        plan_file=plan_file,
+        profile=profile,
+        tls=common.tls(ca_bundle, insecure),
+        options=PlanOptions(adopt=adopt, force=force, only=tuple(only or ())),
+        auto_approve=auto_approve,
+        report=report,
+        markdown=markdown,
+        many=len(targets) > 1,
+    )
+    raise typer.Exit(common.each_target(targets, run.target))
 
-    def one(chosen: Target) -> int:
-        with open_session(chosen, profile=profile, tls=security) as session:
-            check_profile(desired, session.profile)
+
+@dataclass(frozen=True)
+class _Apply:
+    """One apply command, run against each of its targets."""
+
+    desired: DesiredState
+    source: str
+    plan_file: Path | None
+    profile: str | None
+    tls: Tls
+    options: PlanOptions
+    auto_approve: bool
+    report: Path | None
+    markdown: Path | None
+    many: bool
+
+    def target(self, chosen: Target) -> int:
+        paths = (
+            common.per_target(self.report, chosen, self.many),
+            common.per_target(self.markdown, chosen, self.many),
+        )
+        with open_session(chosen, profile=self.profile, tls=self.tls) as session:
+            check_profile(self.desired, session.profile)
             live = session.read()
-            if plan_file is None:
-                the_plan = planned(session, desired, live, options)
-            else:
-                the_plan = _saved(plan_file, session, desired, live.org, force)
-            out.print(plan_text(the_plan, common.source_name(directory)), end="")
-            paths = (
-                common.per_target(report, chosen, many),
-                common.per_target(markdown, chosen, many),
-            )
-            nothing = Report(chosen.name, ())
-            try:
-                _refuse_unsafe(the_plan, saved=plan_file is not None)
-            except RefusedError:
-                _write(nothing, *paths, plan=the_plan)
-                raise
-            if not the_plan.executable:
-                _write(nothing, *paths, plan=the_plan)
+            the_plan = self._plan(session, live)
+            out.print(plan_text(the_plan, self.source), end="")
+            if not self._go_ahead(the_plan, paths, Report(chosen.name, ())):
                 return 0
-            _confirm(auto_approve, session)
+            _confirm(self.auto_approve, session)
             result = execute(session, the_plan, live.org)
             managed = sum(the_plan.managed.get(k, 0) for k in ("users", "groups"))
             remember(session.connection.url, managed + result.managed_delta())
         return _finish(result, the_plan, *paths)
 
-    raise typer.Exit(common.each_target(targets, one))
+    def _plan(self, session: Session, live: LiveState) -> Plan:
+        if self.plan_file is None:
+            return planned(session, self.desired, live, self.options)
+        return _saved(self.plan_file, session, self.desired, live.org, self.options.force)
+
+    def _go_ahead(
+        self, plan: Plan, paths: tuple[Path | None, Path | None], nothing: Report
+    ) -> bool:
+        """False when there is nothing to run; raises when a rule refuses the plan.
+
+        Either way the report and Markdown files are still written, so CI has them."""
+        try:
+            _refuse_unsafe(plan, saved=self.plan_file is not None)
+        except RefusedError:
+            _write(nothing, *paths, plan=plan)
+            raise
+        if not plan.executable:
+            _write(nothing, *paths, plan=plan)
+            return False
+        return True
 
 
 def _saved(path: Path, session: Session, desired: DesiredState, live: Org, force: bool) -> Plan:
