@@ -9,6 +9,7 @@ from importlib import resources
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 from jsonschema.exceptions import ValidationError
 
 from reconciler.desired.yamlfile import YamlDocument
@@ -36,8 +37,21 @@ def validator(name: str) -> jsonschema.protocols.Validator:
     return cls(schema)
 
 
+@cache
+def fast_validator(name: str) -> jsonschema_rs.Validator:
+    """The same schema compiled by jsonschema-rs: about 200 times faster to say "valid"."""
+    return jsonschema_rs.validator_for(load_schema(name))
+
+
 def schema_problems(doc: YamlDocument, name: str) -> list[Problem]:
-    """Every way ``doc`` breaks schema ``name``, each at its place in the file."""
+    """Every way ``doc`` breaks schema ``name``, each at its place in the file.
+
+    A valid document (the common case) is recognised by jsonschema-rs alone; only
+    an invalid one goes through ``jsonschema``'s ``iter_errors``, whose errors carry
+    what the messages need.
+    """
+    if fast_validator(name).is_valid(doc.data):
+        return []
     errors = validator(name).iter_errors(doc.data)
     return [problem for error in errors for problem in _problems_of(doc, error)]
 

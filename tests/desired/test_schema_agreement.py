@@ -1,0 +1,53 @@
+"""The fast path (jsonschema-rs) must call valid exactly what jsonschema calls valid:
+a document it wrongly accepted would skip every problem jsonschema would report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.desired.schema import fast_validator, validator
+from reconciler.desired.yamlfile import load_yaml_text
+from reconciler.errors import ValidationFailed
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "cases"
+EXAMPLE = Path(__file__).resolve().parents[2] / "desired-state"
+
+
+def _documents() -> list[Any]:
+    docs: list[Any] = []
+    for path in sorted([*CORPUS.glob("*.yaml"), *EXAMPLE.rglob("*.yaml")]):
+        if path.name == "targets.yaml":
+            continue
+        try:
+            data = load_yaml_text(path.read_bytes(), path.name).data
+        except ValidationFailed:
+            continue  # the loader refuses it before any schema sees it
+        docs.append(data)
+    user = {"userName": "a@x.com"}
+    docs += [
+        {"users": [{**user, "title": "tab\tand newline\nare text"}]},
+        {"users": [{**user, "title": "bidi \u202e mark"}]},
+        {"users": [{**user, "title": "C1 \u009b control"}]},
+        {"users": [{"userName": "new\nline"}]},
+        {"users": [{"userName": "zero\u200bwidth"}]},
+        {"users": [{**user, "attributes": {"apiKey": "x"}}]},
+        {"users": [{**user, "attributes": {"costCenter": "CC-1", "level": 3}}]},
+        {"users": [{**user, "emails": [{"value": "a@x.com", "primary": "yes"}]}]},
+        {"groups": [{"displayName": "g", "membership": "sometimes"}]},
+        {"groups": [{"displayName": "g", "members": ["a@x.com"], "membership": "additive"}]},
+        {"users": [{**user, "active": "true"}]},
+        {"users": [{**user, "enterprise": {"manager": ""}}]},
+        {"users": "not a list"},
+        None,
+        [],
+    ]
+    return docs
+
+
+@pytest.mark.parametrize("document", _documents())
+def test_fast_and_full_validators_agree(document: Any) -> None:
+    full = not any(validator("desired-state").iter_errors(document))
+    assert fast_validator("desired-state").is_valid(document) is full
