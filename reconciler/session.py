@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reconciler import __version__
+from reconciler.collector import collector_paused
 from reconciler.config import Connection, Target, load_targets, resolve_connection, select_target
 from reconciler.desired import DesiredState
 from reconciler.errors import InputError
@@ -64,13 +65,14 @@ class Session:
 
     def read(self) -> LiveState:
         """The live state, whole, after the last-seen guard."""
-        live = read_live(
-            self.client,
-            self.caps,
-            self.profile,
-            self.policy.marker_prefix,
-            concurrency=self.concurrency,
-        )
+        with collector_paused():
+            live = read_live(
+                self.client,
+                self.caps,
+                self.profile,
+                self.policy.marker_prefix,
+                concurrency=self.concurrency,
+            )
         check_and_record(live.org, self.connection.url)
         return live
 
@@ -124,6 +126,8 @@ class PlanOptions:
     force: bool = False
     only: tuple[str, ...] = ()
     """``--only`` addresses (``user:NAME``, ``group:NAME``)."""
+    digest: bool = False
+    """Record the desired state's digest (a saved or JSON plan needs it; it costs a pass)."""
 
 
 def desired_for(target: Target, desired: DesiredState) -> Org:
@@ -147,15 +151,16 @@ def planned(
     if options.adopt:
         policy = replace(policy, adopt=True)
     addresses = parse_addresses(options.only, desired.org, live.org) if options.only else []
-    plan = diff(
-        desired_for(session.target, desired),
-        live.org,
-        policy,
-        target=session.target.name,
-        digest=desired.digest,
-        unstored=session.profile.unstored,
-        complete=not live.partial,
-    )
+    with collector_paused():
+        plan = diff(
+            desired_for(session.target, desired),
+            live.org,
+            policy,
+            target=session.target.name,
+            digest=desired.digest if options.digest else "",
+            unstored=session.profile.unstored,
+            complete=not live.partial,
+        )
     if live.partial:
         plan = replace(plan, warnings=(*plan.warnings, *live.partial))
     if addresses:

@@ -77,7 +77,12 @@ def plan(
     """
     setup_logging(verbose)
     desired, targets = common.prepare(directory, target, fmt, all_targets=all_targets)
-    options = PlanOptions(adopt=adopt, force=force, only=tuple(only or ()))
+    options = PlanOptions(
+        adopt=adopt,
+        force=force,
+        only=tuple(only or ()),
+        digest=out_path is not None or fmt == "json",
+    )
     security = common.tls(ca_bundle, insecure)
     source = common.source_name(directory)
     many = len(targets) > 1

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from reconciler.collector import collector_paused
 from reconciler.desired.build import build_org
 from reconciler.desired.schema import schema_problems
 from reconciler.desired.semantic import semantic_problems
@@ -70,10 +71,11 @@ def load_documents(directory: Path) -> list[YamlDocument]:
 def load_desired(directory: Path) -> DesiredState:
     """The validated desired state of ``directory``."""
     docs = load_documents(directory)
-    problems = semantic_problems(docs)
-    if problems:
-        raise ValidationFailed(problems)
-    return DesiredState(directory, build_org(docs), tuple(docs))
+    with collector_paused():
+        problems = semantic_problems(docs)
+        if problems:
+            raise ValidationFailed(problems)
+        return DesiredState(directory, build_org(docs), tuple(docs))
 
 
 def display_path(path: Path) -> str:

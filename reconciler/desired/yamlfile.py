@@ -20,18 +20,17 @@ many files over a process pool when they are big enough to be worth it.
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from yaml.nodes import Node
 
+from reconciler.collector import collector_paused
 from reconciler.desired.yamlaliases import check_aliases, may_have_aliases
 from reconciler.desired.yamldata import build, find_pair
 from reconciler.desired.yamlparse import (
@@ -144,7 +143,7 @@ def load_yaml_text(
     """Load YAML from bytes, exactly as ``load_yaml`` loads a file holding them."""
     check_size(text, display, max_bytes)
     check_encoding(text, display)
-    with _collector_paused():
+    with collector_paused():
         data = _data(text, display)  # the node graph is freed before the collector is back
     return YamlDocument(display, data, text)
 
@@ -157,24 +156,6 @@ def _data(text: bytes, display: str) -> Any:
         return build(root, display)
     except RecursionError:  # LibYAML stops at 1,000 levels; Python's stack may stop sooner
         raise ValidationFailed([Problem(display, 1, 1, TOO_DEEP)]) from None
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Keep the cycle collector out while loading: it is most of the cost, for nothing.
-
-    Composing allocates hundreds of thousands of nodes and marks, none of them in a
-    reference cycle, and the collector traverses them (and all data loaded so far)
-    again and again: measured, it doubles the time of ``yaml.load`` itself.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def load_many(
@@ -202,7 +183,7 @@ def load_many(
     largest_first = sorted(range(len(paths)), key=lambda i: -_size(paths[i]))
     results: list[YamlDocument | list[Problem]] = [[] for _ in paths]
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_start_method())
-    with pool, _collector_paused():  # unpickling the results is the work left here
+    with pool, collector_paused():  # unpickling the results is the work left here
         futures = {
             i: pool.submit(_load_or_problems, paths[i], shown[i], max_bytes) for i in largest_first
         }
