@@ -123,5 +123,11 @@ def resolve_connection(
             f"no token: set the environment variable {token_var} "
             f"(target {target.name!r} reads its token from it)"
         )
-    chosen = profile or (env.get("SCIM_PROFILE") if env.get("SCIM_URL") else None) or target.profile
+    chosen = profile_name(target, env, profile)
     return Connection(target=target, url=url.rstrip("/"), token=Secret(token), profile=chosen)
+
+
+def profile_name(target: Target, env: Mapping[str, str], override: str | None = None) -> str:
+    """--profile, else SCIM_PROFILE (when SCIM_URL names the server), else the target's."""
+    from_env = env.get("SCIM_PROFILE") if env.get("SCIM_URL") else None
+    return override or from_env or target.profile

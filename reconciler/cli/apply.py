@@ -31,7 +31,6 @@ from reconciler.cli.output import err, out, setup_logging
 from reconciler.cli.progress import progress
 from reconciler.config import Target
 from reconciler.desired import DesiredState
-from reconciler.desired.profile_check import check_profile
 from reconciler.errors import InputError, RefusedError
 from reconciler.lastseen import remember
 from reconciler.model import Org
@@ -92,7 +91,7 @@ def apply(
       scimctl plan --out plan.json && scimctl apply plan.json
     """
     setup_logging(verbose)
-    desired, targets = common.prepare(directory, target, all_targets=all_targets)
+    desired, targets = common.prepare(directory, target, all_targets=all_targets, profile=profile)
     if plan_file is not None and len(targets) > 1:
         raise InputError("a saved plan is for one target: drop --all-targets")
     run = _Apply(
@@ -131,7 +130,6 @@ class _Apply:
             common.per_target(self.markdown, chosen, self.many),
         )
         with open_session(chosen, profile=self.profile, tls=self.tls) as session:
-            check_profile(self.desired, session.profile)
             live = session.read()
             the_plan = self._plan(session, live)
             out.print(plan_text(the_plan, self.source), end="")

@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 from reconciler.cli.output import err, out
-from reconciler.config import Target, load_targets
+from reconciler.config import Target, load_targets, profile_name
 from reconciler.desired import DesiredState, load_desired
 from reconciler.errors import InputError, ReconcileError
 from reconciler.plan.model import Plan
 from reconciler.render.markdown import plan_markdown
 from reconciler.render.text import plan_text
+from reconciler.scim.profiles import get_profile
 from reconciler.session import Tls, choose_target
 
 FORMATS = ("text", "json", "markdown")
 
 
 def prepare(
-    directory: Path, target: str | None, fmt: str = "text", *, all_targets: bool = False
+    directory: Path,
+    target: str | None,
+    fmt: str = "text",
+    *,
+    all_targets: bool = False,
+    profile: str | None = None,
 ) -> tuple[DesiredState, list[Target]]:
     """Validate everything local (format, targets, desired state) before any request."""
     if fmt not in FORMATS:
@@ -32,7 +39,8 @@ def prepare(
             raise InputError(f"--all-targets: {directory}/targets.yaml defines no target")
     else:
         targets = [choose_target(directory, target)]
-    return load_desired(directory), targets
+    names = {profile_name(t, os.environ, profile) for t in targets}
+    return load_desired(directory, [get_profile(n) for n in sorted(names)]), targets
 
 
 def each_target(targets: list[Target], run: Callable[[Target], int]) -> int:

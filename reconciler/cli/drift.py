@@ -83,7 +83,9 @@ def drift(
     """
     setup_logging(verbose)
     classes = _classes(fail_on)
-    desired, targets = common.prepare(directory, target, fmt, all_targets=all_targets)
+    desired, targets = common.prepare(
+        directory, target, fmt, all_targets=all_targets, profile=profile
+    )
     base = load_baseline(directory, baseline) if baseline else None
     security = common.tls(ca_bundle, insecure)
     many = len(targets) > 1

@@ -25,7 +25,6 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.output import out, setup_logging
 from reconciler.config import Target
-from reconciler.desired.profile_check import check_profile
 from reconciler.plan.model import Plan
 from reconciler.plan.saved import write_plan
 from reconciler.render.markdown import plan_markdown
@@ -76,7 +75,9 @@ def plan(
       scimctl plan --all-targets --out 'plan-{target}.json'
     """
     setup_logging(verbose)
-    desired, targets = common.prepare(directory, target, fmt, all_targets=all_targets)
+    desired, targets = common.prepare(
+        directory, target, fmt, all_targets=all_targets, profile=profile
+    )
     options = PlanOptions(
         adopt=adopt,
         force=force,
@@ -89,7 +90,6 @@ def plan(
 
     def one(chosen: Target) -> int:
         with open_session(chosen, profile=profile, tls=security) as session:
-            check_profile(desired, session.profile)
             result = planned(session, desired, session.read(), options)
         if fmt == "text":
             out.print(plan_text(result, source), end="")

@@ -8,7 +8,6 @@ from reconciler.cli.options import DEFAULT_DIR, Dir, ProfileName, TargetName, Ve
 from reconciler.cli.output import out, setup_logging
 from reconciler.config import Target, load_targets, select_target
 from reconciler.desired import load_desired
-from reconciler.desired.profile_check import check_profile
 from reconciler.scim.profiles import get_profile
 from reconciler.session import check_removal_policy
 
@@ -35,11 +34,9 @@ def validate(
     profiles = [get_profile(name) for name in _profile_names(directory, target, profile)]
     for each in _targets(directory, target):
         check_removal_policy(each, get_profile(profile or each.profile))
-    desired = load_desired(directory)
-    for chosen in profiles:
-        check_profile(desired, chosen)
+    desired = load_desired(directory, profiles)
     org = desired.org
-    files = len(desired.documents)
+    files = desired.files
     names = ", ".join(p.name for p in profiles)
     out.print(
         f"{directory}: {len(org.users)} users and {len(org.groups)} groups in {files} files "

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from reconciler.collector import collector_paused
 from reconciler.desired.build import build_org
+from reconciler.desired.profile_check import profile_problems
 from reconciler.desired.schema import schema_problems
 from reconciler.desired.semantic import semantic_problems
 from reconciler.desired.yamlfile import YamlDocument, load_many
 from reconciler.errors import InputError, Problem, ValidationFailed
 from reconciler.model import Org, plain
+from reconciler.scim.profiles import Profile
 
 CONFIG_FILE = "targets.yaml"
 
@@ -32,7 +35,9 @@ class DesiredState:
 
     directory: Path
     org: Org
-    documents: tuple[YamlDocument, ...] = field(repr=False)
+    files: int
+    """How many files it was read from. The parsed documents themselves are not kept:
+    at 100,000 users they weigh more than the model."""
 
     @cached_property
     def digest(self) -> str:
@@ -68,14 +73,17 @@ def load_documents(directory: Path) -> list[YamlDocument]:
     return docs
 
 
-def load_desired(directory: Path) -> DesiredState:
-    """The validated desired state of ``directory``."""
+def load_desired(directory: Path, profiles: Sequence[Profile] = ()) -> DesiredState:
+    """The validated desired state of ``directory``, also checked against ``profiles``
+    (what each target's server would refuse), every problem at its place."""
     docs = load_documents(directory)
     with collector_paused():
         problems = semantic_problems(docs)
+        for profile in profiles:
+            problems += profile_problems(docs, profile)
         if problems:
             raise ValidationFailed(problems)
-        return DesiredState(directory, build_org(docs), tuple(docs))
+        return DesiredState(directory, build_org(docs), len(docs))
 
 
 def display_path(path: Path) -> str:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from reconciler.desired import DesiredState
+from collections.abc import Sequence
+
 from reconciler.desired.semantic import entries
-from reconciler.errors import Problem, ValidationFailed
+from reconciler.desired.yamlfile import YamlDocument
+from reconciler.errors import Problem
 from reconciler.scim.profiles import Profile
 
 
-def profile_problems(desired: DesiredState, profile: Profile) -> list[Problem]:
+def profile_problems(documents: Sequence[YamlDocument], profile: Profile) -> list[Problem]:
     """Every user entry the profile's server would refuse, at its place."""
-    users = list(entries(desired.documents, "users"))
+    users = list(entries(documents, "users"))
     problems = [
         entry.problem(message, *sub)
         for entry in users
@@ -19,9 +21,3 @@ def profile_problems(desired: DesiredState, profile: Profile) -> list[Problem]:
     for index, sub, message in profile.users_problems([entry.data for entry in users]):
         problems.append(users[index].problem(message, *sub))
     return problems
-
-
-def check_profile(desired: DesiredState, profile: Profile) -> None:
-    problems = profile_problems(desired, profile)
-    if problems:
-        raise ValidationFailed(problems)

@@ -114,7 +114,11 @@ def _renames(desired: Org, index: Index) -> frozenset[str]:
     renamed = set()
     for want in desired.users:
         have = index.by_key.get(want.key or "")
-        if isinstance(have, User) and have.user_name.casefold() != want.user_name.casefold():
+        if (
+            isinstance(have, User)
+            and have.user_name != want.user_name  # cheap, and all a plan with no rename needs
+            and have.user_name.casefold() != want.user_name.casefold()
+        ):
             renamed.add(want.key or "")
     return frozenset(renamed)
 
@@ -149,7 +153,8 @@ def _find(want: User | Group, index: Index, ctx: Context) -> tuple[User | Group 
 def _plan_user(want: User, ctx: Context) -> Change | None:
     assert want.key is not None
     have, ours = _find(want, ctx.users, ctx)
-    _claim(have, ctx)
+    if not ours:  # what a key matches was claimed up front (_claim_by_key)
+        _claim(have, ctx)
     ctx.names[want.key] = want.user_name
     if have is None:
         ctx.user_ids[want.key] = None
@@ -355,7 +360,8 @@ def _groups(desired: Iterable[Group], live: Iterable[Group], ctx: Context) -> li
 def _plan_group(want: Group, index: Index, ctx: Context) -> list[Change]:
     assert want.key is not None
     have, ours = _find(want, index, ctx)
-    _claim(have, ctx)
+    if not ours:  # what a key matches was claimed up front (_claim_by_key)
+        _claim(have, ctx)
     if have is None:
         create = Change(
             Kind.GROUP,
@@ -395,7 +401,8 @@ def _membership(want: Group, have: Group | None, ctx: Context) -> Iterator[Chang
     keys = [key for key in want.members if key in user_ids]
     ids = [user_ids[key] for key in keys]
     wanted_ids = {user_id for user_id in ids if user_id is not None}
-    held = {ctx.conflicts[key] for key in want.members if key in ctx.conflicts}
+    conflicts = ctx.conflicts
+    held = {conflicts[key] for key in want.members if key in conflicts} if conflicts else set()
     adds: list[Member] = []
     if len(wanted_ids) < len(ids) or not wanted_ids <= current:
         adds = [
