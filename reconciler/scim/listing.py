@@ -9,7 +9,7 @@ fetched, a page that repeats a resource or comes back empty too early.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,8 @@ Resource = dict[str, Any]
 class Listing:
     """Every resource of an endpoint, and whether the listing is known to be whole."""
 
-    resources: list[Resource]
+    resources: list[Any]
+    """The resources, or what ``convert`` made of each as its page arrived."""
     pages: int
     partial: str | None = None
     """Why the listing may be cut short although nothing failed (AWS's old 50 cap)."""
@@ -36,13 +37,18 @@ def list_all(
     *,
     filter: str | None = None,
     legacy_cap: int | None = None,
+    convert: Callable[[Resource], Any] | None = None,
 ) -> Listing:
-    """All resources of ``endpoint`` (optionally filtered), read whole or not at all."""
+    """All resources of ``endpoint`` (optionally filtered), read whole or not at all.
+
+    ``convert`` turns each resource into what the caller keeps as its page arrives,
+    so the raw JSON of a 100,000-user listing is never all held at once.
+    """
     params: dict[str, str | int] = {"count": caps.page_size}
     if filter is not None:
         params["filter"] = filter
     pages = _cursor_pages if caps.paging == "cursor" else _index_pages
-    collected = _Collector(endpoint)
+    collected = _Collector(endpoint, convert)
     count = 0
     for body in pages(client, endpoint, params):
         count += 1
@@ -53,9 +59,10 @@ def list_all(
 
 
 class _Collector:
-    def __init__(self, endpoint: str) -> None:
+    def __init__(self, endpoint: str, convert: Callable[[Resource], Any] | None) -> None:
         self.endpoint = endpoint
-        self.resources: list[Resource] = []
+        self.convert = convert
+        self.resources: list[Any] = []
         self.ids: set[str] = set()
         self.total: int | None = None
         self.last_had_next = False
@@ -83,7 +90,7 @@ class _Collector:
                 "planned, run again"
             )
         self.ids.add(rid)
-        self.resources.append(resource)
+        self.resources.append(self.convert(resource) if self.convert else resource)
 
     def check_total(self) -> None:
         if self.total is not None and self.total != len(self.resources):

@@ -5,16 +5,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from reconciler.model import Org
+from reconciler.model import ENTERPRISE_PREFIX, Group, Org, User
 from reconciler.scim.discovery import Capabilities, Getter
 from reconciler.scim.filters import eq
-from reconciler.scim.listing import Listing, list_all
+from reconciler.scim.listing import Listing, Resource, list_all
 from reconciler.scim.profiles import Profile
-from reconciler.scim.resources import parse_group, parse_user, user_keys_by_id
+from reconciler.scim.resources import parse_group, parse_user
 
 log = logging.getLogger("reconciler.read")
+MANAGER = ENTERPRISE_PREFIX + "manager"
 
 
 @dataclass(frozen=True)
@@ -31,24 +32,26 @@ class LiveState:
 def read_live(
     client: Getter, caps: Capabilities, profile: Profile, prefix: str, *, concurrency: int = 4
 ) -> LiveState:
-    """Every user and group of the server, with group members, as an ``Org``."""
-    users = list_all(client, "/Users", caps, legacy_cap=profile.legacy_cap)
-    groups = list_all(client, "/Groups", caps, legacy_cap=profile.legacy_cap)
-    keys = user_keys_by_id(users.resources, prefix)
-    parsed_users = tuple(parse_user(r, prefix, keys) for r in users.resources)
-    members: dict[str, list[str]] | None = None
+    """Every user and group of the server, with group members, as an ``Org``.
+
+    Each page is turned into the model as it arrives; managers, which may point at
+    a user on a later page, are resolved to stable keys once every user is read.
+    """
+    legacy = profile.legacy_cap
+    users = list_all(client, "/Users", caps, legacy_cap=legacy, convert=_user_parser(prefix))
+    groups = list_all(client, "/Groups", caps, legacy_cap=legacy, convert=_group_parser(prefix))
+    parsed_users = _with_manager_keys(users.resources)
+    parsed_groups: tuple[Group, ...] = tuple(groups.resources)
     membership_requests = 0
     partial = [p for p in (users.partial, groups.partial) if p]
     if profile.membership_read == "per-group":
-        listings = _members_per_group(client, caps, groups, concurrency)
-        members = {gid: [r["id"] for r in listing.resources] for gid, listing in listings.items()}
+        listings = _members_per_group(client, caps, parsed_groups, concurrency)
+        parsed_groups = tuple(
+            replace(g, members=frozenset(listings[g.id or ""].resources)) for g in parsed_groups
+        )
         membership_requests = sum(listing.pages for listing in listings.values())
         partial += [p for listing in listings.values() if (p := listing.partial)]
         log.info("read the members of %d groups in %d requests", len(listings), membership_requests)
-    parsed_groups = tuple(
-        parse_group(r, prefix, members.get(r["id"]) if members is not None else None)
-        for r in groups.resources
-    )
     return LiveState(
         org=Org(parsed_users, parsed_groups),
         requests=users.pages + groups.pages + membership_requests,
@@ -57,13 +60,41 @@ def read_live(
     )
 
 
+def _id(resource: Resource) -> str:
+    return str(resource["id"])
+
+
+def _user_parser(prefix: str) -> Callable[[Resource], User]:
+    return lambda resource: parse_user(resource, prefix, {})
+
+
+def _group_parser(prefix: str) -> Callable[[Resource], Group]:
+    return lambda resource: parse_group(resource, prefix)
+
+
+def _with_manager_keys(users: list[User]) -> tuple[User, ...]:
+    """Users whose ``enterprise.manager`` (read as ``id:<id>``) names the manager's key."""
+    keys = {u.id: u.key for u in users if u.key is not None}
+    return tuple(_manager_key(user, keys) for user in users)
+
+
+def _manager_key(user: User, keys: dict[str | None, str]) -> User:
+    manager = user.attrs.get(MANAGER)
+    if not isinstance(manager, str) or not manager.startswith("id:"):
+        return user
+    key = keys.get(manager[3:])
+    if key is None:
+        return user
+    return replace(user, attrs={**user.attrs, MANAGER: key})
+
+
 def _members_per_group(
-    client: Getter, caps: Capabilities, groups: Listing, concurrency: int
+    client: Getter, caps: Capabilities, groups: tuple[Group, ...], concurrency: int
 ) -> dict[str, Listing]:
-    """Members read as ``GET /Users?filter=groups.value eq "<id>"``, one listing per group."""
-    ids = [r["id"] for r in groups.resources]
+    """Member ids read as ``GET /Users?filter=groups.value eq "<id>"``, one listing per group."""
+    ids = [g.id or "" for g in groups]
     read: Callable[[str], Listing] = lambda gid: list_all(  # noqa: E731
-        client, "/Users", caps, filter=eq("groups.value", gid)
+        client, "/Users", caps, filter=eq("groups.value", gid), convert=_id
     )
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         return dict(zip(ids, pool.map(read, ids), strict=True))

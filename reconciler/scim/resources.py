@@ -36,16 +36,6 @@ def key_of(external_id: Any, prefix: str) -> str | None:
     return None
 
 
-def user_keys_by_id(resources: Iterable[Mapping[str, Any]], prefix: str) -> dict[str, str]:
-    """Live user id → stable key, to compare manager references by identity.
-
-    Managers are compared by key, so renaming a manager is not a change of
-    manager for everyone who reports to them.
-    """
-    keys = ((r["id"], key_of(r.get("externalId"), prefix)) for r in resources)
-    return {rid: key for rid, key in keys if key is not None}
-
-
 def parse_user(resource: Mapping[str, Any], prefix: str, keys: Mapping[str, str]) -> User:
     """A live user in canonical form; a shape we cannot read is a ``ProtocolError``."""
     user_name = resource.get("userName")
