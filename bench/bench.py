@@ -180,6 +180,19 @@ def _diff_part(options: Options, results: Results) -> None:
                 f"+ diff {cost.diff_seconds:.2f}",
             )
         )
+    running = diffcost.in_subprocess(largest, max(1, largest // 10), 0.0, running=True)
+    results.raw["diff, collector running"] = asdict(running)
+    results.rows.append(
+        Row(
+            "3",
+            "for reference: the same, 0% changed, with the cycle collector running",
+            seconds(running.total_seconds),
+            "",
+            None,
+            f"CPU: desired {running.desired_seconds:.2f} + live {running.live_seconds:.2f} "
+            f"+ diff {running.diff_seconds:.2f}",
+        )
+    )
     unchanged = [c for c in costs if c.fraction == 0.0]
     per_user = [c.total_seconds / c.users * 1e6 for c in unchanged]
     growth = per_user[-1] / per_user[0]

@@ -4,10 +4,14 @@ The desired model is built from the data the YAML loader would return
 (``reconciler.desired.build.build_org``); the live one from the JSON a listing returns,
 by the reader itself (``reconciler.scim.reader.read_live``: the listing checks, then
 ``parse_user`` / ``parse_group``) served pages of 1,000 from memory instead of HTTP; then
-``reconciler.plan.diff.diff`` compares them. Run in a fresh process per size, so one
-measurement's heap does not slow the next one's garbage collection::
+``reconciler.plan.diff.diff`` compares them. Each step runs with the cycle collector
+paused, as ``load_desired``, ``Session.read`` and ``planned`` run them. Run in a fresh
+process per size, so one measurement's heap does not slow the next one's::
 
     python -m bench.diffcost --users 100000 --groups 10000 --changes 0.01 [--profile]
+
+``--collector-running`` measures the same with the collector left running throughout
+(as before the plan paused it), for reference.
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from reconciler.collector import collector_paused
 from reconciler.scim.discovery import Capabilities
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,8 +55,14 @@ class DiffCost:
         return self.desired_seconds + self.live_seconds + self.diff_seconds
 
 
-def measure(users: int, groups: int, fraction: float, profile: bool = False) -> DiffCost:
-    """Generate the inputs (not timed), then time the three steps in CPU seconds."""
+def measure(
+    users: int, groups: int, fraction: float, profile: bool = False, running: bool = False
+) -> DiffCost:
+    """Generate the inputs (not timed), then time the three steps in CPU seconds.
+
+    ``running``: leave the cycle collector running, instead of pausing it around each
+    step as the plan does.
+    """
     from bench.orggen import MARKER, OrgSpec, generate, group_resource, user_resource, with_changes
     from reconciler.desired.build import build_org
     from reconciler.desired.yamlfile import YamlDocument
@@ -73,16 +85,20 @@ def measure(users: int, groups: int, fraction: float, profile: bool = False) -> 
         }
     )
     gc.collect()
+    step = nullcontext if running else collector_paused
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
     clock = time.process_time
     started = clock()
-    desired = build_org(docs)
+    with step():
+        desired = build_org(docs)
     built = clock()
-    live = read_live(server, MEMORY_CAPS, get_profile("generic"), MARKER)
+    with step():
+        live = read_live(server, MEMORY_CAPS, get_profile("generic"), MARKER)
     parsed = clock()
-    plan = diff(desired, live.org, Policy())
+    with step():
+        plan = diff(desired, live.org, Policy())
     done = clock()
     if profiler:
         profiler.disable()
@@ -108,7 +124,7 @@ class MemoryServer:
         return {"totalResults": len(found), "startIndex": start, "Resources": page}
 
 
-def in_subprocess(users: int, groups: int, fraction: float) -> DiffCost:
+def in_subprocess(users: int, groups: int, fraction: float, running: bool = False) -> DiffCost:
     """``measure`` in a fresh interpreter."""
     command = [
         sys.executable,
@@ -117,6 +133,7 @@ def in_subprocess(users: int, groups: int, fraction: float) -> DiffCost:
         f"--users={users}",
         f"--groups={groups}",
         f"--changes={fraction}",
+        *(["--collector-running"] if running else []),
     ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
     found: dict[str, Any] = json.loads(done.stdout)
@@ -129,8 +146,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--groups", type=int, default=10_000)
     parser.add_argument("--changes", type=float, default=0.0, help="fraction of users changed")
     parser.add_argument("--profile", action="store_true", help="cProfile to stderr")
+    parser.add_argument(
+        "--collector-running", action="store_true", help="do not pause the cycle collector"
+    )
     args = parser.parse_args(argv)
-    cost = measure(args.users, args.groups, args.changes, args.profile)
+    cost = measure(args.users, args.groups, args.changes, args.profile, args.collector_running)
     print(json.dumps(asdict(cost)))
     return 0
 
