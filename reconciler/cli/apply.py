@@ -24,6 +24,7 @@ from reconciler.cli.options import (
     MarkdownPath,
     Only,
     ProfileName,
+    ReportPath,
     TargetName,
     Verbose,
 )
@@ -48,9 +49,6 @@ PlanFile = Annotated[
 AutoApprove = Annotated[
     bool,
     typer.Option("--auto-approve", help="Apply without asking (needed when not on a terminal)."),
-]
-ReportPath = Annotated[
-    Path | None, typer.Option("--report", help="Also write the apply report as JSON to this file.")
 ]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,6 +17,7 @@ from reconciler.cli.options import (
     Insecure,
     MarkdownPath,
     ProfileName,
+    ReportPath,
     TargetName,
     Verbose,
 )
@@ -47,9 +47,6 @@ BaselineRef = Annotated[
         help="Git ref of the applied desired state; differences it lacks are 'pending'. "
         "Empty: no baseline (everything absent is 'missing').",
     ),
-]
-ReportPath = Annotated[
-    Path | None, typer.Option("--report", help="Also write the drift report as JSON to this file.")
 ]
 
 

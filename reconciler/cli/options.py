@@ -67,3 +67,7 @@ AllTargets = Annotated[
     bool,
     typer.Option("--all-targets", help="Act on every target of targets.yaml in turn."),
 ]
+ReportPath = Annotated[
+    Path | None,
+    typer.Option("--report", help="Also write the report (apply or drift) as JSON to this file."),
+]

@@ -15,11 +15,6 @@ def eq(attribute: str, value: str) -> str:
     return f"{attribute} eq {json.dumps(value, ensure_ascii=False)}"
 
 
-def all_of(*expressions: str) -> str:
-    """Expressions joined by ``and`` (AWS accepts no other operator)."""
-    return " and ".join(expressions)
-
-
 def member_path(user_id: str) -> str:
     """The PATCH path that names one member: ``members[value eq "<id>"]``."""
     return f"members[{eq('value', user_id)}]"

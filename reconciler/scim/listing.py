@@ -65,7 +65,6 @@ class _Collector:
         self.resources: list[Any] = []
         self.ids: set[str] = set()
         self.total: int | None = None
-        self.last_had_next = False
 
     def add(self, body: Mapping[str, Any]) -> None:
         total = body.get("totalResults")
