@@ -1,10 +1,12 @@
-"""Pausing Python's cycle collector while building large acyclic structures.
+"""Keeping Python's cycle collector away from the large acyclic models.
 
 Building the canonical models of 100,000 users allocates millions of small
 objects, none of them in a reference cycle; the collector traverses them (and
 everything built so far) again and again, measured at about half the cost of
-building them. Loading YAML, building both models and diffing them run with
-it paused; it resumes (and catches up) when the block ends.
+building them. Loading YAML, building both models and diffing them run with it
+paused. When a block that built that much ends, what it built is moved out of the
+collector's sight (``gc.freeze``) instead of being traversed once more on the way
+out (another 0.4 s at 100,000 users); reference counting still frees it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+FREEZE_AFTER = 100_000
+"""Tracked objects a block must leave behind for them to be frozen; smaller blocks
+just hand theirs back to the collector."""
 
 
 @contextmanager
@@ -24,4 +30,6 @@ def collector_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        if gc.get_count()[0] > FREEZE_AFTER:
+            gc.freeze()
         gc.enable()
