@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from typing import cast
 
 from reconciler.model import ENTERPRISE_PREFIX, Group, Org, User
 from reconciler.scim.discovery import Capabilities, Getter
@@ -38,9 +39,11 @@ def read_live(
     a user on a later page, are resolved to stable keys once every user is read.
     """
     legacy = profile.legacy_cap
-    users = list_all(client, "/Users", caps, legacy_cap=legacy, convert=_user_parser(prefix))
+    parser = _UserParser(prefix)
+    users = list_all(client, "/Users", caps, legacy_cap=legacy, convert=parser)
     groups = list_all(client, "/Groups", caps, legacy_cap=legacy, convert=_group_parser(prefix))
-    parsed_users = _with_manager_keys(users.resources)
+    parsed_users: tuple[User, ...] = tuple(users.resources)
+    parser.resolve_managers()
     parsed_groups: tuple[Group, ...] = tuple(groups.resources)
     membership_requests = 0
     partial = [p for p in (users.partial, groups.partial) if p]
@@ -64,28 +67,38 @@ def _id(resource: Resource) -> str:
     return str(resource["id"])
 
 
-def _user_parser(prefix: str) -> Callable[[Resource], User]:
-    return lambda resource: parse_user(resource, prefix, {})
+class _UserParser:
+    """Parses each listed user; a manager listed later is resolved once all are read."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.keys: dict[str, str] = {}
+        """The id → stable key of every managed user parsed so far."""
+        self.pending: list[User] = []
+        """Users whose manager was not parsed yet (``enterprise.manager`` is ``id:<id>``)."""
+
+    def __call__(self, resource: Resource) -> User:
+        user = parse_user(resource, self.prefix, self.keys)
+        if user.key is not None and user.id is not None:
+            self.keys[user.id] = user.key
+        manager = user.attrs.get(MANAGER)
+        if manager is not None and manager.startswith("id:"):
+            self.pending.append(user)
+        return user
+
+    def resolve_managers(self) -> None:
+        """Name every pending manager by its key. The attrs are the dicts ``parse_user``
+        just built and nothing else has seen yet, so they are completed in place
+        (a copy of each user would cost more than the whole parse)."""
+        for user in self.pending:
+            key = self.keys.get(user.attrs[MANAGER][3:])
+            if key is not None:
+                cast(dict[str, str], user.attrs)[MANAGER] = key
+        self.pending.clear()
 
 
 def _group_parser(prefix: str) -> Callable[[Resource], Group]:
     return lambda resource: parse_group(resource, prefix)
-
-
-def _with_manager_keys(users: list[User]) -> tuple[User, ...]:
-    """Users whose ``enterprise.manager`` (read as ``id:<id>``) names the manager's key."""
-    keys = {u.id: u.key for u in users if u.key is not None}
-    return tuple(_manager_key(user, keys) for user in users)
-
-
-def _manager_key(user: User, keys: dict[str | None, str]) -> User:
-    manager = user.attrs.get(MANAGER)
-    if not isinstance(manager, str) or not manager.startswith("id:"):
-        return user
-    key = keys.get(manager[3:])
-    if key is None:
-        return user
-    return replace(user, attrs={**user.attrs, MANAGER: key})
 
 
 def _members_per_group(

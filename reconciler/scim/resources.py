@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from reconciler.errors import ProtocolError
@@ -37,27 +38,38 @@ def key_of(external_id: Any, prefix: str) -> str | None:
 
 
 def parse_user(resource: Mapping[str, Any], prefix: str, keys: Mapping[str, str]) -> User:
-    """A live user in canonical form; a shape we cannot read is a ``ProtocolError``."""
+    """A live user in canonical form; a shape we cannot read is a ``ProtocolError``.
+
+    ``keys`` maps user ids to stable keys: the manager becomes its key, or ``id:<id>``
+    when ``keys`` does not know it (yet). Called once per listed user: written for speed
+    (see bench/diffcost.py).
+    """
     user_name = resource.get("userName")
     if not isinstance(user_name, str) or not user_name:
         raise ProtocolError(f"user {_id(resource)} has no userName")
-    enterprise = dict(_mapping(resource.get(ENTERPRISE_SCHEMA), "enterprise extension"))
+    enterprise = _object(resource.get(ENTERPRISE_SCHEMA), "enterprise extension")
     manager = enterprise.get("manager")
     if manager is not None:
-        manager_id = manager.get("value") if isinstance(manager, Mapping) else None
-        enterprise["manager"] = keys.get(str(manager_id), f"id:{manager_id}")
+        enterprise = {**enterprise, "manager": _manager_key(manager, keys)}
     try:
         attrs = flat_attributes(resource, enterprise)
     except (AttributeError, TypeError) as error:
         raise ProtocolError(f"user {_id(resource)} has attributes of the wrong shape") from error
+    external_id = resource.get("externalId")
     return User(
-        user_name=shown_name(user_name),
-        key=key_of(resource.get("externalId"), prefix),
-        attrs=attrs,
-        id=resource["id"],
-        external_id=resource.get("externalId"),
-        meta=_meta(resource),
+        shown_name(user_name),
+        key_of(external_id, prefix),
+        attrs,
+        resource["id"],
+        external_id,
+        _meta(resource),
     )
+
+
+def _manager_key(manager: Any, keys: Mapping[str, str]) -> str:
+    manager_id = manager.get("value") if isinstance(manager, dict) else None
+    key = keys.get(manager_id) if isinstance(manager_id, str) else None
+    return f"id:{manager_id}" if key is None else key
 
 
 def parse_group(
@@ -69,12 +81,13 @@ def parse_group(
         raise ProtocolError(f"group {_id(resource)} has no displayName")
     if members is None:
         members = _member_ids(resource)
+    external_id = resource.get("externalId")
     return Group(
-        display_name=shown_name(name),
-        key=key_of(resource.get("externalId"), prefix),
-        members=frozenset(members),
+        shown_name(name),
+        key_of(external_id, prefix),
+        frozenset(members),
         id=resource["id"],
-        external_id=resource.get("externalId"),
+        external_id=external_id,
         meta=_meta(resource),
     )
 
@@ -84,6 +97,8 @@ def shown_name(name: str) -> str:
     text-direction marks) written as ``\\uXXXX``: printed raw, a hostile server's name
     could drive the terminal that shows the plan. No desired name can equal the raw
     one, so matching is unchanged; requests use ids, never these names."""
+    if name.isprintable():  # every character of _UNSHOWABLE is unprintable
+        return name
     return _UNSHOWABLE.sub(lambda found: f"\\u{ord(found.group()):04x}", name)
 
 
@@ -95,25 +110,34 @@ def _member_ids(resource: Mapping[str, Any]) -> list[str]:
     members = resource.get("members") or []
     if not isinstance(members, list):
         raise ProtocolError(f"group {resource['id']}: members is not a list")
-    ids = [m.get("value") for m in members if isinstance(m, Mapping)]
+    ids = [m.get("value") for m in members if isinstance(m, dict)]
     return [i for i in ids if isinstance(i, str)]
 
 
-def _mapping(value: Any, what: str) -> Mapping[str, Any]:
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def _object(value: Any, what: str) -> Mapping[str, Any]:
+    """A JSON object of a resource (``{}`` when absent)."""
     if value is None:
-        return {}
-    if not isinstance(value, Mapping):
+        return _EMPTY
+    if not isinstance(value, dict):
         raise ProtocolError(f"the {what} of a resource is not an object")
     return value
 
 
+_NO_META = Meta()
+
+
 def _meta(resource: Mapping[str, Any]) -> Meta:
-    meta = _mapping(resource.get("meta"), "meta")
+    meta = _object(resource.get("meta"), "meta")
     version = meta.get("version")
     modified = meta.get("lastModified")
+    if version is None and modified is None:
+        return _NO_META
     return Meta(
-        last_modified=modified if isinstance(modified, str) else None,
-        version=version if isinstance(version, str) else None,
+        modified if isinstance(modified, str) else None,
+        version if isinstance(version, str) else None,
     )
 
 
