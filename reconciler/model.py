@@ -51,6 +51,14 @@ SUB_ATTRIBUTES = frozenset(
 
 def canonical_item(item: Mapping[str, Any]) -> Item:
     """Canonical form of one multi-valued entry: no ``primary: false``, no empties."""
+    values = item.values()
+    if (
+        item.keys() <= SUB_ATTRIBUTES
+        and None not in values
+        and "" not in values
+        and item.get("primary") is not False
+    ):  # the usual case, decided in C
+        return tuple(sorted(item.items()))
     pairs = [
         (key, value)
         for key, value in item.items()

@@ -1,20 +1,41 @@
-"""Turn validated desired-state documents into the canonical model."""
+"""Turn validated desired-state documents into the canonical model.
+
+Runs once per user and per membership of the desired state, after validation (so
+every name is a non-empty string and every reference resolves): written for speed,
+see bench/diffcost.py.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from reconciler.desired.semantic import entries
 from reconciler.desired.yamlfile import YamlDocument
 from reconciler.model import Group, Org, User, flat_attributes, group_key, user_key
 
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+
+
+class UserKeys:
+    """The stable key of each desired user, by userName (which is case-insensitive)."""
+
+    def __init__(self, names: Sequence[str], keys: Sequence[str]) -> None:
+        self.exact = dict(zip(names, keys, strict=True))
+        self.folded = {user_key(name): key for name, key in self.exact.items()}
+
+    def __getitem__(self, name: str) -> str:
+        # References are usually written exactly as the userName: no casefold needed.
+        return self.exact.get(name) or self.folded[user_key(name)]
+
 
 def build_org(docs: Sequence[YamlDocument]) -> Org:
     """The desired ``Org`` of documents that passed validation."""
     user_data = [entry.data for entry in entries(docs, "users")]
-    keys = {str(u["userName"]).casefold(): desired_user_key(u) for u in user_data}
-    users = tuple(build_user(u, keys) for u in user_data)
+    own_keys = [desired_user_key(u) for u in user_data]
+    keys = UserKeys([u["userName"] for u in user_data], own_keys)
+    users = tuple(map(build_user, user_data, own_keys, [keys] * len(user_data)))
     groups = tuple(build_group(entry.data, keys) for entry in entries(docs, "groups"))
     return Org(users=users, groups=groups)
 
@@ -30,29 +51,30 @@ def desired_group_key(data: Mapping[str, Any]) -> str:
     return str(explicit) if explicit else group_key(str(data["displayName"]))
 
 
-def build_user(data: Mapping[str, Any], keys: Mapping[str, str]) -> User:
-    """A desired user; ``keys`` maps folded userNames to stable keys (for the manager)."""
-    core = dict(data)
-    name = core.get("name") or {}
-    if "displayName" not in core and (name.get("givenName") or name.get("familyName")):
-        parts = (name.get("givenName"), name.get("familyName"))
-        core["displayName"] = " ".join(str(p) for p in parts if p)
-    enterprise = dict(core.get("enterprise") or {})
-    if "manager" in enterprise:
-        enterprise["manager"] = keys[str(enterprise["manager"]).casefold()]
+def build_user(data: Mapping[str, Any], key: str, keys: UserKeys) -> User:
+    """The desired user keyed ``key``; its manager is named by the manager's key."""
+    core = data
+    if "displayName" not in data:
+        name = data.get("name") or _NOTHING
+        parts = [part for part in (name.get("givenName"), name.get("familyName")) if part]
+        if parts:
+            core = {**data, "displayName": " ".join(map(str, parts))}
+    enterprise = data.get("enterprise") or _NOTHING
+    manager = enterprise.get("manager")
+    if manager is not None:
+        enterprise = {**enterprise, "manager": keys[manager]}
     return User(
-        user_name=str(data["userName"]),
-        key=desired_user_key(data),
-        attrs=flat_attributes(core, enterprise),
-        custom=dict(data.get("attributes") or {}),
+        data["userName"],
+        key,
+        flat_attributes(core, enterprise),
+        custom=data.get("attributes") or _NOTHING,
     )
 
 
-def build_group(data: Mapping[str, Any], keys: Mapping[str, str]) -> Group:
-    members = frozenset(keys[str(m).casefold()] for m in data.get("members") or ())
+def build_group(data: Mapping[str, Any], keys: UserKeys) -> Group:
     return Group(
-        display_name=str(data["displayName"]),
+        display_name=data["displayName"],
         key=desired_group_key(data),
-        members=members,
-        membership=str(data.get("membership", "authoritative")),
+        members=frozenset([keys[member] for member in data.get("members") or ()]),
+        membership=data.get("membership", "authoritative"),
     )
