@@ -25,17 +25,17 @@ class Index:
     """Live resources by marker key, by folded name and by id."""
 
     by_key: dict[str, User | Group]
-    by_id: dict[str, User | Group]
     items: tuple[User | Group, ...]
 
     @classmethod
     def of(cls, resources: Iterable[User | Group]) -> Index:
         items = tuple(resources)
-        return cls(
-            by_key={r.key: r for r in items if r.key is not None},
-            by_id={r.id: r for r in items if r.id is not None},
-            items=items,
-        )
+        return cls(by_key={r.key: r for r in items if r.key is not None}, items=items)
+
+    @cached_property
+    def by_id(self) -> dict[str, User | Group]:
+        """Built on the first look-up by id: a plan that removes no member needs none."""
+        return {r.id: r for r in self.items if r.id is not None}
 
     @cached_property
     def by_name(self) -> dict[str, User | Group]:
@@ -52,11 +52,15 @@ class Context:
     unstored: frozenset[str]
     users: Index
     complete: bool = True
-    matched: set[tuple[bool, str]] = field(default_factory=set)
-    """(is a user, id) of live resources a desired one claimed (match, adoption, conflict)."""
+    matched_users: set[str | None] = field(default_factory=set)
+    matched_groups: set[str | None] = field(default_factory=set)
+    """Ids of live resources a desired one claimed (match, adoption, conflict)."""
+
+    def matched(self, resource: User | Group) -> set[str | None]:
+        return self.matched_users if isinstance(resource, User) else self.matched_groups
 
     def claimed(self, resource: User | Group) -> bool:
-        return (isinstance(resource, User), resource.id or "") in self.matched
+        return resource.id in self.matched(resource)
 
     user_ids: dict[str, str | None] = field(default_factory=dict)
     """Desired user key → live id (None: created by this plan). Absent: unresolvable."""
@@ -90,18 +94,26 @@ def diff(
     removed (no deactivation, deletion or member removal of what was not seen).
     """
     ctx = Context(policy, now or datetime.now(UTC), unstored, Index.of(live.users), complete)
-    _claim_by_key(desired.users, ctx.users, ctx)
-    ctx.renames = _renames(desired, ctx.users)
-    changes = [c for user in desired.users if (c := _plan_user(user, ctx))]
+    owned = _claim_by_key(desired.users, ctx.users, ctx.matched_users)
+    ctx.renames = _renames(desired.users, owned)
+    changes = [
+        c
+        for want, have in zip(desired.users, owned, strict=True)
+        if (c := _plan_user(want, have, ctx))
+    ]
     changes, warnings = _unresolved_managers(changes, ctx)
     changes += _removed_users(live.users, ctx)
     changes += _groups(desired.groups, live.groups, ctx)
+    managed = _managed(live)
     return Plan.build(
         target,
         changes,
         desired_digest=digest,
-        unmanaged=_unmanaged(live),
-        managed=_managed(live),
+        unmanaged={
+            "users": len(live.users) - managed["users"],
+            "groups": len(live.groups) - managed["groups"],
+        },
+        managed=managed,
         warnings=tuple(warnings),
     )
 
@@ -110,10 +122,10 @@ def _name(resource: User | Group) -> str:
     return resource.user_name if isinstance(resource, User) else resource.display_name
 
 
-def _renames(desired: Org, index: Index) -> frozenset[str]:
+def _renames(desired: Iterable[User], owned: Iterable[User | Group | None]) -> frozenset[str]:
+    """Keys of desired users whose live user (``owned``) has another userName."""
     renamed = set()
-    for want in desired.users:
-        have = index.by_key.get(want.key or "")
+    for want, have in zip(desired, owned, strict=True):
         if (
             isinstance(have, User)
             and have.user_name != want.user_name  # cheap, and all a plan with no rename needs
@@ -123,24 +135,30 @@ def _renames(desired: Org, index: Index) -> frozenset[str]:
     return frozenset(renamed)
 
 
-def _claim_by_key(desired: Iterable[User | Group], index: Index, ctx: Context) -> None:
-    """Claim every live resource a desired one owns by key, before any match by name,
-    so a name can never take a resource that another desired one owns."""
-    for want in desired:
-        _claim(index.by_key.get(want.key or ""), ctx)
+def _claim_by_key(
+    desired: Iterable[User | Group], index: Index, matched: set[str | None]
+) -> list[User | Group | None]:
+    """Claim (add to ``matched``) every live resource a desired one owns by key, before
+    any match by name, so a name can never take a resource that another desired one
+    owns. Returns, for each desired resource, the live one it owns (or None)."""
+    by_key = index.by_key
+    owned = [by_key.get(want.key or "") for want in desired]
+    matched.update([have.id for have in owned if have is not None])
+    return owned
 
 
 def _claim(resource: User | Group | None, ctx: Context) -> None:
     if resource is not None and resource.id is not None:
-        ctx.matched.add((isinstance(resource, User), resource.id))
+        ctx.matched(resource).add(resource.id)
 
 
-def _find(want: User | Group, index: Index, ctx: Context) -> tuple[User | Group | None, bool]:
-    """The live resource ``want`` maps to, and whether it is ours."""
-    assert want.key is not None
-    found = index.by_key.get(want.key)
-    if found is not None:
-        return found, True
+def _find(
+    want: User | Group, owned: User | Group | None, index: Index, ctx: Context
+) -> tuple[User | Group | None, bool]:
+    """The live resource ``want`` maps to (``owned``: the one with its key), and
+    whether it is ours."""
+    if owned is not None:
+        return owned, True
     other = index.by_name.get(_name(want).casefold())
     if other is None or ctx.claimed(other):
         return None, False
@@ -150,9 +168,9 @@ def _find(want: User | Group, index: Index, ctx: Context) -> tuple[User | Group 
 # --- users -----------------------------------------------------------------------------
 
 
-def _plan_user(want: User, ctx: Context) -> Change | None:
+def _plan_user(want: User, owned: User | Group | None, ctx: Context) -> Change | None:
     assert want.key is not None
-    have, ours = _find(want, ctx.users, ctx)
+    have, ours = _find(want, owned, ctx.users, ctx)
     if not ours:  # what a key matches was claimed up front (_claim_by_key)
         _claim(have, ctx)
     ctx.names[want.key] = want.user_name
@@ -284,9 +302,9 @@ def _user_attrs(want: User, have: User | None, ctx: Context) -> tuple[AttrChange
 def _removed_users(live: Iterable[User], ctx: Context) -> Iterator[Change]:
     if not ctx.complete:
         return
-    matched, prune = ctx.matched, ctx.policy.prune_unmanaged
+    matched, prune = ctx.matched_users, ctx.policy.prune_unmanaged
     for have in live:
-        if (True, have.id or "") in matched:  # ctx.claimed(have), inlined: once per live user
+        if have.id in matched:  # ctx.claimed(have), inlined: once per live user
             continue
         if have.key is not None or prune:
             change = _removal(have, ctx)
@@ -337,10 +355,10 @@ def _groups(desired: Iterable[Group], live: Iterable[Group], ctx: Context) -> li
     live = list(live)
     desired = list(desired)
     index = Index.of(live)
-    _claim_by_key(desired, index, ctx)
+    owned = _claim_by_key(desired, index, ctx.matched_groups)
     changes: list[Change] = []
-    for want in desired:
-        changes += _plan_group(want, index, ctx)
+    for want, have in zip(desired, owned, strict=True):
+        changes += _plan_group(want, have, index, ctx)
     for have in live if ctx.complete else ():
         if not ctx.claimed(have) and (have.managed or ctx.policy.prune_unmanaged):
             changes.append(
@@ -357,9 +375,11 @@ def _groups(desired: Iterable[Group], live: Iterable[Group], ctx: Context) -> li
     return changes
 
 
-def _plan_group(want: Group, index: Index, ctx: Context) -> list[Change]:
+def _plan_group(
+    want: Group, owned: User | Group | None, index: Index, ctx: Context
+) -> list[Change]:
     assert want.key is not None
-    have, ours = _find(want, index, ctx)
+    have, ours = _find(want, owned, index, ctx)
     if not ours:  # what a key matches was claimed up front (_claim_by_key)
         _claim(have, ctx)
     if have is None:
@@ -435,14 +455,6 @@ def _member(user_id: str, ctx: Context) -> Member:
 
 
 # --- counts ----------------------------------------------------------------------------
-
-
-def _unmanaged(live: Org) -> dict[str, int]:
-    managed = _managed(live)
-    return {
-        "users": len(live.users) - managed["users"],
-        "groups": len(live.groups) - managed["groups"],
-    }
 
 
 def _managed(live: Org) -> dict[str, int]:
