@@ -7,11 +7,10 @@ see bench/diffcost.py.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-from reconciler.desired.semantic import entries
 from reconciler.desired.yamlfile import YamlDocument
 from reconciler.model import Group, Org, User, flat_attributes, group_key, user_key
 
@@ -23,21 +22,37 @@ class UserKeys:
 
     def __init__(self, names: Sequence[str], keys: Sequence[str]) -> None:
         self.exact = dict(zip(names, keys, strict=True))
-        self.folded = {user_key(name): key for name, key in self.exact.items()}
+        self._folded: dict[str, str] | None = None
 
     def __getitem__(self, name: str) -> str:
-        # References are usually written exactly as the userName: no casefold needed.
-        return self.exact.get(name) or self.folded[user_key(name)]
+        return self.exact.get(name) or self.folded(name)
+
+    def keys_of(self, names: Iterable[str]) -> list[str]:
+        """The keys of ``names``: one look-up each when written exactly as the userName
+        (the usual case), a second by the folded name otherwise."""
+        exact = self.exact.get
+        return [exact(name) or self.folded(name) for name in names]
+
+    def folded(self, name: str) -> str:
+        if self._folded is None:
+            self._folded = {user_key(name): key for name, key in self.exact.items()}
+        return self._folded[user_key(name)]
 
 
 def build_org(docs: Sequence[YamlDocument]) -> Org:
     """The desired ``Org`` of documents that passed validation."""
-    user_data = [entry.data for entry in entries(docs, "users")]
+    user_data = _items(docs, "users")
     own_keys = [desired_user_key(u) for u in user_data]
     keys = UserKeys([u["userName"] for u in user_data], own_keys)
     users = tuple(map(build_user, user_data, own_keys, [keys] * len(user_data)))
-    groups = tuple(build_group(entry.data, keys) for entry in entries(docs, "groups"))
+    groups = tuple(build_group(data, keys) for data in _items(docs, "groups"))
     return Org(users=users, groups=groups)
+
+
+def _items(docs: Sequence[YamlDocument], kind: str) -> list[dict[str, Any]]:
+    """Every ``kind`` ("users"/"groups") entry of the documents, in order (the schema
+    checked their shape)."""
+    return [item for doc in docs for item in doc.data.get(kind) or ()]
 
 
 def desired_user_key(data: Mapping[str, Any]) -> str:
@@ -75,6 +90,6 @@ def build_group(data: Mapping[str, Any], keys: UserKeys) -> Group:
     return Group(
         display_name=data["displayName"],
         key=desired_group_key(data),
-        members=frozenset([keys[member] for member in data.get("members") or ()]),
+        members=frozenset(keys.keys_of(data.get("members") or ())),
         membership=data.get("membership", "authoritative"),
     )

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
+from typing import Any
 
 from reconciler.model import ENTERPRISE_PREFIX, Group, Org, User, fingerprint
 from reconciler.plan.model import Action, AttrChange, Change, Kind, Member, Plan, Status
@@ -413,22 +414,28 @@ def _group_attrs(want: Group, have: Group) -> tuple[AttrChange, ...]:
     return (AttrChange("displayName", have.display_name, want.display_name),)
 
 
+_UNRESOLVED: Any = object()
+"""The live id of a desired member that has none: it is in conflict (its row says so)."""
+
+
 def _membership(want: Group, have: Group | None, ctx: Context) -> Iterator[Change]:
     current = have.members if have else frozenset()
-    user_ids = ctx.user_ids
-    # A member not in user_ids is in conflict: its row already says so. Any order will
-    # do: the members of a change are sorted below.
-    keys = [key for key in want.members if key in user_ids]
-    ids = [user_ids[key] for key in keys]
-    wanted_ids = {user_id for user_id in ids if user_id is not None}
+    get = ctx.user_ids.get
+    # One look-up per member: its live id, None when this plan creates it, or _UNRESOLVED.
+    # Any order will do: the members of a change are sorted below.
+    ids: list[str | None] = [get(key, _UNRESOLVED) for key in want.members]
+    wanted_ids = set(ids)
+    creates = None in wanted_ids
+    wanted_ids.discard(None)
+    wanted_ids.discard(_UNRESOLVED)
     conflicts = ctx.conflicts
     held = {conflicts[key] for key in want.members if key in conflicts} if conflicts else set()
     adds: list[Member] = []
-    if len(wanted_ids) < len(ids) or not wanted_ids <= current:
+    if creates or not wanted_ids <= current:
         adds = [
             Member(ctx.names.get(key, key), key, user_id)
-            for key, user_id in zip(keys, ids, strict=True)
-            if user_id is None or user_id not in current
+            for key, user_id in zip(want.members, ids, strict=True)
+            if user_id is None or (user_id is not _UNRESOLVED and user_id not in current)
         ]
     removes: list[Member] = []
     if want.membership == "authoritative" and ctx.complete:

@@ -28,12 +28,8 @@ _UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2
 
 def key_of(external_id: Any, prefix: str) -> str | None:
     """The stable key our marker names, or None for a resource we do not manage."""
-    if (
-        isinstance(external_id, str)
-        and external_id.startswith(prefix)
-        and len(external_id) > len(prefix)
-    ):
-        return external_id[len(prefix) :]
+    if isinstance(external_id, str) and external_id.startswith(prefix):
+        return external_id[len(prefix) :] or None
     return None
 
 
