@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from reconciler.model import ENTERPRISE_PREFIX, Group, Org, User, fingerprint
 from reconciler.plan.model import Action, AttrChange, Change, Kind, Member, Plan, Status
@@ -21,25 +21,28 @@ from reconciler.policy import Policy
 MANAGER = ENTERPRISE_PREFIX + "manager"
 
 
+R = TypeVar("R", User, Group)
+
+
 @dataclass(frozen=True)
-class Index:
+class Index(Generic[R]):
     """Live resources by marker key, by folded name and by id."""
 
-    by_key: dict[str, User | Group]
-    items: tuple[User | Group, ...]
+    by_key: dict[str, R]
+    items: tuple[R, ...]
 
     @classmethod
-    def of(cls, resources: Iterable[User | Group]) -> Index:
+    def of(cls, resources: Iterable[R]) -> Index[R]:
         items = tuple(resources)
         return cls(by_key={r.key: r for r in items if r.key is not None}, items=items)
 
     @cached_property
-    def by_id(self) -> dict[str, User | Group]:
+    def by_id(self) -> dict[str, R]:
         """Built on the first look-up by id: a plan that removes no member needs none."""
         return {r.id: r for r in self.items if r.id is not None}
 
     @cached_property
-    def by_name(self) -> dict[str, User | Group]:
+    def by_name(self) -> dict[str, R]:
         """Built on the first look-up by name: a plan with nothing new needs none."""
         return {_name(r).casefold(): r for r in self.items}
 
@@ -51,7 +54,8 @@ class Context:
     policy: Policy
     now: datetime
     unstored: frozenset[str]
-    users: Index
+    users: Index[User]
+    desired_users: tuple[User, ...] = ()
     complete: bool = True
     matched_users: set[str | None] = field(default_factory=set)
     matched_groups: set[str | None] = field(default_factory=set)
@@ -65,8 +69,6 @@ class Context:
 
     user_ids: dict[str, str | None] = field(default_factory=dict)
     """Desired user key → live id (None: created by this plan). Absent: unresolvable."""
-    names: dict[str, str] = field(default_factory=dict)
-    """Desired user key → desired userName."""
     renames: frozenset[str] = frozenset()
     """Keys of live users whose desired userName differs: they free their current name."""
     conflicts: dict[str, str] = field(default_factory=dict)
@@ -74,6 +76,12 @@ class Context:
 
     def marker(self, key: str) -> str:
         return self.policy.marker_prefix + key
+
+    @cached_property
+    def names(self) -> dict[str, str]:
+        """Desired user key → desired userName (built on first use: naming new members
+        and conflicts; a plan with neither needs none)."""
+        return {u.key: u.user_name for u in self.desired_users if u.key is not None}
 
 
 def diff(
@@ -94,14 +102,12 @@ def diff(
     ``complete=False`` says the live listing may be cut short: then nothing is
     removed (no deactivation, deletion or member removal of what was not seen).
     """
-    ctx = Context(policy, now or datetime.now(UTC), unstored, Index.of(live.users), complete)
+    ctx = Context(
+        policy, now or datetime.now(UTC), unstored, Index.of(live.users), desired.users, complete
+    )
     owned = _claim_by_key(desired.users, ctx.users, ctx.matched_users)
     ctx.renames = _renames(desired.users, owned)
-    changes = [
-        c
-        for want, have in zip(desired.users, owned, strict=True)
-        if (c := _plan_user(want, have, ctx))
-    ]
+    changes = _users(desired.users, owned, ctx)
     changes, warnings = _unresolved_managers(changes, ctx)
     changes += _removed_users(live.users, ctx)
     changes += _groups(desired.groups, live.groups, ctx)
@@ -123,12 +129,12 @@ def _name(resource: User | Group) -> str:
     return resource.user_name if isinstance(resource, User) else resource.display_name
 
 
-def _renames(desired: Iterable[User], owned: Iterable[User | Group | None]) -> frozenset[str]:
+def _renames(desired: Iterable[User], owned: Iterable[User | None]) -> frozenset[str]:
     """Keys of desired users whose live user (``owned``) has another userName."""
     renamed = set()
     for want, have in zip(desired, owned, strict=True):
         if (
-            isinstance(have, User)
+            have is not None
             and have.user_name != want.user_name  # cheap, and all a plan with no rename needs
             and have.user_name.casefold() != want.user_name.casefold()
         ):
@@ -137,8 +143,8 @@ def _renames(desired: Iterable[User], owned: Iterable[User | Group | None]) -> f
 
 
 def _claim_by_key(
-    desired: Iterable[User | Group], index: Index, matched: set[str | None]
-) -> list[User | Group | None]:
+    desired: Iterable[R], index: Index[R], matched: set[str | None]
+) -> list[R | None]:
     """Claim (add to ``matched``) every live resource a desired one owns by key, before
     any match by name, so a name can never take a resource that another desired one
     owns. Returns, for each desired resource, the live one it owns (or None)."""
@@ -153,9 +159,7 @@ def _claim(resource: User | Group | None, ctx: Context) -> None:
         ctx.matched(resource).add(resource.id)
 
 
-def _find(
-    want: User | Group, owned: User | Group | None, index: Index, ctx: Context
-) -> tuple[User | Group | None, bool]:
+def _find(want: R, owned: R | None, index: Index[R], ctx: Context) -> tuple[R | None, bool]:
     """The live resource ``want`` maps to (``owned``: the one with its key), and
     whether it is ours."""
     if owned is not None:
@@ -169,12 +173,27 @@ def _find(
 # --- users -----------------------------------------------------------------------------
 
 
-def _plan_user(want: User, owned: User | Group | None, ctx: Context) -> Change | None:
+def _users(desired: Iterable[User], owned: Iterable[User | None], ctx: Context) -> list[Change]:
+    """The user changes; ``owned`` holds, for each desired user, the live one with its key."""
+    changes = []
+    user_ids = ctx.user_ids
+    for want, have in zip(desired, owned, strict=True):
+        if (
+            have is not None
+            and have.user_name == want.user_name
+            and want.attrs.items() <= have.attrs.items()
+        ):  # the usual case, decided in C: the user is ours and as wanted
+            user_ids[want.key or ""] = have.id
+        elif change := _plan_user(want, have, ctx):
+            changes.append(change)
+    return changes
+
+
+def _plan_user(want: User, owned: User | None, ctx: Context) -> Change | None:
     assert want.key is not None
     have, ours = _find(want, owned, ctx.users, ctx)
     if not ours:  # what a key matches was claimed up front (_claim_by_key)
         _claim(have, ctx)
-    ctx.names[want.key] = want.user_name
     if have is None:
         ctx.user_ids[want.key] = None
         return Change(
@@ -185,7 +204,6 @@ def _plan_user(want: User, owned: User | Group | None, ctx: Context) -> Change |
             attributes=_user_attrs(want, None, ctx),
             external_id=ctx.marker(want.key),
         )
-    assert isinstance(have, User)
     if not ours:
         return _collision(want, have, ctx)
     ctx.user_ids[want.key] = have.id
@@ -377,7 +395,7 @@ def _groups(desired: Iterable[Group], live: Iterable[Group], ctx: Context) -> li
 
 
 def _plan_group(
-    want: Group, owned: User | Group | None, index: Index, ctx: Context
+    want: Group, owned: Group | None, index: Index[Group], ctx: Context
 ) -> list[Change]:
     assert want.key is not None
     have, ours = _find(want, owned, index, ctx)
@@ -392,7 +410,6 @@ def _plan_group(
             external_id=ctx.marker(want.key),
         )
         return [create, *_membership(want, None, ctx)]
-    assert isinstance(have, Group)
     attrs = _group_attrs(want, have)
     if not ours:
         if not ctx.policy.adopt:
