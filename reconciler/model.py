@@ -103,20 +103,13 @@ def group_key(display_name: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Meta:
-    """What the server says about a live resource's version."""
-
-    last_modified: str | None = None
-    version: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class User:
     """A user, desired or live.
 
     ``key`` is the stable identity: for a desired user its explicit ``externalId``
     or its userName folded; for a live user the key its ownership marker names,
-    or ``None`` when the user is unmanaged. ``id`` is the server's id (live only).
+    or ``None`` when the user is unmanaged. ``id`` is the server's id, ``version``
+    its ETag and ``last_modified`` its ``meta.lastModified`` (live only).
     """
 
     user_name: str
@@ -124,7 +117,8 @@ class User:
     attrs: Mapping[str, Value] = field(default_factory=dict)
     id: str | None = None
     external_id: str | None = None
-    meta: Meta = Meta()
+    version: str | None = None
+    last_modified: str | None = None
     custom: Mapping[str, Any] = field(default_factory=dict)
     """Desired only: free fields (``attributes:``) that a target's mapping may send."""
 
@@ -151,7 +145,7 @@ class Group:
     membership: str = "authoritative"
     id: str | None = None
     external_id: str | None = None
-    meta: Meta = Meta()
+    version: str | None = None
 
     @property
     def managed(self) -> bool:

@@ -286,7 +286,7 @@ def _change(
         id=have.id,
         attributes=attrs,
         fingerprint=fingerprint(have),
-        version=have.meta.version,
+        version=have.version,
     )
 
 
@@ -347,15 +347,15 @@ def _removal(have: User, ctx: Context) -> Change | None:
         id=have.id,
         attributes=attrs,
         fingerprint=fingerprint(have),
-        version=have.meta.version,
+        version=have.version,
     )
 
 
 def _deactivated_long_enough(have: User, ctx: Context) -> bool:
     after = ctx.policy.delete_after
-    if after is None or have.active or not have.meta.last_modified:
+    if after is None or have.active or not have.last_modified:
         return False
-    modified = _parse_time(have.meta.last_modified)
+    modified = _parse_time(have.last_modified)
     return modified is not None and (ctx.now - modified).total_seconds() >= after
 
 
@@ -388,7 +388,7 @@ def _groups(desired: Iterable[Group], live: Iterable[Group], ctx: Context) -> li
                     have.key,
                     id=have.id,
                     fingerprint=fingerprint(have),
-                    version=have.meta.version,
+                    version=have.version,
                 )
             )
     return changes
@@ -467,7 +467,7 @@ def _membership(want: Group, have: Group | None, ctx: Context) -> Iterator[Chang
                 id=have.id if have else None,
                 members=tuple(sorted(members)),
                 fingerprint=fingerprint(have) if have else None,
-                version=have.meta.version if have else None,
+                version=have.version if have else None,
             )
 
 

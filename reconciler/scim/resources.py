@@ -11,7 +11,6 @@ from reconciler.errors import ProtocolError
 from reconciler.model import (
     ENTERPRISE_PREFIX,
     Group,
-    Meta,
     User,
     Value,
     flat_attributes,
@@ -52,13 +51,15 @@ def parse_user(resource: Mapping[str, Any], prefix: str, keys: Mapping[str, str]
     except (AttributeError, TypeError) as error:
         raise ProtocolError(f"user {_id(resource)} has attributes of the wrong shape") from error
     external_id = resource.get("externalId")
+    version, modified = _version(resource)
     return User(
         shown_name(user_name),
         key_of(external_id, prefix),
         attrs,
         resource["id"],
         external_id,
-        _meta(resource),
+        version,
+        modified,
     )
 
 
@@ -84,7 +85,7 @@ def parse_group(
         frozenset(members),
         id=resource["id"],
         external_id=external_id,
-        meta=_meta(resource),
+        version=_version(resource)[0],
     )
 
 
@@ -103,10 +104,17 @@ def _id(resource: Mapping[str, Any]) -> str:
 
 
 def _member_ids(resource: Mapping[str, Any]) -> list[str]:
+    """The ids of a group's members; members that are not objects with an id are left
+    out."""
     members = resource.get("members") or []
     if not isinstance(members, list):
         raise ProtocolError(f"group {resource['id']}: members is not a list")
-    ids = [m.get("value") for m in members if isinstance(m, dict)]
+    try:
+        ids = [member["value"] for member in members]
+    except (KeyError, TypeError):
+        ids = [m.get("value") for m in members if isinstance(m, dict)]
+    if set(map(type, ids)) <= {str}:  # the usual case, decided in C
+        return ids
     return [i for i in ids if isinstance(i, str)]
 
 
@@ -122,18 +130,18 @@ def _object(value: Any, what: str) -> Mapping[str, Any]:
     return value
 
 
-_NO_META = Meta()
-
-
-def _meta(resource: Mapping[str, Any]) -> Meta:
-    meta = _object(resource.get("meta"), "meta")
+def _version(resource: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The resource's ``meta.version`` (its ETag) and ``meta.lastModified``."""
+    meta = resource.get("meta")
+    if meta is None:
+        return None, None
+    if not isinstance(meta, dict):
+        raise ProtocolError("the meta of a resource is not an object")
     version = meta.get("version")
     modified = meta.get("lastModified")
-    if version is None and modified is None:
-        return _NO_META
-    return Meta(
-        modified if isinstance(modified, str) else None,
+    return (
         version if isinstance(version, str) else None,
+        modified if isinstance(modified, str) else None,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from reconciler.model import Group, Meta, Org, User, flat_attributes
+from reconciler.model import Group, Org, User, flat_attributes
 from reconciler.plan.diff import diff
 from reconciler.plan.model import Action, Status
 from reconciler.policy import Policy
@@ -92,7 +92,7 @@ def test_already_inactive_removed_user_is_left_until_delete_after() -> None:
         "gone@x.com",
         {"active": False},
         id="1",
-        meta=Meta(last_modified="2026-01-01T00:00:00Z"),
+        last_modified="2026-01-01T00:00:00Z",
     )
     now = datetime(2026, 3, 1, tzinfo=UTC)
     assert diff(Org(), Org(users=(stale,)), POLICY, now=now).changes == ()
