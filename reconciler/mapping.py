@@ -73,7 +73,7 @@ class AttributeMapping:
                 attrs.pop(target, None)
             else:
                 attrs[target] = value
-        return replace(user, user_name=user_name, attrs=attrs)
+        return user._replace(user_name=user_name, attrs=attrs)
 
 
 def mapping_problems(rules: Mapping[str, Any]) -> Iterator[tuple[str, str]]:

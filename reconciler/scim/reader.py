@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import cast
 
 from reconciler.model import ENTERPRISE_PREFIX, Group, Org, User
@@ -50,7 +50,7 @@ def read_live(
     if profile.membership_read == "per-group":
         listings = _members_per_group(client, caps, parsed_groups, concurrency)
         parsed_groups = tuple(
-            replace(g, members=frozenset(listings[g.id or ""].resources)) for g in parsed_groups
+            g._replace(members=frozenset(listings[g.id or ""].resources)) for g in parsed_groups
         )
         membership_requests = sum(listing.pages for listing in listings.values())
         partial += [p for listing in listings.values() if (p := listing.partial)]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import HealthCheck, assume, example, given, settings
@@ -172,9 +172,9 @@ class Memory:
         if name is not None and self._taken(name, besides=change.id):
             self.refused.append(change)
             return
-        updated = replace(have, user_name=name or have.user_name, attrs={**have.attrs, **values})
+        updated = have._replace(user_name=name or have.user_name, attrs={**have.attrs, **values})
         if change.action is Action.ADOPT:
-            updated = replace(updated, key=_key(change.external_id), external_id=change.external_id)
+            updated = updated._replace(key=_key(change.external_id), external_id=change.external_id)
         self.users[change.id] = updated
 
     def group(self, change: Change) -> None:
@@ -196,13 +196,13 @@ class Memory:
             members = (
                 have.members | ids if change.action is Action.ADD_MEMBERS else have.members - ids
             )
-            self.groups[group_id] = replace(have, members=frozenset(i for i in members if i))
+            self.groups[group_id] = have._replace(members=frozenset(i for i in members if i))
         else:
             values = {a.path: a.after for a in change.attributes}
-            updated = replace(have, display_name=values.get("displayName", have.display_name))
+            updated = have._replace(display_name=values.get("displayName", have.display_name))
             if change.action is Action.ADOPT:
                 marker = change.external_id
-                updated = replace(updated, key=_key(marker), external_id=marker)
+                updated = updated._replace(key=_key(marker), external_id=marker)
             self.groups[group_id] = updated
 
 
