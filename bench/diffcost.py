@@ -95,7 +95,7 @@ def measure(
         desired = build_org(docs)
     built = clock()
     with step():
-        live = read_live(server, MEMORY_CAPS, get_profile("generic"), MARKER)
+        live = read_live(server, MEMORY_CAPS, get_profile("generic"), MARKER, like=desired)
     parsed = clock()
     with step():
         plan = diff(desired, live.org, Policy())

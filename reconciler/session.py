@@ -63,8 +63,9 @@ class Session:
     def concurrency(self) -> int:
         return self.target.concurrency or self.profile.default_concurrency
 
-    def read(self) -> LiveState:
-        """The live state, whole, after the last-seen guard."""
+    def read(self, like: Org | None = None) -> LiveState:
+        """The live state, whole, after the last-seen guard; ``like`` (the desired org)
+        lets the live model share the values the two agree on (see ``read_live``)."""
         with collector_paused():
             live = read_live(
                 self.client,
@@ -72,6 +73,7 @@ class Session:
                 self.profile,
                 self.policy.marker_prefix,
                 concurrency=self.concurrency,
+                like=like,
             )
         check_and_record(live.org, self.connection.url)
         return live

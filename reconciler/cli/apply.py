@@ -128,7 +128,7 @@ class _Apply:
             common.per_target(self.markdown, chosen, self.many),
         )
         with open_session(chosen, profile=self.profile, tls=self.tls) as session:
-            live = session.read()
+            live = session.read(like=self.desired.org)
             the_plan = self._plan(session, live)
             out.print(plan_text(the_plan, self.source), end="")
             if not self._go_ahead(the_plan, paths, Report(chosen.name, ())):

@@ -89,7 +89,7 @@ def drift(
 
     def one(chosen: Target) -> int:
         with open_session(chosen, profile=profile, tls=security) as session:
-            live = session.read()
+            live = session.read(like=desired.org)
             current = planned(session, desired, live)
             reference = _baseline(session, base, live, baseline) if base is not None else None
         wanted = addresses(desired_for(chosen, desired))

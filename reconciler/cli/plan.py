@@ -90,7 +90,7 @@ def plan(
 
     def one(chosen: Target) -> int:
         with open_session(chosen, profile=profile, tls=security) as session:
-            result = planned(session, desired, session.read(), options)
+            result = planned(session, desired, session.read(like=desired.org), options)
         if fmt == "text":
             out.print(plan_text(result, source), end="")
         else:
