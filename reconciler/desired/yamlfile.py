@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import zlib
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -74,17 +75,22 @@ class Mark:
 class YamlDocument:
     """One loaded file: its display ``path``, its plain ``data`` and marks on demand."""
 
-    __slots__ = ("_composed", "_root", "_source", "data", "path")
+    __slots__ = ("_composed", "_packed", "_root", "_source", "data", "path")
 
-    def __init__(self, path: str, data: Any, source: bytes) -> None:
+    def __init__(self, path: str, data: Any, source: bytes, packed: bool = False) -> None:
         self.path = path
         self.data = data
         self._source = source
+        self._packed = packed
+        """Whether ``_source`` is zlib-compressed."""
         self._root: Node | None = None
         self._composed = False
 
-    def __reduce__(self) -> tuple[type[YamlDocument], tuple[str, Any, bytes]]:
-        return YamlDocument, (self.path, self.data, self._source)  # never the node graph
+    def __reduce__(self) -> tuple[type[YamlDocument], tuple[str, Any, bytes, bool]]:
+        # Never the node graph. The source is only read again for the marks of a
+        # problem; it travels (and stays) compressed: 52 MB raw at 100,000 users, 5 packed.
+        source = self._source if self._packed else zlib.compress(self._source, 1)
+        return YamlDocument, (self.path, self.data, source, True)
 
     def __repr__(self) -> str:
         return f"YamlDocument({self.path!r})"
@@ -117,7 +123,8 @@ class YamlDocument:
 
     def _root_node(self) -> Node | None:
         if not self._composed:
-            self._root = compose(self._source, self.path)
+            source = zlib.decompress(self._source) if self._packed else self._source
+            self._root = compose(source, self.path)
             self._composed = True
         return self._root
 

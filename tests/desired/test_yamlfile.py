@@ -206,6 +206,19 @@ def test_a_document_pickles_without_its_node_graph() -> None:
     assert copy.key_mark(("users", 0, "name", "givenName")) == Mark(5, 7)
 
 
+def test_a_pickled_document_keeps_its_source_compressed_and_still_marks() -> None:
+    text = USERS * 1 + b"".join(
+        b"  - userName: user%d@example.com\n    title: Engineer\n" % i for i in range(500)
+    )
+    doc = load_yaml_text(text, "f.yaml")
+    pickled = pickle.dumps(doc)
+    source_size = len(pickled) - len(pickle.dumps(doc.data))
+    assert 0 < source_size < len(text) // 4  # the source travels packed
+    twice = pickle.loads(pickle.dumps(pickle.loads(pickled)))  # packed once, not twice
+    assert twice.mark(("users", 2 + 499, "title")) == doc.mark(("users", 2 + 499, "title"))
+    assert twice.mark(("users", 1)) == Mark(10, 5)
+
+
 # --- encoding and size -------------------------------------------------------------
 
 
