@@ -6,14 +6,16 @@ import json
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import jsonschema_rs
-from jsonschema.exceptions import ValidationError
 
 from reconciler.desired.yamlfile import YamlDocument
 from reconciler.errors import Problem
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.protocols import Validator
 
 CONTROL_PATTERN = "^[^\\u0000-"
 """How the schemas' patterns that refuse control and text-direction characters begin."""
@@ -31,9 +33,13 @@ def load_schema(name: str) -> dict[str, Any]:
 
 
 @cache
-def validator(name: str) -> jsonschema.protocols.Validator:
+def validator(name: str) -> Validator:
+    """The schema for ``jsonschema``, whose errors explain an invalid document (imported
+    here: a run whose documents are all valid never needs it)."""
+    from jsonschema.validators import validator_for
+
     schema = load_schema(name)
-    cls = jsonschema.validators.validator_for(schema)
+    cls = validator_for(schema)
     return cls(schema)
 
 
