@@ -138,6 +138,20 @@ class User(NamedTuple):
         return self.key is not None
 
 
+def with_attrs(user: User, attrs: Mapping[str, Value]) -> User:
+    """``user`` holding ``attrs`` (as ``_replace`` would, five times faster)."""
+    return User(
+        user.user_name,
+        user.key,
+        attrs,
+        user.id,
+        user.external_id,
+        user.version,
+        user.last_modified,
+        user.custom,
+    )
+
+
 class Group(NamedTuple):
     """A group, desired or live (a named tuple, as ``User`` is).
 
@@ -189,13 +203,16 @@ ENTERPRISE_ATTRIBUTES = (
 )
 
 
-def flat_attributes(core: Mapping[str, Any], enterprise: Mapping[str, Any]) -> dict[str, Value]:
+def flat_attributes(
+    core: Mapping[str, Any], enterprise: Mapping[str, Any], manager: str | None = None
+) -> dict[str, Value]:
     """Flatten a user's core attributes and enterprise extension into canonical paths.
 
-    ``enterprise["manager"]`` must already be the manager's stable key.
-    Both the desired side (YAML) and the live side (SCIM JSON) go through here, so
-    they are canonical in the same way. ``active`` defaults to true on both sides.
-    Called once per user on each side: written for speed (see bench/diffcost.py).
+    ``manager`` is the manager's stable key, which ``enterprise["manager"]`` (if any)
+    names in its own way. Both the desired side (YAML) and the live side (SCIM JSON)
+    go through here, so they are canonical in the same way. ``active`` defaults to
+    true on both sides. Called once per user on each side: written for speed (see
+    bench/diffcost.py).
     """
     attrs: dict[str, Value] = {"active": True}
     get = core.get
@@ -213,6 +230,8 @@ def flat_attributes(core: Mapping[str, Any], enterprise: Mapping[str, Any]) -> d
     for sub, value in enterprise.items():
         if value is not None:
             attrs[_ENTERPRISE_PATHS.get(sub) or ENTERPRISE_PREFIX + sub] = value
+    if manager is not None:
+        attrs[_ENTERPRISE_PATHS["manager"]] = manager
     return attrs
 
 

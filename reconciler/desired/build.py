@@ -76,12 +76,10 @@ def build_user(data: Mapping[str, Any], key: str, keys: UserKeys) -> User:
             core = {**data, "displayName": " ".join(map(str, parts))}
     enterprise = data.get("enterprise") or _NOTHING
     manager = enterprise.get("manager")
-    if manager is not None:
-        enterprise = {**enterprise, "manager": keys[manager]}
     return User(
         data["userName"],
         key,
-        flat_attributes(core, enterprise),
+        flat_attributes(core, enterprise, None if manager is None else keys[manager]),
         custom=data.get("attributes") or _NOTHING,
     )
 

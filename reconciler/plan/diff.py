@@ -181,7 +181,7 @@ def _users(desired: Iterable[User], owned: Iterable[User | None], ctx: Context) 
         if (
             have is not None
             and have.user_name == want.user_name
-            and want.attrs.items() <= have.attrs.items()
+            and (have.attrs is want.attrs or want.attrs.items() <= have.attrs.items())
         ):  # the usual case, decided in C: the user is ours and as wanted
             user_ids[want.key or ""] = have.id
         elif change := _plan_user(want, have, ctx):

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, cast
 
-from reconciler.model import ENTERPRISE_PREFIX, Group, Org, User
+from reconciler.model import ENTERPRISE_PREFIX, Group, Org, User, with_attrs
 from reconciler.scim.discovery import Capabilities, Getter
 from reconciler.scim.filters import eq
 from reconciler.scim.listing import Listing, Resource, list_all
@@ -96,8 +96,7 @@ class _UserParser:
         pending = manager is not None and manager.startswith("id:")
         if pending:
             self.pending.append(user)
-        self._share(user, pending)
-        return user
+        return self._shared(user, pending)
 
     def resolve_managers(self) -> None:
         """Name every pending manager by its key. The attrs are the dicts ``parse_user``
@@ -109,22 +108,26 @@ class _UserParser:
                 cast(dict[str, str], user.attrs)[MANAGER] = key
         self.pending.clear()
 
-    def _share(self, user: User, pending: bool) -> None:
-        """When every value the desired user holds equals the live one (the usual case,
-        decided in C), hold the desired objects instead; a user with changes keeps its
+    def _shared(self, user: User, pending: bool) -> User:
+        """The user holding the desired objects where it is as desired (each test is
+        one C-level comparison): the desired attrs themselves when all are equal, else
+        the desired values when each is as live has it. A user with changes keeps its
         own. A manager not resolved yet is compared as the desired one, then put back
         for ``resolve_managers``."""
         wanted = self.wanted.get(user.key)
         if wanted is None:
-            return
+            return user
         attrs = cast(dict[str, Any], user.attrs)
         manager = attrs.get(MANAGER)
         if pending:
             attrs[MANAGER] = wanted.get(MANAGER, manager)
+        elif wanted == attrs:
+            return with_attrs(user, wanted)
         if wanted.items() <= attrs.items():
             attrs.update(wanted)
         if pending:
             attrs[MANAGER] = manager
+        return user
 
 
 def _group_parser(prefix: str) -> Callable[[Resource], Group]:

@@ -44,10 +44,10 @@ def parse_user(resource: Mapping[str, Any], prefix: str, keys: Mapping[str, str]
         raise ProtocolError(f"user {_id(resource)} has no userName")
     enterprise = _object(resource.get(ENTERPRISE_SCHEMA), "enterprise extension")
     manager = enterprise.get("manager")
-    if manager is not None:
-        enterprise = {**enterprise, "manager": _manager_key(manager, keys)}
     try:
-        attrs = flat_attributes(resource, enterprise)
+        attrs = flat_attributes(
+            resource, enterprise, None if manager is None else _manager_key(manager, keys)
+        )
     except (AttributeError, TypeError) as error:
         raise ProtocolError(f"user {_id(resource)} has attributes of the wrong shape") from error
     external_id = resource.get("externalId")

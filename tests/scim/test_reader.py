@@ -80,13 +80,20 @@ def test_a_manager_the_reader_never_sees_as_managed_stays_an_id() -> None:
     assert ann.attrs[MANAGER] == "id:id-bob"
 
 
-def test_a_user_as_desired_holds_the_desired_values_themselves() -> None:
+def test_a_user_as_desired_holds_the_desired_attributes_themselves() -> None:
     desired = desired_org(desired_user("bob"), desired_user("ann", manager="bob"))
     live = read([live_user("bob"), live_user("ann", manager="bob")], like=desired)
     for want, have in zip(desired.users, live.users, strict=True):
-        assert have.attrs == {**want.attrs}
-        assert all(have.attrs[path] is value for path, value in want.attrs.items())
+        assert have.attrs is want.attrs
     assert diff(desired, live, Policy()).changes == ()
+
+
+def test_a_user_with_more_than_desired_holds_the_desired_values() -> None:
+    desired = desired_org(desired_user("ann"))
+    (ann,) = read([{**live_user("ann"), "nickName": "A"}], like=desired).users
+    (want,) = desired.users
+    assert ann.attrs == {**want.attrs, "nickName": "A"}
+    assert all(ann.attrs[path] is value for path, value in want.attrs.items())
 
 
 def test_a_changed_user_keeps_its_own_values_and_the_change_is_planned() -> None:
