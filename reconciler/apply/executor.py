@@ -19,9 +19,10 @@ failed) is skipped and named in the report, which holds one outcome per change.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from reconciler.apply.report import Outcome, Report, Result
 from reconciler.apply.requests import MANAGER, Client, Ids, Requests
@@ -31,6 +32,8 @@ from reconciler.plan.model import Action, AttrChange, Change, Kind, Plan
 from reconciler.scim.profiles import Profile
 
 OnOutcome = Callable[[Outcome], None]
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass
@@ -49,6 +52,8 @@ class Executor:
     """Keys of the users this run creates (their managed reports wait for them)."""
     failed: set[tuple[Kind, str | None]] = field(default_factory=set)
     """(kind, key) of the creates and adoptions that failed: what depends on them is skipped."""
+    positions: dict[int, int] = field(default_factory=dict)
+    """id() of each change run → the index of its outcome (a deferred manager may replace it)."""
 
     def run(self, plan: Plan) -> Report:
         started = time.monotonic()
@@ -79,12 +84,17 @@ class Executor:
         return Report(plan.target, tuple(self.outcomes), sent, time.monotonic() - started)
 
     def _phase(self, changes: list[Change], work: Callable[[Change], Outcome]) -> None:
-        if not changes:
+        for outcome in self._concurrently(changes, lambda c: _guarded(work, c)):
+            self.positions[id(outcome.change)] = len(self.outcomes)
+            self.outcomes.append(outcome)
+            self.on_outcome(outcome)
+
+    def _concurrently(self, items: list[T], work: Callable[[T], R]) -> Iterator[R]:
+        """``work`` of each item, in order, at most ``concurrency`` at a time."""
+        if not items:
             return
         with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
-            for outcome in pool.map(lambda c: _guarded(work, c), changes):
-                self.outcomes.append(outcome)
-                self.on_outcome(outcome)
+            yield from pool.map(work, items)
 
     def _user(self, change: Change) -> Outcome:
         if change.action is Action.CREATE:
@@ -107,28 +117,28 @@ class Executor:
         return None
 
     def _managers(self) -> None:
-        """Set the managers that were created in this run; a failure replaces the outcome
-        of the change it belongs to, so the report keeps one outcome per change."""
-        for change, user_id, attr in self.deferred:
-            done = "created" if change.action is Action.CREATE else _done(change)
-            if self.requests.ids.users_by_key.get(str(attr.after)) is None:
-                why = "create failed" if attr.after in self.creating else "is not on the server"
-                message = f"{done}, but its manager {attr.after!r} was not set: the manager {why}"
-                outcome = Outcome(change, Result.SKIPPED, message, user_id)
-            else:
-                try:
-                    self.requests.set_manager(change, user_id, attr)
-                    continue
-                except ReconcileError as error:
-                    message = f"{done}, but its manager was not set: {error}"
-                    outcome = Outcome(change, Result.FAILED, message, user_id)
-            self._replace(outcome)
+        """Set the managers that were created in this run (concurrently, as a phase); a
+        failure replaces the outcome of the change it belongs to, so the report keeps one
+        outcome per change."""
+        for outcome in self._concurrently(self.deferred, self._manager):
+            if outcome is not None:
+                self.outcomes[self.positions[id(outcome.change)]] = outcome
+                self.on_outcome(outcome)
 
-    def _replace(self, outcome: Outcome) -> None:
-        for index, earlier in enumerate(self.outcomes):
-            if earlier.change is outcome.change:
-                self.outcomes[index] = outcome
-        self.on_outcome(outcome)
+    def _manager(self, deferred: tuple[Change, str, AttrChange]) -> Outcome | None:
+        """Set one deferred manager: None when done, else the outcome that says why not."""
+        change, user_id, attr = deferred
+        done = "created" if change.action is Action.CREATE else _done(change)
+        if self.requests.ids.users_by_key.get(str(attr.after)) is None:
+            why = "create failed" if attr.after in self.creating else "is not on the server"
+            message = f"{done}, but its manager {attr.after!r} was not set: the manager {why}"
+            return Outcome(change, Result.SKIPPED, message, user_id)
+        try:
+            self.requests.set_manager(change, user_id, attr)
+        except ReconcileError as error:
+            message = f"{done}, but its manager was not set: {error}"
+            return Outcome(change, Result.FAILED, message, user_id)
+        return None
 
     def _group(self, change: Change) -> Outcome:
         if change.action is Action.CREATE:
