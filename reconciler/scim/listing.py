@@ -77,19 +77,17 @@ class _Collector:
                     "while the listing was read; nothing was planned, run again"
                 )
             self.total = total
-        for resource in resources_of(body, self.endpoint):
-            self._take(resource)
-
-    def _take(self, resource: Resource) -> None:
-        rid = resource["id"]
-        if rid in self.ids:
-            raise IncompleteReadError(
-                f"GET {self.endpoint}: resource {rid} came back on two pages: the listing "
-                "shifted while it was read, so something may have been skipped; nothing was "
-                "planned, run again"
-            )
-        self.ids.add(rid)
-        self.resources.append(self.convert(resource) if self.convert else resource)
+        ids, kept, convert = self.ids, self.resources, self.convert
+        for resource in resources_of(body, self.endpoint):  # once per resource: inlined
+            rid = resource["id"]
+            if rid in ids:
+                raise IncompleteReadError(
+                    f"GET {self.endpoint}: resource {rid} came back on two pages: the "
+                    "listing shifted while it was read, so something may have been skipped; "
+                    "nothing was planned, run again"
+                )
+            ids.add(rid)
+            kept.append(convert(resource) if convert else resource)
 
     def check_total(self) -> None:
         if self.total is not None and self.total != len(self.resources):
