@@ -142,14 +142,16 @@ def _plan_rows(f: plantime.PlanFigures) -> list[Row]:
 
 
 def _memory_row(cli: clirun.CliRun, users: int, profile: str) -> Row:
-    peak = max(cli.peak_mb, cli.children_peak_mb)
+    peak = max(cli.peak_mb, cli.tree_peak_mb)  # judged with the YAML workers counted
     return Row(
         "4",
-        f"peak memory of `scimctl plan`, {count(users)} users ({profile})",
+        f"peak memory of `scimctl plan`, {count(users)} users ({profile}), with its YAML workers",
         f"{peak:.0f} MB",
         f"≤ {MEMORY_TARGET_MB:.0f} MB at 100,000",
         peak <= MEMORY_TARGET_MB if users >= 100_000 else None,
-        f"exit {cli.code}, {seconds(cli.seconds)} with loading the YAML",
+        f"the plan process alone {cli.peak_mb:.0f} MB (VmHWM), with the workers "
+        f"{cli.tree_peak_mb:.0f} MB (sampled); exit {cli.code}, "
+        f"{seconds(cli.seconds)} with loading the YAML",
     )
 
 
