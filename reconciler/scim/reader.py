@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, cast
@@ -77,7 +77,11 @@ def _id(resource: Resource) -> str:
 
 
 class _UserParser:
-    """Parses each listed user; a manager listed later is resolved once all are read."""
+    """Parses each listed user; a manager listed later is resolved once all are read.
+
+    A managed user as desired holds the desired objects instead of equal copies: the
+    desired attrs themselves when all are equal, else the desired values when each is
+    as live has it (see ``read_live``)."""
 
     def __init__(self, prefix: str, like: Org | None) -> None:
         self.prefix = prefix
@@ -90,13 +94,26 @@ class _UserParser:
 
     def __call__(self, resource: Resource) -> User:
         user = parse_user(resource, self.prefix, self.keys)
-        if user.key is not None and user.id is not None:
-            self.keys[user.id] = user.key
-        manager = user.attrs.get(MANAGER)
-        pending = manager is not None and manager.startswith("id:")
-        if pending:
+        key = user.key
+        if key is None:  # unmanaged: nothing to resolve, nothing desired to share
+            return user
+        self.keys[user.id or ""] = key
+        attrs = cast(dict[str, Any], user.attrs)
+        wanted = self.wanted.get(key)
+        manager = attrs.get(MANAGER)
+        if manager is not None and manager.startswith("id:"):
             self.pending.append(user)
-        return self._shared(user, pending)
+            if wanted is not None:  # compared as the desired manager, then put back
+                attrs[MANAGER] = wanted.get(MANAGER, manager)
+                _share_values(attrs, wanted)
+                attrs[MANAGER] = manager
+            return user
+        if wanted is None:
+            return user
+        if wanted == attrs:  # the usual case, decided in C
+            return with_attrs(user, wanted)
+        _share_values(attrs, wanted)
+        return user
 
     def resolve_managers(self) -> None:
         """Name every pending manager by its key. The attrs are the dicts ``parse_user``
@@ -108,26 +125,12 @@ class _UserParser:
                 cast(dict[str, str], user.attrs)[MANAGER] = key
         self.pending.clear()
 
-    def _shared(self, user: User, pending: bool) -> User:
-        """The user holding the desired objects where it is as desired (each test is
-        one C-level comparison): the desired attrs themselves when all are equal, else
-        the desired values when each is as live has it. A user with changes keeps its
-        own. A manager not resolved yet is compared as the desired one, then put back
-        for ``resolve_managers``."""
-        wanted = self.wanted.get(user.key)
-        if wanted is None:
-            return user
-        attrs = cast(dict[str, Any], user.attrs)
-        manager = attrs.get(MANAGER)
-        if pending:
-            attrs[MANAGER] = wanted.get(MANAGER, manager)
-        elif wanted == attrs:
-            return with_attrs(user, wanted)
-        if wanted.items() <= attrs.items():
-            attrs.update(wanted)
-        if pending:
-            attrs[MANAGER] = manager
-        return user
+
+def _share_values(attrs: dict[str, Any], wanted: Mapping[str, Any]) -> None:
+    """When every value ``wanted`` holds equals the live one, hold those objects instead
+    (one C-level comparison); a user with changes keeps its own."""
+    if wanted.items() <= attrs.items():
+        attrs.update(wanted)
 
 
 def _group_parser(prefix: str) -> Callable[[Resource], Group]:
