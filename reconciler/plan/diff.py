@@ -105,9 +105,9 @@ def diff(
     ctx = Context(
         policy, now or datetime.now(UTC), unstored, Index.of(live.users), desired.users, complete
     )
-    owned = _claim_by_key(desired.users, ctx.users, ctx.matched_users)
-    ctx.renames = _renames(desired.users, owned)
-    changes = _users(desired.users, owned, ctx)
+    rest = _settle_unchanged(desired.users, ctx)
+    ctx.renames = _renames(rest)
+    changes = [change for want, have in rest if (change := _plan_user(want, have, ctx))]
     changes, warnings = _unresolved_managers(changes, ctx)
     changes += _removed_users(live.users, ctx)
     changes += _groups(desired.groups, live.groups, ctx)
@@ -129,10 +129,10 @@ def _name(resource: User | Group) -> str:
     return resource.user_name if isinstance(resource, User) else resource.display_name
 
 
-def _renames(desired: Iterable[User], owned: Iterable[User | None]) -> frozenset[str]:
-    """Keys of desired users whose live user (``owned``) has another userName."""
+def _renames(pairs: Iterable[tuple[User, User | None]]) -> frozenset[str]:
+    """Keys of the desired users whose live user (owned by key) has another userName."""
     renamed = set()
-    for want, have in zip(desired, owned, strict=True):
+    for want, have in pairs:
         if (
             have is not None
             and have.user_name != want.user_name  # cheap, and all a plan with no rename needs
@@ -173,20 +173,27 @@ def _find(want: R, owned: R | None, index: Index[R], ctx: Context) -> tuple[R | 
 # --- users -----------------------------------------------------------------------------
 
 
-def _users(desired: Iterable[User], owned: Iterable[User | None], ctx: Context) -> list[Change]:
-    """The user changes; ``owned`` holds, for each desired user, the live one with its key."""
-    changes = []
-    user_ids = ctx.user_ids
-    for want, have in zip(desired, owned, strict=True):
-        if (
-            have is not None
-            and have.user_name == want.user_name
-            and (have.attrs is want.attrs or want.attrs.items() <= have.attrs.items())
-        ):  # the usual case, decided in C: the user is ours and as wanted
+def _settle_unchanged(desired: Iterable[User], ctx: Context) -> list[tuple[User, User | None]]:
+    """Claim the live user each desired one owns by key, and settle the usual case:
+    ours, same userName, every written attribute as wanted (decided in C; by identity
+    when the reader shared the desired attrs). Returns the others, each with the live
+    user it owns (or None), for ``_plan_user``: that runs once every claim is made, so
+    a name can never take a live user that another desired one owns."""
+    by_key, matched, user_ids = ctx.users.by_key, ctx.matched_users, ctx.user_ids
+    rest: list[tuple[User, User | None]] = []
+    for want in desired:
+        have = by_key.get(want.key or "")
+        if have is None:
+            rest.append((want, None))
+            continue
+        matched.add(have.id)
+        if have.user_name == want.user_name and (
+            have.attrs is want.attrs or want.attrs.items() <= have.attrs.items()
+        ):
             user_ids[want.key or ""] = have.id
-        elif change := _plan_user(want, have, ctx):
-            changes.append(change)
-    return changes
+        else:
+            rest.append((want, have))
+    return rest
 
 
 def _plan_user(want: User, owned: User | None, ctx: Context) -> Change | None:
