@@ -103,7 +103,8 @@ def group_key(display_name: str) -> str:
     return display_name.casefold()
 
 
-_NOTHING: Mapping[str, Any] = MappingProxyType({})
+NOTHING: Mapping[str, Any] = MappingProxyType({})
+"""An empty mapping that can be shared (it cannot be changed)."""
 
 
 class User(NamedTuple):
@@ -121,12 +122,12 @@ class User(NamedTuple):
 
     user_name: str
     key: str | None
-    attrs: Mapping[str, Value] = _NOTHING
+    attrs: Mapping[str, Value] = NOTHING
     id: str | None = None
     external_id: str | None = None
     version: str | None = None
     last_modified: str | None = None
-    custom: Mapping[str, Any] = _NOTHING
+    custom: Mapping[str, Any] = NOTHING
     """Desired only: free fields (``attributes:``) that a target's mapping may send."""
 
     @property

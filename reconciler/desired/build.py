@@ -8,13 +8,10 @@ see bench/diffcost.py.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from types import MappingProxyType
 from typing import Any
 
 from reconciler.desired.yamlfile import YamlDocument
-from reconciler.model import Group, Org, User, flat_attributes, group_key, user_key
-
-_NOTHING: Mapping[str, Any] = MappingProxyType({})
+from reconciler.model import NOTHING, Group, Org, User, flat_attributes, group_key, user_key
 
 
 class UserKeys:
@@ -44,7 +41,7 @@ def build_org(docs: Sequence[YamlDocument]) -> Org:
     user_data = _items(docs, "users")
     own_keys = [desired_user_key(u) for u in user_data]
     keys = UserKeys([u["userName"] for u in user_data], own_keys)
-    users = tuple(map(build_user, user_data, own_keys, [keys] * len(user_data)))
+    users = tuple(build_user(u, key, keys) for u, key in zip(user_data, own_keys, strict=True))
     groups = tuple(build_group(data, keys) for data in _items(docs, "groups"))
     return Org(users=users, groups=groups)
 
@@ -70,17 +67,17 @@ def build_user(data: Mapping[str, Any], key: str, keys: UserKeys) -> User:
     """The desired user keyed ``key``; its manager is named by the manager's key."""
     core = data
     if "displayName" not in data:
-        name = data.get("name") or _NOTHING
+        name = data.get("name") or NOTHING
         parts = [part for part in (name.get("givenName"), name.get("familyName")) if part]
         if parts:
             core = {**data, "displayName": " ".join(map(str, parts))}
-    enterprise = data.get("enterprise") or _NOTHING
+    enterprise = data.get("enterprise") or NOTHING
     manager = enterprise.get("manager")
     return User(
         data["userName"],
         key,
         flat_attributes(core, enterprise, None if manager is None else keys[manager]),
-        custom=data.get("attributes") or _NOTHING,
+        custom=data.get("attributes") or NOTHING,
     )
 
 

@@ -95,24 +95,24 @@ class _UserParser:
     def __call__(self, resource: Resource) -> User:
         user = parse_user(resource, self.prefix, self.keys)
         key = user.key
-        if key is None:  # unmanaged: nothing to resolve, nothing desired to share
-            return user
-        self.keys[user.id or ""] = key
+        if key is not None:
+            self.keys[user.id or ""] = key
         attrs = cast(dict[str, Any], user.attrs)
-        wanted = self.wanted.get(key)
         manager = attrs.get(MANAGER)
-        if manager is not None and manager.startswith("id:"):
+        pending = manager is not None and manager.startswith("id:")
+        if pending:
             self.pending.append(user)
-            if wanted is not None:  # compared as the desired manager, then put back
-                attrs[MANAGER] = wanted.get(MANAGER, manager)
-                _share_values(attrs, wanted)
-                attrs[MANAGER] = manager
-            return user
+        wanted = self.wanted.get(key) if key is not None else None
         if wanted is None:
             return user
-        if wanted == attrs:  # the usual case, decided in C
+        if pending:  # compared as the desired manager, then put back
+            attrs[MANAGER] = wanted.get(MANAGER, manager)
+            _share_values(attrs, wanted)
+            attrs[MANAGER] = manager
+        elif wanted == attrs:  # the usual case, decided in C
             return with_attrs(user, wanted)
-        _share_values(attrs, wanted)
+        else:
+            _share_values(attrs, wanted)
         return user
 
     def resolve_managers(self) -> None:

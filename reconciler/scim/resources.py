@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from types import MappingProxyType
 from typing import Any
 
 from reconciler.errors import ProtocolError
 from reconciler.model import (
     ENTERPRISE_PREFIX,
+    NOTHING,
     Group,
     User,
     Value,
@@ -118,13 +118,10 @@ def _member_ids(resource: Mapping[str, Any]) -> list[str]:
     return [i for i in ids if isinstance(i, str)]
 
 
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
-
-
 def _object(value: Any, what: str) -> Mapping[str, Any]:
     """A JSON object of a resource (``{}`` when absent)."""
     if value is None:
-        return _EMPTY
+        return NOTHING
     if not isinstance(value, dict):
         raise ProtocolError(f"the {what} of a resource is not an object")
     return value
@@ -132,11 +129,7 @@ def _object(value: Any, what: str) -> Mapping[str, Any]:
 
 def _version(resource: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """The resource's ``meta.version`` (its ETag) and ``meta.lastModified``."""
-    meta = resource.get("meta")
-    if meta is None:
-        return None, None
-    if not isinstance(meta, dict):
-        raise ProtocolError("the meta of a resource is not an object")
+    meta = _object(resource.get("meta"), "meta")
     version = meta.get("version")
     modified = meta.get("lastModified")
     return (

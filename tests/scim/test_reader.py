@@ -74,6 +74,13 @@ def test_a_manager_listed_before_or_after_its_report_is_named_by_key() -> None:
     assert by_name["cid@example.com"].attrs[MANAGER] == "bob"  # bob came earlier
 
 
+def test_an_unmanaged_user_gets_its_manager_by_key_too() -> None:
+    """(What adopting it compares.)"""
+    outsider = {**live_user("ann", manager="bob"), "externalId": None}
+    (ann, _) = read([outsider, live_user("bob")]).users
+    assert ann.attrs[MANAGER] == "bob"
+
+
 def test_a_manager_the_reader_never_sees_as_managed_stays_an_id() -> None:
     unmanaged = {**live_user("bob"), "externalId": "someone-else"}
     (ann, _) = read([live_user("ann", manager="bob"), unmanaged]).users
