@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.child import running
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-token"
 TENANT = "bench"
@@ -53,26 +55,15 @@ def serving(
     Each of its ``tenants`` is loaded with the same org, so that runs which change the
     server can each start from it.
     """
-    command = [
-        sys.executable,
-        "-m",
+    with running(
         "bench.liveserver",
         f"--profile={profile}",
         f"--users={users}",
         f"--groups={groups}",
         f"--seed={seed}",
         f"--tenants={tenants}",
-    ]
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    try:
+    ) as proc:
         yield _wait_ready(proc)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 def _wait_ready(proc: subprocess.Popen[str]) -> Live:

@@ -12,14 +12,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
-import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from pathlib import Path
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.child import running
+
 READY = "READY "
 MAX_REQUESTS_PER_CONNECTION = 1_000_000
 MAX_HEAD = 64 * 1024
@@ -28,21 +26,12 @@ MAX_HEAD = 64 * 1024
 @contextmanager
 def delaying(upstream: str, latency: float) -> Iterator[str]:
     """Run the proxy in a child process; yield the URL that stands for ``upstream``."""
-    command = [sys.executable, "-m", "bench.proxy", upstream, f"--latency={latency}"]
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    try:
+    with running("bench.proxy", upstream, f"--latency={latency}") as proc:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         if not line.startswith(READY):
             raise RuntimeError(f"the proxy did not start (exit {proc.poll()})")
         yield json.loads(line[len(READY) :])["url"]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 # --- in the child ---------------------------------------------------------------------------
