@@ -163,33 +163,49 @@ CASES: dict[str, Case] = {
 }
 
 
-def scim_server(path: str, reply: Callable[[], Reply]) -> Callable[[Incoming], Reply]:
-    """A SCIM server with nothing in it, except that GET ``path`` answers ``reply()``."""
+def scim_server(
+    path: str = "",
+    reply: Callable[[], Reply] | None = None,
+    *,
+    users: tuple[dict[str, Any], ...] = (),
+    groups: tuple[dict[str, Any], ...] = (),
+) -> Callable[[Incoming], Reply]:
+    """A SCIM server that lists ``users`` and ``groups`` and refuses writes, except that
+    GET ``path`` answers ``reply()``."""
 
     def handle(incoming: Incoming) -> Reply:
-        if incoming.method == "GET" and incoming.path.endswith(path):
+        get = incoming.method == "GET"
+        if reply is not None and get and incoming.path.endswith(path):
             return reply()
         if incoming.path.endswith("/ServiceProviderConfig"):
             return answer(CONFIG)
-        if incoming.method == "GET" and incoming.path.endswith(("/Users", "/Groups")):
-            return answer(listing())
+        if get and incoming.path.endswith("/Users"):
+            return answer(listing(*users))
+        if get and incoming.path.endswith("/Groups"):
+            return answer(listing(*groups))
         return answer({"detail": "no writes expected"}, 500)
 
     return handle
+
+
+@pytest.fixture
+def directory(tmp_path: Path) -> Path:
+    """A desired-state directory holding ``ORG``."""
+    found = tmp_path / "org"
+    found.mkdir()
+    (found / "org.yaml").write_text(ORG)
+    return found
 
 
 @pytest.mark.parametrize("case", list(CASES))
 @pytest.mark.parametrize("command", ["plan", "apply"])
 def test_a_hostile_server_gets_a_clear_error_and_no_write(
     cli,  # type: ignore[no-untyped-def]
-    tmp_path: Path,
+    directory: Path,
     case: str,
     command: str,
 ) -> None:
     path, reply, words = CASES[case]
-    directory = tmp_path / "org"
-    directory.mkdir()
-    (directory / "org.yaml").write_text(ORG)
     with CannedServer(scim_server(path, reply)) as server:
         write_targets(directory, f"{server.url}/v2", timeout=0.5)
         args = ["--auto-approve"] if command == "apply" else []
@@ -209,11 +225,8 @@ def test_a_hostile_server_gets_a_clear_error_and_no_write(
     assert took < 10, f"{case} took {took:.1f} s"
 
 
-def test_a_redirect_to_another_host_is_not_followed(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_redirect_to_another_host_is_not_followed(cli, directory: Path) -> None:  # type: ignore[no-untyped-def]
     """The other host never hears from us: the token would go with the request."""
-    directory = tmp_path / "org"
-    directory.mkdir()
-    (directory / "org.yaml").write_text(ORG)
     with CannedServer(lambda incoming: answer(CONFIG)) as elsewhere:
         moved = f"{elsewhere.url}/v2/ServiceProviderConfig"
         redirect = Reply(302, {"Location": moved}, b"")
@@ -225,7 +238,7 @@ def test_a_redirect_to_another_host_is_not_followed(cli, tmp_path: Path) -> None
     assert f"was redirected (302) to {moved}; set SCIM_URL to the final address" in result.err
 
 
-def test_names_from_a_hostile_server_cannot_drive_the_terminal(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_names_from_a_hostile_server_cannot_drive_the_terminal(cli, directory: Path) -> None:  # type: ignore[no-untyped-def]
     """A managed user that left the YAML is shown for deactivation under its name: a name
     with escape sequences and a right-to-left override is shown escaped, not obeyed."""
     evil_user = {
@@ -235,18 +248,7 @@ def test_names_from_a_hostile_server_cannot_drive_the_terminal(cli, tmp_path: Pa
         "active": True,
     }
     evil_group = {"id": "g1", "displayName": "grp\x1b[31m\u2066", "externalId": "scimctl:grp"}
-    directory = tmp_path / "org"
-    directory.mkdir()
-    (directory / "org.yaml").write_text(ORG)
-
-    def handle(incoming: Incoming) -> Reply:
-        if incoming.path.endswith("/ServiceProviderConfig"):
-            return answer(CONFIG)
-        if incoming.path.endswith("/Users"):
-            return answer(listing(evil_user))
-        return answer(listing(evil_group))
-
-    with CannedServer(handle) as server:
+    with CannedServer(scim_server(users=(evil_user,), groups=(evil_group,))) as server:
         write_targets(directory, f"{server.url}/v2")
         result = cli("plan", "--dir", directory, env={"SCIM_TOKEN": TOKEN})
     assert result.code == 0, result.err
@@ -257,7 +259,7 @@ def test_names_from_a_hostile_server_cannot_drive_the_terminal(cli, tmp_path: Pa
 
 
 def test_attribute_values_from_a_hostile_server_cannot_reorder_the_plan(
-    cli, tmp_path: Path
+    cli, directory: Path
 ) -> None:  # type: ignore[no-untyped-def]
     """A managed user's live title holds a right-to-left override: the update line that
     shows it as `before` must show it escaped."""
@@ -267,18 +269,7 @@ def test_attribute_values_from_a_hostile_server_cannot_reorder_the_plan(
         "externalId": "scimctl:alice@example.com",
         "title": "Intern\u202e reenignE",
     }
-    directory = tmp_path / "org"
-    directory.mkdir()
-    (directory / "org.yaml").write_text(ORG)
-
-    def handle(incoming: Incoming) -> Reply:
-        if incoming.path.endswith("/ServiceProviderConfig"):
-            return answer(CONFIG)
-        if incoming.path.endswith("/Users"):
-            return answer(listing(user))
-        return answer(listing())
-
-    with CannedServer(handle) as server:
+    with CannedServer(scim_server(users=(user,))) as server:
         write_targets(directory, f"{server.url}/v2")
         result = cli("plan", "--dir", directory, env={"SCIM_TOKEN": TOKEN})
     assert result.code == 0, result.err
