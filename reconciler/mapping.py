@@ -73,7 +73,14 @@ class AttributeMapping:
                 attrs.pop(target, None)
             else:
                 attrs[target] = value
-        return user._replace(user_name=user_name, attrs=attrs)
+        written = user.defaults.intersection(self.rules)
+        defaults = user.defaults - written if written else user.defaults
+        return user._replace(user_name=user_name, attrs=attrs, defaults=defaults)
+
+
+def unmanaging_line(path: str, target: str) -> str:
+    """The targets.yaml line that stops managing ``path`` on ``target``."""
+    return f"`mapping: {{{path}: null}}` under `targets: {target}:` in targets.yaml"
 
 
 def mapping_problems(rules: Mapping[str, Any]) -> Iterator[tuple[str, str]]:

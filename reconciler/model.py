@@ -129,6 +129,10 @@ class User(NamedTuple):
     last_modified: str | None = None
     custom: Mapping[str, Any] = NOTHING
     """Desired only: free fields (``attributes:``) that a target's mapping may send."""
+    defaults: frozenset[str] = frozenset()
+    """Desired only: the paths of ``attrs`` the desired state filled in rather than the
+    YAML writing them (``displayName`` from the names). A server that does not keep
+    one is not asked for it again (``plan.diff``)."""
 
     @property
     def active(self) -> bool:
@@ -150,6 +154,7 @@ def with_attrs(user: User, attrs: Mapping[str, Value]) -> User:
         user.version,
         user.last_modified,
         user.custom,
+        user.defaults,
     )
 
 

@@ -58,3 +58,12 @@ def test_scope_keeps_only_its_groups_and_their_members() -> None:
     assert [u.user_name for u in narrowed.users] == ["alice"]
     assert [g.display_name for g in narrowed.groups] == ["eng"]
     assert for_target(org, AttributeMapping({}), None) == org
+
+
+def test_a_mapping_that_writes_a_defaulted_attribute_makes_it_written() -> None:
+    user = User("ada@x.com", "k", {"displayName": "Ada L"}, defaults=frozenset({"displayName"}))
+    mapped = AttributeMapping({"displayName": "{userName}"}).apply(user)
+    assert mapped.attrs["displayName"] == "ada@x.com"
+    assert mapped.defaults == frozenset()
+    untouched = AttributeMapping({"title": None}).apply(user)
+    assert untouched.defaults == frozenset({"displayName"})

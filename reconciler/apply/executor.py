@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from reconciler.apply.kept import unkept
 from reconciler.apply.report import Outcome, Report, Result
 from reconciler.apply.requests import MANAGER, Client, Ids, Requests
 from reconciler.errors import ReconcileError
@@ -98,16 +99,16 @@ class Executor:
 
     def _user(self, change: Change) -> Outcome:
         if change.action is Action.CREATE:
-            new_id, deferred = self.requests.create_user(change)
+            new_id, deferred, answer = self.requests.create_user(change)
             self.requests.ids.created(change, new_id)
             if deferred is not None:
                 self.deferred.append((change, new_id, deferred))
-            return Outcome(change, Result.OK, "created", new_id)
+            return Outcome(change, Result.OK, "created", new_id, unkept(change, answer))
         later = self._later_manager(change)
-        self.requests.update_user(change, later)
+        answer = self.requests.update_user(change, later)
         if later is not None and change.id is not None:
             self.deferred.append((change, change.id, later))
-        return Outcome(change, Result.OK, _done(change), change.id)
+        return Outcome(change, Result.OK, _done(change), change.id, unkept(change, answer))
 
     def _later_manager(self, change: Change) -> AttrChange | None:
         """The manager an update must set only once the manager is created (same run)."""

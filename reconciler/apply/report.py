@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from reconciler.apply.kept import Unkept
 from reconciler.plan.model import Action, Change
 
 
@@ -23,6 +24,8 @@ class Outcome:
     result: Result
     message: str = ""
     id: str | None = None
+    unkept: tuple[Unkept, ...] = ()
+    """Attributes the server was sent and did not keep (see ``apply.kept``)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -31,6 +34,7 @@ class Outcome:
             "result": self.result.value,
             "message": self.message,
             "id": self.id,
+            "unkept": [u.to_dict() for u in self.unkept],
         }
 
 
@@ -56,6 +60,15 @@ class Report:
             elif outcome.change.action is Action.DELETE:
                 delta -= 1
         return delta
+
+    def unkept(self) -> dict[Unkept, list[str]]:
+        """Each attribute the server did not keep → the names of the resources it was
+        sent for, in the order they were applied."""
+        found: dict[Unkept, list[str]] = {}
+        for outcome in self.outcomes:
+            for dropped in outcome.unkept:
+                found.setdefault(dropped, []).append(outcome.change.name)
+        return found
 
     @property
     def failed(self) -> bool:

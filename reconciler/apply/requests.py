@@ -24,6 +24,8 @@ from reconciler.scim.resources import (
 )
 
 MANAGER = ENTERPRISE_PREFIX + "manager"
+Answer = dict[str, Any] | None
+"""The resource a write's answer carried, or None (204, or the answer was lost)."""
 CREATE_ATTEMPTS = 3
 """POSTs of one create, in all, when the answers are lost and look-ups find nothing."""
 
@@ -92,24 +94,28 @@ class Requests:
     ids: Ids
     etags: bool = False
 
-    def create_user(self, change: Change) -> tuple[str, AttrChange | None]:
-        """Create the user; also return the manager it could not set yet (not created)."""
+    def create_user(self, change: Change) -> tuple[str, AttrChange | None, Answer]:
+        """Create the user; also return the manager it could not set yet (not created),
+        and the server's answer (None when the create had to be looked up)."""
         attrs = {a.path: a.after for a in change.attributes if a.path != "userName"}
         manager = attrs.get(MANAGER)
         manager_id = self.ids.users_by_key.get(str(manager)) if manager else None
         body = user_body(change.name, change.external_id, attrs, manager_id)
-        new_id = self._create("/Users", "userName", change, body)
+        new_id, answer = self._create("/Users", "userName", change, body)
         deferred = None
         if manager and manager_id is None:
             deferred = next(a for a in change.attributes if a.path == MANAGER)
-        return new_id, deferred
+        return new_id, deferred, answer
 
     def create_group(self, change: Change) -> str:
         body = group_body(change.name, change.external_id, [])
-        return self._create("/Groups", "displayName", change, body)
+        return self._create("/Groups", "displayName", change, body)[0]
 
-    def _create(self, endpoint: str, attribute: str, change: Change, body: dict[str, Any]) -> str:
-        """POST ``body``; when the answer is lost, look the resource up before anything else.
+    def _create(
+        self, endpoint: str, attribute: str, change: Change, body: dict[str, Any]
+    ) -> tuple[str, Answer]:
+        """POST ``body``: the new id and the server's answer. When the answer is lost, look
+        the resource up before anything else (then there is no answer to return).
 
         A create that may or may not have been applied is never sent again blindly: the
         resource is looked up by its name, and taken if it carries our marker. When the
@@ -125,7 +131,7 @@ class Requests:
                 found = self._recover(endpoint, attribute, change, "the create's answer was lost")
                 if found is None:
                     continue
-                return found
+                return found, None
             except ServerError as error:
                 if error.status != 409:
                     raise
@@ -136,11 +142,11 @@ class Requests:
                         f"{change.name!r}, but none of that name exists: another of its unique "
                         f"attributes (an email?) is taken{_detail(error)}"
                     ) from None
-                return found
+                return found, None
             new_id = created.get("id")
             if not isinstance(new_id, str) or not new_id:
                 raise CreateConflict(f"POST {endpoint} answered without an id")
-            return new_id
+            return new_id, created
         raise CreateConflict(_unanswered(change))
 
     def _recover(self, endpoint: str, attribute: str, change: Change, why: str) -> str | None:
@@ -159,13 +165,13 @@ class Requests:
             )
         return None
 
-    def update_user(self, change: Change, later: AttrChange | None = None) -> None:
-        """PATCH the user's changed attributes, except ``later`` (set once it can be)."""
+    def update_user(self, change: Change, later: AttrChange | None = None) -> Answer:
+        """PATCH the user's changed attributes, except ``later`` (set once it can be);
+        the server's answer when it sent the resource back."""
         ops = [self._user_op(a) for a in change.attributes if a is not later]
         if change.action is Action.ADOPT:
             ops.append(replace_op("externalId", change.external_id))
-        if ops:
-            self._patch(f"/Users/{change.id}", ops, change)
+        return self._patch(f"/Users/{change.id}", ops, change) if ops else None
 
     def set_manager(self, change: Change, user_id: str, attr: AttrChange) -> None:
         self.client.patch(f"/Users/{user_id}", patch_body([self._user_op(attr)]))
@@ -201,12 +207,13 @@ class Requests:
             if error.status != 404:
                 raise
 
-    def _patch(self, path: str, ops: list[dict[str, Any]], change: Change) -> None:
+    def _patch(self, path: str, ops: list[dict[str, Any]], change: Change) -> Answer:
         try:
-            self.client.patch(path, patch_body(ops), if_match=self._if_match(change))
+            return self.client.patch(path, patch_body(ops), if_match=self._if_match(change))
         except AmbiguousWriteError:
             if not self._took_effect(path, change):
                 raise
+            return None
 
     def _took_effect(self, path: str, change: Change) -> bool:
         """Whether the resource at ``path`` now holds what ``change`` writes (read back

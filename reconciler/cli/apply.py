@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from reconciler.apply.executor import Executor
 from reconciler.apply.report import Report
@@ -38,7 +39,7 @@ from reconciler.model import Org
 from reconciler.plan.model import Plan, Status
 from reconciler.plan.saved import check_origin, read_plan, refuse_stale
 from reconciler.render.markdown import plan_markdown, report_markdown
-from reconciler.render.text import plan_text, report_summary
+from reconciler.render.text import plan_text, report_summary, unkept_notes
 from reconciler.scim.reader import LiveState
 from reconciler.session import PlanOptions, Session, Tls, open_session, planned
 
@@ -225,6 +226,8 @@ def _write(
 
 def _finish(result: Report, plan: Plan, path: Path | None, markdown: Path | None) -> int:
     out.print(report_summary(result))
+    for note in unkept_notes(result):
+        out.print(Text(note, style="yellow"))
     _write(result, path, markdown)
     if result.failed:
         return 1

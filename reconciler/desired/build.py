@@ -63,14 +63,20 @@ def desired_group_key(data: Mapping[str, Any]) -> str:
     return str(explicit) if explicit else group_key(str(data["displayName"]))
 
 
+DEFAULTED_DISPLAY_NAME = frozenset({"displayName"})
+"""``User.defaults`` of a user whose displayName the YAML leaves to its names (shared)."""
+
+
 def build_user(data: Mapping[str, Any], key: str, keys: UserKeys) -> User:
     """The desired user keyed ``key``; its manager is named by the manager's key."""
     core = data
+    defaults: frozenset[str] = frozenset()
     if "displayName" not in data:
         name = data.get("name") or NOTHING
         parts = [part for part in (name.get("givenName"), name.get("familyName")) if part]
         if parts:
             core = {**data, "displayName": " ".join(map(str, parts))}
+            defaults = DEFAULTED_DISPLAY_NAME
     enterprise = data.get("enterprise") or NOTHING
     manager = enterprise.get("manager")
     return User(
@@ -78,6 +84,7 @@ def build_user(data: Mapping[str, Any], key: str, keys: UserKeys) -> User:
         key,
         flat_attributes(core, enterprise, None if manager is None else keys[manager]),
         custom=data.get("attributes") or NOTHING,
+        defaults=defaults,
     )
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, Generic, TypeVar
 
+from reconciler.mapping import unmanaging_line
 from reconciler.model import ENTERPRISE_PREFIX, Group, Org, User, fingerprint
 from reconciler.plan.model import Action, AttrChange, Change, Kind, Member, Plan, Status
 from reconciler.policy import Policy
@@ -73,6 +74,8 @@ class Context:
     """Keys of live users whose desired userName differs: they free their current name."""
     conflicts: dict[str, str] = field(default_factory=dict)
     """Desired user key → the id of the live user in conflict with it."""
+    absent: dict[str, int] = field(default_factory=dict)
+    """Attribute path the YAML writes → how many managed live users have none of it."""
 
     def marker(self, key: str) -> str:
         return self.policy.marker_prefix + key
@@ -109,6 +112,7 @@ def diff(
     ctx.renames = _renames(rest)
     changes = [change for want, have in rest if (change := _plan_user(want, have, ctx))]
     changes, warnings = _unresolved_managers(changes, ctx)
+    warnings += _unkept_hints(live.users, ctx, target)
     changes += _removed_users(live.users, ctx)
     changes += _groups(desired.groups, live.groups, ctx)
     managed = _managed(live)
@@ -320,9 +324,39 @@ def _user_attrs(want: User, have: User | None, ctx: Context) -> tuple[AttrChange
         if path in ctx.unstored:
             continue
         before = current.get(path)
-        if before != value and not (have is None and path == "active" and value is True):
-            changes.append(AttrChange(path, before, value))
+        if before == value or (have is None and path == "active" and value is True):
+            continue
+        default = path in want.defaults
+        if have is not None and before is None:
+            if default:
+                continue  # a default the server does not keep is not asked for again
+            if have.key is not None:
+                ctx.absent[path] = ctx.absent.get(path, 0) + 1
+        changes.append(AttrChange(path, before, value, default=default))
     return tuple(changes)
+
+
+def _unkept_hints(live: Iterable[User], ctx: Context, target: str) -> list[str]:
+    """A hint for each attribute the YAML writes that no managed live user has at all:
+    a server that does not store it would show the same update in every plan."""
+    candidates = set(ctx.absent)
+    for user in live:
+        if not candidates:
+            break
+        if user.key is not None:
+            candidates -= user.attrs.keys()
+    return [unkept_hint(path, ctx.absent[path], target) for path in sorted(candidates)]
+
+
+def unkept_hint(path: str, count: int, target: str) -> str:
+    """What to do about ``path`` when the server may not store it."""
+    users = "user has" if count == 1 else "users have"
+    return (
+        f"{count} managed {users} no {path} on the server, and none has one: if target "
+        f"{target!r} does not store {path}, every plan will show this update again; stop "
+        f"managing it there with {unmanaging_line(path, target)} (apply reports whether "
+        "the server keeps what it is sent)"
+    )
 
 
 def _removed_users(live: Iterable[User], ctx: Context) -> Iterator[Change]:

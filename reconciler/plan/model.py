@@ -68,18 +68,23 @@ class Status(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class AttrChange:
-    """One attribute, from ``before`` (live, None when absent) to ``after``."""
+    """One attribute, from ``before`` (live, None when absent) to ``after``.
+
+    ``default``: the desired state filled the value in (the YAML does not write it)."""
 
     path: str
     before: Any
     after: Any
+    default: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "before": _plain(self.before), "after": _plain(self.after)}
+        data = {"path": self.path, "before": _plain(self.before), "after": _plain(self.after)}
+        return {**data, "default": True} if self.default else data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AttrChange:
-        return cls(data["path"], _canonical(data["before"]), _canonical(data["after"]))
+        before, after = _canonical(data["before"]), _canonical(data["after"])
+        return cls(data["path"], before, after, data.get("default") is True)
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -23,7 +23,7 @@ from reconciler.apply.report import Outcome, Report, Result
 from reconciler.plan.model import Action, Change, Kind, Plan, Status
 from reconciler.render import blocks
 from reconciler.render.blocks import HEAD
-from reconciler.render.text import report_summary, summary_line
+from reconciler.render.text import report_summary, summary_line, unkept_notes
 from reconciler.render.values import printable, show
 
 MARKER = "<!-- scim-reconciler:plan -->"
@@ -370,6 +370,7 @@ def _report_head(report: Report) -> list[str]:
             ],
             numeric=True,
         ),
+        *(line for note in unkept_notes(report) for line in ("", f"⚠️ {prose(note)}")),
     ]
 
 

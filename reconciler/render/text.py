@@ -8,6 +8,7 @@ from itertools import groupby
 from rich.text import Text
 
 from reconciler.apply.report import Outcome, Report, Result
+from reconciler.mapping import unmanaging_line
 from reconciler.plan.model import Change, Plan, Summary
 from reconciler.render import blocks
 from reconciler.render.blocks import HEAD
@@ -77,7 +78,35 @@ def outcome_line(outcome: Outcome) -> Text:
     text.append(f" {HEAD[change.action]} {change.kind} {change.name}")
     if outcome.message:
         text.append(f": {outcome.message}")
+    if outcome.unkept:
+        paths = ", ".join(u.path for u in outcome.unkept)
+        text.append(f" (the server did not keep {paths})", style="yellow")
     return text
+
+
+NAMED = 5
+"""Resources named in a note about an attribute the server did not keep; then a count."""
+
+
+def unkept_notes(report: Report) -> list[str]:
+    """One note per attribute the server did not keep, naming the users and what to do."""
+    notes = []
+    for dropped, names in report.unkept().items():
+        shown = ", ".join(printable(n) for n in names[:NAMED])
+        more = f" and {len(names) - NAMED} more" if len(names) > NAMED else ""
+        head = f"The server did not keep {dropped.path} for {shown}{more}: "
+        if dropped.default:
+            notes.append(
+                head + "the desired state fills it in (the YAML does not write it), so plans "
+                "no longer ask for it where the server has none."
+            )
+        else:
+            notes.append(
+                head + "every plan will show this update again. To stop managing "
+                f"{dropped.path} on target {printable(report.target)!r}, add "
+                f"{unmanaging_line(dropped.path, report.target)}."
+            )
+    return notes
 
 
 def report_summary(report: Report) -> Text:

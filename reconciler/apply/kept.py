@@ -1,0 +1,49 @@
+"""What a server kept of a write: the attributes it was sent and did not store.
+
+Some servers accept an attribute and drop it (one stores no ``displayName``). Each
+later plan would then show the same update forever. After a create or a PATCH that
+answers with the resource, the attributes sent are looked for in the answer; one
+that is absent is reported with the outcome. A PATCH answered 204 (no body) says
+nothing, and nothing is reported for it: no request is spent on reading it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.errors import ReconcileError
+from reconciler.model import ENTERPRISE_PREFIX
+from reconciler.plan.model import Change
+from reconciler.scim.resources import parse_user
+
+NOT_COMPARED = frozenset({"userName", ENTERPRISE_PREFIX + "manager"})
+"""Read back in another form (case-folded name, the manager's id): not compared here."""
+
+
+@dataclass(frozen=True, slots=True)
+class Unkept:
+    """An attribute the server was sent and did not keep."""
+
+    path: str
+    default: bool
+    """The desired state filled it in (the YAML does not write it): plans stop asking."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "default": self.default}
+
+
+def unkept(change: Change, answer: Mapping[str, Any] | None) -> tuple[Unkept, ...]:
+    """The attributes of user ``change`` that ``answer`` (the server's resource) lacks."""
+    if not answer:
+        return ()
+    try:
+        kept = parse_user(answer, "", {}).attrs
+    except ReconcileError:
+        return ()  # an answer we cannot read tells nothing; the next plan reads it again
+    return tuple(
+        Unkept(a.path, a.default)
+        for a in change.attributes
+        if a.path not in NOT_COMPARED and a.after is not None and a.path not in kept
+    )
