@@ -4,8 +4,9 @@ It makes the endpoint behave as AWS documents it (see
 ``/work/shared/reference/scim-providers.md``), so a client can rehearse offline:
 
 - listing by cursor, eq-only filters, ``groups.value`` membership (:mod:`.aws_listing`);
-- the write rules on users and groups (:mod:`.aws_rules`), plus two that need the store:
-  a unique group displayName (409) and the state a user PATCH would leave (400);
+- the write rules on users and groups (:mod:`.aws_rules`), plus those that need the
+  store: a unique group displayName and a unique primary email (409), and the state a
+  user PATCH would leave (400);
 - no /Bulk, /.search, /Me (404); no PUT on groups (400); authentication required on
   every endpoint, /ServiceProviderConfig included;
 - groups always read back with ``members: []``; no ETags (``meta.version``, ``ETag``
@@ -124,14 +125,37 @@ class AwsIdentityCenter:
     # -- Users ------------------------------------------------------------------------
 
     def _write_user(self, request: ScimRequest, target: Target) -> ScimResponse:
-        aws_rules.check_user(self._json(request))
-        return self._pass(request)
+        body = self._json(request)
+        aws_rules.check_user(body)
+        spaces = target.operation is Operation.replace  # PutUser allows them, CreateUser not
+        aws_rules.check_user_name(aws_rules.lookup(body, "userName"), spaces=spaces)
+        with self.storage.lock:
+            self._check_primary_email_free(body, target.resource_id)
+            return self._pass(request)
 
     def _patch_user(self, request: ScimRequest, target: Target) -> ScimResponse:
         aws_rules.check_user_patch(aws_rules.operations_of(self._json(request)))
         with self.storage.lock:
-            aws_rules.check_user(self._user_after_patch(request, target))
+            patched = self._user_after_patch(request, target)
+            aws_rules.check_user(patched)
+            self._check_primary_email_free(patched, target.resource_id)
             return self._pass(request)
+
+    def _check_primary_email_free(self, user: Mapping[str, Any], user_id: str | None) -> None:
+        """A 409, as AWS's ConflictException, when another user has this primary email.
+
+        The provisioning considerations say the primary email "must be unique for each
+        user"; how AWS refuses a duplicate is not documented, so the sandbox answers as
+        for a duplicate userName. Case is ignored: the stricter reading.
+        """
+        email = aws_rules.primary_email(user)
+        if email is None:
+            return
+        for resource in self.storage.resources:
+            if resource.meta is None or resource.meta.resource_type != "User":
+                continue
+            if resource.id != user_id and _primary_email_of(resource) == email:
+                raise UniquenessException(detail="Another user already has this primary email")
 
     def _user_after_patch(self, request: ScimRequest, target: Target) -> dict[str, Any]:
         """Apply the PATCH to a copy of the stored user, to check what it would leave."""
@@ -182,6 +206,13 @@ class AwsIdentityCenter:
         if not isinstance(body, Mapping):
             raise InvalidSyntaxException(detail="The request body must be a JSON object")
         return body
+
+
+def _primary_email_of(user: Any) -> str | None:
+    for email in getattr(user, "emails", None) or []:
+        if email.primary and isinstance(email.value, str):
+            return email.value.casefold()
+    return None
 
 
 def _refuse_group_replacement(request: ScimRequest, target: Target) -> ScimResponse:

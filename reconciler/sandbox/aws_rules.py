@@ -9,10 +9,17 @@ displayName, the state a PATCH leaves a user in) is done by :mod:`.aws`.
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from scim2_models import InvalidPathException, InvalidValueException, MutabilityException
+from scim2_models import (
+    InvalidFilterException,
+    InvalidPathException,
+    InvalidValueException,
+    MutabilityException,
+)
 
 MAX_MEMBER_CHANGES = 100
 USER_REQUIRED = (("userName",), ("displayName",), ("name", "givenName"), ("name", "familyName"))
@@ -21,7 +28,26 @@ USER_UNSUPPORTED = frozenset(
     name.casefold() for name in ("password", "ims", "photos", "entitlements", "x509Certificates")
 )
 USER_NOT_REMOVABLE = frozenset({"username", "active"})
+USER_ONE_OPERATION = USER_NOT_REMOVABLE
+# PatchUser: "Modification is only allowed for the userName, active, externalId, ...,
+# name, enterprise, emails, addresses, and phoneNumbers attributes" (not roles).
+USER_PATCHABLE = frozenset(
+    name.casefold()
+    for name in (
+        "userName", "active", "externalId", "displayName", "nickName", "profileUrl", "title",
+        "userType", "preferredLanguage", "locale", "timezone", "name", "enterprise", "emails",
+        "addresses", "phoneNumbers",
+    )
+)  # fmt: skip
+USER_NO_DISPLAY = ("emails", "addresses", "phoneNumbers")
+ENTERPRISE_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 GROUP_PATCHABLE = frozenset({"displayname", "members", "externalid"})
+# CreateUser: userName "can contain letters, accented characters, symbols, numbers,
+# punctuation"; PutUser and the addresses rule add "space (normal and nonbreaking)".
+_TEXT_CATEGORIES = ("L", "M", "S", "N", "P")
+_SPACES = frozenset({" ", "\u00a0"})
+_EQ_CLAUSE = r'[A-Za-z][\w.]*\s+eq\s+"(?:[^"\\]|\\.)*"'
+_EQ_ONLY = re.compile(rf"\s*{_EQ_CLAUSE}(?:\s+and\s+{_EQ_CLAUSE})*\s*", re.IGNORECASE)
 
 
 def lookup(body: Mapping[str, Any], name: str) -> Any:
@@ -52,6 +78,65 @@ def check_user(body: Mapping[str, Any]) -> None:
         if isinstance(values, list) and len(values) > 1:
             raise InvalidValueException(detail=f"{name} accepts a single value")
     _check_primary_email(lookup(body, "emails"))
+    _refuse_display_sub_attributes(body)
+    _check_addresses(lookup(body, "addresses"))
+
+
+def check_user_name(name: Any, *, spaces: bool) -> None:
+    """A userName of letters, accented characters, symbols, numbers and punctuation.
+
+    CreateUser lists no space; PutUser adds "space (normal and nonbreaking)", so
+    ``spaces`` is true for PUT only (a PATCH gets the stricter CreateUser rule).
+    """
+    if isinstance(name, str) and not _is_text(name, spaces=spaces):
+        allowed = "letters, accents, symbols, numbers, punctuation" + (" and spaces" * spaces)
+        raise InvalidValueException(detail=f"userName may only hold {allowed}")
+
+
+def primary_email(body: Mapping[str, Any]) -> str | None:
+    """The user's primary email value, folded for comparison, if it has one."""
+    emails = lookup(body, "emails")
+    for email in emails if isinstance(emails, list) else []:
+        value = lookup(email, "value") if isinstance(email, Mapping) else None
+        if isinstance(value, str) and lookup(email, "primary") is True:
+            return value.casefold()
+    return None
+
+
+def _is_text(text: str, *, spaces: bool) -> bool:
+    def allowed(char: str) -> bool:
+        return unicodedata.category(char)[0] in _TEXT_CATEGORIES or (spaces and char in _SPACES)
+
+    return all(allowed(char) for char in text)
+
+
+def _refuse_display_sub_attributes(body: Mapping[str, Any]) -> None:
+    """No ``display`` in emails, addresses, phoneNumbers; no ``manager.displayName``."""
+    for name in USER_NO_DISPLAY:
+        values = lookup(body, name)
+        for value in values if isinstance(values, list) else []:
+            if isinstance(value, Mapping) and lookup(value, "display") is not None:
+                raise InvalidValueException(
+                    detail=f"the display sub-attribute of {name} is not supported"
+                )
+    extension = lookup(body, ENTERPRISE_URN)
+    manager = lookup(extension, "manager") if isinstance(extension, Mapping) else None
+    if isinstance(manager, Mapping) and lookup(manager, "displayName") is not None:
+        raise InvalidValueException(
+            detail="the displayName sub-attribute of manager is not supported"
+        )
+
+
+def _check_addresses(addresses: Any) -> None:
+    """Address parts hold letters, accents, symbols, numbers, punctuation and spaces."""
+    for address in addresses if isinstance(addresses, list) else []:
+        parts = address.values() if isinstance(address, Mapping) else ()
+        for part in parts:
+            if isinstance(part, str) and not _is_text(part, spaces=True):
+                raise InvalidValueException(
+                    detail="addresses may only hold letters, accents, symbols, numbers, "
+                    "punctuation and spaces (no line breaks or tabs)"
+                )
 
 
 def refuse_unsupported_user_attributes(names: Iterable[str]) -> None:
@@ -67,12 +152,51 @@ def refuse_unsupported_user_attributes(names: Iterable[str]) -> None:
 
 def check_user_patch(operations: list[Mapping[str, Any]]) -> None:
     """Check what a user PATCH targets; the resulting user is checked with check_user."""
+    touched: dict[str, int] = {}
     for op in operations:
-        path = lookup(op, "path")
-        refuse_unsupported_user_attributes(_targets(path, lookup(op, "value")))
+        path, value = lookup(op, "path"), lookup(op, "value")
+        check_path_filter(path)
+        refuse_unsupported_user_attributes(_targets(path, value))
+        for name in _user_patch_targets(path, value):
+            if name.casefold() not in USER_PATCHABLE:
+                raise InvalidPathException(detail=f"{name} cannot be modified by PATCH")
+            touched[name.casefold()] = touched.get(name.casefold(), 0) + 1
         attribute = attribute_of(path) if isinstance(path, str) else None
         if _op_name(op) == "remove" and attribute and attribute.casefold() in USER_NOT_REMOVABLE:
             raise MutabilityException(detail=f"{attribute} cannot be removed")
+        if _op_name(op) in ("add", "replace"):
+            check_user_name(_set_user_name(path, value), spaces=False)
+    for name in sorted(USER_ONE_OPERATION):
+        if touched.get(name, 0) > 1:
+            raise InvalidValueException(detail=f"only one operation on {name} per request")
+
+
+def check_path_filter(path: Any) -> None:
+    """A PATCH path's value filter (``emails[type eq "work"]``) may only use eq and and."""
+    if not isinstance(path, str) or "[" not in path:
+        return
+    inner = path.partition("[")[2].rpartition("]")[0]
+    if not _EQ_ONLY.fullmatch(inner):
+        raise InvalidFilterException(detail=f"only eq (joined by and) is supported in {path!r}")
+
+
+def _user_patch_targets(path: Any, value: Any) -> list[str]:
+    """The attributes a user PATCH operation modifies; the enterprise extension is one."""
+    if isinstance(path, str):
+        return ["enterprise" if _is_enterprise(path) else attribute_of(path)]
+    if isinstance(value, Mapping):
+        return ["enterprise" if _is_enterprise(key) else key for key in value]
+    return []
+
+
+def _is_enterprise(name: str) -> bool:
+    return name.casefold().startswith(ENTERPRISE_URN.casefold())
+
+
+def _set_user_name(path: Any, value: Any) -> Any:
+    if isinstance(path, str):
+        return value if path.casefold() == "username" else None
+    return lookup(value, "userName") if isinstance(value, Mapping) else None
 
 
 def _present(body: Mapping[str, Any], path: tuple[str, ...]) -> bool:
@@ -107,6 +231,7 @@ def check_group_patch(operations: list[Mapping[str, Any]]) -> None:
     at most 100 membership changes, counted over all the operations."""
     changes = 0
     for op in operations:
+        check_path_filter(lookup(op, "path"))
         targets = _targets(lookup(op, "path"), lookup(op, "value"))
         refused = [name for name in targets if name.casefold() not in GROUP_PATCHABLE]
         if refused:
