@@ -183,8 +183,45 @@ def test_every_aws_rule_is_reported_at_its_place(cli, tmp_path: Path) -> None:  
         f"{f}:15:5: aws-identity-center requires name.familyName",
         f"{f}:15:5: aws-identity-center requires name.givenName",
         f"{f}:18:9: aws-identity-center keeps at most 1 value in addresses; remove the rest",
+        f"{f}:20:7: aws-identity-center refuses roles in a PATCH, so a change to it could "
+        "never be applied; leave roles out",
         f"{f}:21:9: aws-identity-center keeps at most 1 value in roles; remove the rest",
-        "9 problems found; nothing was changed.",
+        "10 problems found; nothing was changed.",
+    ]
+
+
+def test_user_names_with_spaces_and_addresses_with_line_breaks_are_refused(
+    cli, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """CreateUser: userName "can contain letters, accented characters, symbols, numbers,
+    punctuation"; addresses add "space (normal and nonbreaking)", and nothing else."""
+    org = write(
+        tmp_path / "org",
+        """
+        users:
+          - userName: ada lovelace
+            displayName: Ada Lovelace
+            name: {givenName: Ada, familyName: Lovelace}
+            emails: [{value: ada@example.com, primary: true}]
+            addresses:
+              - {formatted: "12 St James's Square\\nLondon", locality: London}
+          - userName: élodie.o'brien+test@example.com
+            displayName: Élodie O'Brien
+            name: {givenName: Élodie, familyName: O'Brien}
+            emails: [{value: elodie@example.com, primary: true}]
+            addresses: [{formatted: "1 Rue de Rivoli, 75001 Paris"}]
+        """,
+    )
+
+    result = cli("validate", "--profile", "aws-identity-center", "--dir", org)
+
+    f = f"{org}/users.yaml"
+    assert result.err.splitlines() == [
+        f"Error: {f}:2:15: aws-identity-center takes only letters, accents, symbols, numbers "
+        "and punctuation in userName: no spaces, tabs or line breaks",
+        f"{f}:7:21: aws-identity-center takes no tabs or line breaks in addresses; "
+        "write it on one line",
+        "2 problems found; nothing was changed.",
     ]
 
 

@@ -4,10 +4,12 @@ Cursor paging at most 100 a page (the older, unpaged listing stops at 50: such a
 listing is treated as possibly cut short); GET /Groups never returns members (they
 are read with ``GET /Users?filter=groups.value eq "<id>"``); at most 100 membership
 changes per PATCH and 100 members in a group POST; one email (primary, unique
-across users), phone number, address and role per user; displayName and both name
-parts required; no ETags, no Bulk; 429 without a published rate or Retry-After.
-The README section "Connecting to AWS IAM Identity Center" maps every documented
-behaviour to what the reconciler does.
+across users), phone number and address per user; displayName and both name parts
+required; a userName of letters, accents, symbols, numbers and punctuation (no
+spaces); addresses on one line; no roles (PATCH refuses them, so a change could never
+be applied); no ETags, no Bulk; 429 without a published rate or Retry-After.
+docs/providers/aws.md maps every statement of AWS's SCIM pages to what the sandbox
+and the reconciler do, and the test that shows it.
 """
 
 from reconciler.scim.profiles.base import Profile
@@ -26,6 +28,9 @@ PROFILE = Profile(
     max_values={"emails": 1, "phoneNumbers": 1, "addresses": 1, "roles": 1},
     primary_required=frozenset({"emails"}),
     unique_primary=frozenset({"emails"}),
+    plain_text=frozenset({"userName"}),  # CreateUser: no space in the list
+    one_line=frozenset({"addresses"}),
+    not_patchable=frozenset({"roles"}),  # PatchUser: not among the modifiable attributes
     unsupported=frozenset(
         {"password", "ims", "photos", "entitlements", "x509Certificates", "groups"}
     ),

@@ -6,6 +6,7 @@ executor and offline validation ask the profile, never the server's name.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -49,6 +50,15 @@ class Profile:
     """User attributes the server refuses: validation rejects them offline."""
     unique_primary: frozenset[str] = frozenset()
     """Multi-valued attributes whose primary value no two users may share (AWS: emails)."""
+    plain_text: frozenset[str] = frozenset()
+    """User attribute paths that take only letters, accents, symbols, numbers and
+    punctuation: no spaces, tabs or line breaks (AWS: userName)."""
+    one_line: frozenset[str] = frozenset()
+    """Multi-valued attributes whose parts take spaces but no tabs or line breaks
+    (AWS: addresses)."""
+    not_patchable: frozenset[str] = frozenset()
+    """User attributes the server takes on create but refuses in a PATCH, so a change
+    could never be applied: validation refuses them (AWS: roles)."""
     delete: DeleteSemantics = "delete"
     """What ``DELETE /Users/{id}`` does on this server (groups are always deleted):
 
@@ -76,6 +86,8 @@ class Profile:
         yield from _too_many(self, user)
         yield from _not_primary(self, user)
         yield from _unsupported(self, user)
+        yield from _not_plain(self, user)
+        yield from _not_patchable(self, user)
 
     def users_problems(
         self, users: Sequence[Mapping[str, Any]]
@@ -168,6 +180,49 @@ def _unsupported(
         if _get(user, path) is not None:
             head = tuple(path.split("."))
             yield head, f"{profile.name} does not support {path}"
+
+
+def _not_plain(
+    profile: Profile, user: Mapping[str, Any]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    for path in sorted(profile.plain_text):
+        value = _get(user, path)
+        if isinstance(value, str) and not is_plain_text(value, spaces=False):
+            yield (
+                tuple(path.split(".")),
+                f"{profile.name} takes only letters, accents, symbols, numbers and "
+                f"punctuation in {path}: no spaces, tabs or line breaks",
+            )
+    for attribute in sorted(profile.one_line):
+        values = user.get(attribute)
+        for index, item in enumerate(values if isinstance(values, list) else []):
+            for key, text in item.items() if isinstance(item, Mapping) else ():
+                if isinstance(text, str) and not is_plain_text(text, spaces=True):
+                    yield (
+                        (attribute, index, key),
+                        f"{profile.name} takes no tabs or line breaks in {attribute}; "
+                        "write it on one line",
+                    )
+
+
+def _not_patchable(
+    profile: Profile, user: Mapping[str, Any]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    for attribute in sorted(profile.not_patchable):
+        if user.get(attribute) is not None:
+            yield (
+                (attribute,),
+                f"{profile.name} refuses {attribute} in a PATCH, so a change to it could "
+                f"never be applied; leave {attribute} out",
+            )
+
+
+def is_plain_text(text: str, *, spaces: bool) -> bool:
+    """Only letters, marks, symbols, numbers, punctuation; and, if ``spaces``, the
+    normal and the no-break space (AWS's wording: "space (normal and nonbreaking)")."""
+    return all(
+        unicodedata.category(char)[0] in "LMSNP" or (spaces and char in " \u00a0") for char in text
+    )
 
 
 def _shared_primaries(
