@@ -153,8 +153,12 @@ def scim_value(path: str, value: Value, manager_id: str | None = None) -> Any:
 def user_body(
     user_name: str, external_id: str | None, attrs: Mapping[str, Value], manager_id: str | None
 ) -> dict[str, Any]:
-    """The body of a POST /Users."""
-    body: dict[str, Any] = {"schemas": [USER_SCHEMA], "userName": user_name}
+    """The body of a POST /Users.
+
+    ``active`` is always sent (true unless the YAML says false): the desired state's
+    default, which some servers require on create (GitHub EMU marks it required).
+    """
+    body: dict[str, Any] = {"schemas": [USER_SCHEMA], "userName": user_name, "active": True}
     if external_id is not None:
         body["externalId"] = external_id
     for path, value in attrs.items():

@@ -143,3 +143,57 @@ def test_a_session_with_the_profile_sends_its_user_agent_on_the_wire(cli, tmp_pa
     assert "  ok   paging: index, 100 per page" in result.out
     assert len(recorder.seen) >= 3
     assert {agent for _, _, agent in recorder.seen} == {PROFILE.user_agent}
+
+
+def test_a_server_returning_30_when_asked_for_100_is_paged_by_what_it_returns() -> None:
+    """GitHub: count "Default: 30", no largest page documented. A server that answers 30
+    to count=100 without saying so is read on from where its answer stopped."""
+    fake = FakeScim(max_count=30)
+    for name in NAMES[:70]:
+        fake.add_user(name)
+
+    live = read(fake, PROFILE)
+
+    assert [s.params["startIndex"] for s in fake.requests("GET", "/Users")] == ["1", "31", "61"]
+    assert len(live.org.users) == 70
+
+
+def test_what_a_user_post_requires_is_reported_offline(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """ "Provision a SCIM enterprise user": userName, name.familyName, name.givenName,
+    displayName and emails with value, type and primary are "(required)"."""
+    org = tmp_path / "org"
+    org.mkdir()
+    (org / "users.yaml").write_text(
+        "users:\n"
+        "  - userName: ada_acme\n"
+        "    name: {givenName: Ada, familyName: Lovelace}\n"
+        "    emails: [{value: ada@example.com, type: work, primary: true}]\n"
+        "  - userName: bob_acme\n"
+        "    name: {givenName: Bob}\n"
+        "    emails: [{value: bob@example.com}]\n"
+        "  - userName: cy_acme\n"
+        "    displayName: Cy\n"
+    )
+
+    result = cli("validate", "--profile", "github-emu", "--dir", org)
+
+    f = f"{org}/users.yaml"
+    assert result.err.splitlines() == [
+        f"Error: {f}:6:11: github-emu requires name.familyName",
+        f"{f}:7:14: github-emu requires type and primary on each of emails",
+        f"{f}:8:5: github-emu requires emails",
+        f"{f}:8:5: github-emu requires name.familyName",
+        f"{f}:8:5: github-emu requires name.givenName",
+        "5 problems found; nothing was changed.",
+    ]
+
+
+def test_a_user_post_carries_active() -> None:
+    """ "Provision a SCIM enterprise user": ``active`` (boolean) is "(required)"; the
+    desired state's default (true) is sent, not left for the server to assume."""
+    fake = FakeScim()
+
+    converge(fake, PROFILE, desired(NAMES[:1], {}))
+
+    (post,) = fake.requests("POST", "/Users")
+    assert post.body["active"] is True

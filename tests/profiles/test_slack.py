@@ -105,3 +105,35 @@ def test_a_session_with_the_profile_reads_pages_of_1000(cli, tmp_path, generic_s
     assert result.code == 0, result.out + result.err
     assert "  ok   profile: slack:" in result.out
     assert "  ok   paging: index, 1000 per page" in result.out
+
+
+def test_what_slack_would_rewrite_or_refuse_is_reported_offline(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """User attributes: userName "Required Max of 21 characters. Support periods .,
+    underscores _, and hyphens -. All other special characters are converted to
+    underscores." Email "Required"; nickName: "Max length is 21 characters"."""
+    org = tmp_path / "org"
+    org.mkdir()
+    (org / "users.yaml").write_text(
+        "users:\n"
+        "  - userName: ada.lovelace_1815-x\n"
+        "    emails: [{value: ada@example.com, primary: true}]\n"
+        "  - userName: grace@example.com\n"
+        "    nickName: the-admiral-of-cobol-and-compilers\n"
+        "    emails: [{value: grace@example.com, primary: true}]\n"
+        "  - userName: a_name_longer_than_21_chars\n"
+    )
+
+    result = cli("validate", "--profile", "slack", "--dir", org)
+
+    f = f"{org}/users.yaml"
+    rule = (
+        "slack takes in userName at most 21 letters, digits, periods, underscores and "
+        "hyphens (Slack rewrites anything else, so every plan would rename the user again)"
+    )
+    assert result.err.splitlines() == [
+        f"Error: {f}:4:15: {rule}",
+        f"{f}:5:15: slack takes in nickName at most 21 characters",
+        f"{f}:7:5: slack requires emails",
+        f"{f}:7:15: {rule}",
+        "4 problems found; nothing was changed.",
+    ]

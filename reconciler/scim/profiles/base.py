@@ -6,6 +6,7 @@ executor and offline validation ask the profile, never the server's name.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +57,12 @@ class Profile:
     one_line: frozenset[str] = frozenset()
     """Multi-valued attributes whose parts take spaces but no tabs or line breaks
     (AWS: addresses)."""
+    item_required: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Sub-attributes every value of a multi-valued attribute must carry
+    (GitHub: each email needs ``type`` and ``primary``)."""
+    patterns: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """User attribute paths whose text must match a regular expression, and what the
+    expression means in words (Slack: a userName of at most 21 ``a-z0-9._-``)."""
     not_patchable: frozenset[str] = frozenset()
     """User attributes the server takes on create but refuses in a PATCH, so a change
     could never be applied: validation refuses them (AWS: roles)."""
@@ -87,6 +94,8 @@ class Profile:
         yield from _not_primary(self, user)
         yield from _unsupported(self, user)
         yield from _not_plain(self, user)
+        yield from _items_incomplete(self, user)
+        yield from _not_matching(self, user)
         yield from _not_patchable(self, user)
 
     def users_problems(
@@ -203,6 +212,29 @@ def _not_plain(
                         f"{profile.name} takes no tabs or line breaks in {attribute}; "
                         "write it on one line",
                     )
+
+
+def _items_incomplete(
+    profile: Profile, user: Mapping[str, Any]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    for attribute, needed in sorted(profile.item_required.items()):
+        values = user.get(attribute)
+        for index, item in enumerate(values if isinstance(values, list) else []):
+            missing = [name for name in needed if not (isinstance(item, Mapping) and name in item)]
+            if missing:
+                yield (
+                    (attribute, index),
+                    f"{profile.name} requires {' and '.join(missing)} on each of {attribute}",
+                )
+
+
+def _not_matching(
+    profile: Profile, user: Mapping[str, Any]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    for path, (pattern, meaning) in sorted(profile.patterns.items()):
+        value = _get(user, path)
+        if isinstance(value, str) and not re.fullmatch(pattern, value):
+            yield tuple(path.split(".")), f"{profile.name} takes in {path} {meaning}"
 
 
 def _not_patchable(

@@ -7,7 +7,10 @@ user is irreversible, while ``active: false`` soft-deprovisions and can be undon
 removal stays ``deactivate`` unless the policy acknowledges irreversible deletes.
 Every request must carry a User-Agent. GitHub asks for at most 1,000 users assigned
 per hour, users provisioned before groups (the apply order) and a single writer:
-writes are paced below that and sent one at a time.
+writes are paced below that and sent one at a time. A user POST requires userName,
+displayName, both name parts and emails, each email with type and primary: validation
+says so offline. docs/providers/github-emu.md quotes each statement of GitHub's pages
+beside what the reconciler does.
 """
 
 from reconciler import __version__
@@ -23,6 +26,10 @@ PROFILE = Profile(
     membership_read="inline",
     members_per_patch=100,
     delete="irreversible",
+    # "Provision a SCIM enterprise user": userName, name.familyName, name.givenName,
+    # displayName and emails (value, type, primary) are "(required)".
+    required=("userName", "displayName", "name.givenName", "name.familyName", "emails"),
+    item_required={"emails": ("type", "primary")},
     default_rate=1.0,
     default_write_rate=0.9 * USERS_PER_HOUR / 3600,  # 900 an hour: a margin below 1,000
     default_concurrency=1,
