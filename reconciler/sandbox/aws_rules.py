@@ -218,8 +218,9 @@ def _check_primary_email(emails: Any) -> None:
 
 
 def check_group_creation(body: Mapping[str, Any]) -> None:
-    """At most 100 members in a new group."""
+    """At most 100 members in a new group, none with a ``display``."""
     members = lookup(body, "members")
+    refuse_member_display(members)
     if isinstance(members, list) and len(members) > MAX_MEMBER_CHANGES:
         raise InvalidValueException(
             detail=f"a group is created with at most {MAX_MEMBER_CHANGES} members"
@@ -243,10 +244,28 @@ def check_group_patch(operations: list[Mapping[str, Any]]) -> None:
                 detail="replacing or removing all members in one request is not supported"
             )
         changes += _member_changes(op)
+        refuse_member_display(_member_values(op))
     if changes > MAX_MEMBER_CHANGES:
         raise InvalidValueException(
             detail=f"at most {MAX_MEMBER_CHANGES} membership changes per request, not {changes}"
         )
+
+
+def refuse_member_display(members: Any) -> None:
+    """The user guide: no "'display' sub-attribute of any multi-valued attribute (For
+    example, members)" on groups."""
+    for member in members if isinstance(members, list) else []:
+        if isinstance(member, Mapping) and lookup(member, "display") is not None:
+            raise InvalidValueException(
+                detail="the display sub-attribute of members is not supported"
+            )
+
+
+def _member_values(op: Mapping[str, Any]) -> Any:
+    path, value = lookup(op, "path"), lookup(op, "value")
+    if path is None and isinstance(value, Mapping):
+        return lookup(value, "members")
+    return value if _is_members(path) else None
 
 
 def patched_display_name(operations: list[Mapping[str, Any]]) -> str | None:

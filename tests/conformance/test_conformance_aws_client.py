@@ -20,6 +20,7 @@ from reconciler.scim.client import ScimClient
 from reconciler.scim.discovery import discover
 from reconciler.scim.profiles.aws import PROFILE
 from reconciler.scim.reader import LiveState, read_live
+from tests.profiles.scimfake import FakeScim, read
 from tests.sandbox.conftest import TOKEN, Tenant
 
 pytestmark = pytest.mark.integration
@@ -98,3 +99,19 @@ def test_a_rename_and_a_deactivation_go_in_one_patch_with_one_operation_each(
     (stored,) = aws.http.get("/Users").json()["Resources"]
     assert (stored["userName"], stored["active"]) == ("ada.l@example.com", False)
     assert not plan_for(org, client)[0].has_changes
+
+
+def test_short_cursor_pages_are_followed_while_next_cursor_is_there() -> None:
+    """ListUsers: "Paginated calls may return less results than count but as long as
+    nextCursor is present in the response, additional pages are available." A server
+    answering 7 to count=100 is read to the end, and the read is complete."""
+    fake = FakeScim(paging="cursor", max_count=7, members_inline=False)
+    for index in range(30):
+        fake.add_user(f"user{index:02d}@example.com")
+
+    live = read(fake, PROFILE)
+
+    assert len(live.org.users) == 30
+    assert not live.partial
+    assert {s.params["count"] for s in fake.requests("GET", "/Users")} == {"100"}
+    assert len(fake.requests("GET", "/Users")) >= 5

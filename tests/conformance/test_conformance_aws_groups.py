@@ -3,6 +3,8 @@ limitations page: the sandbox as the pages say. Rows of docs/providers/aws.md.""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.sandbox.conftest import GROUP_SCHEMA, Tenant
@@ -82,3 +84,38 @@ def test_schemas_and_resource_types_are_served(aws: Tenant) -> None:
 
     assert (schemas.status_code, types.status_code) == (200, 200)
     assert {t["name"] for t in types.json()["Resources"]} == {"User", "Group"}
+
+
+def test_a_member_with_display_is_refused(aws: Tenant) -> None:
+    """User guide, supported attributes: "All sub-attributes for groups are supported,
+    except for ... 'display' sub-attribute of any multi-valued attribute (For example,
+    members)". Refused on POST and PATCH; the client sends members as ``{"value": id}``."""
+    alice = aws.create_user("alice")
+    with_display = [{"value": alice["id"], "display": "Alice"}]
+
+    posted = aws.post_group("admins", (), members=with_display)
+    group = aws.create_group("ops")
+    patched = aws.patch(
+        f"/Groups/{group['id']}", {"op": "add", "path": "members", "value": with_display}
+    )
+    plain = aws.patch(
+        f"/Groups/{group['id']}",
+        {"op": "add", "path": "members", "value": [{"value": alice["id"]}]},
+    )
+
+    assert (posted.status_code, patched.status_code, plain.status_code) == (400, 400, 204)
+
+
+def test_next_cursor_matches_the_documented_pattern(aws: Tenant) -> None:
+    """ListUsers and ListGroups: cursor "Pattern: [-a-zA-Z0-9+=/:_]*"; the client sends
+    back the ``nextCursor`` it was given."""
+    for index in range(3):
+        aws.create_user(f"user{index}")
+        aws.create_group(f"group{index}")
+
+    cursors = [
+        aws.http.get(path, params={"count": 1, "cursor": ""}).json().get("nextCursor")
+        for path in ("/Users", "/Groups")
+    ]
+
+    assert all(re.fullmatch(r"[-a-zA-Z0-9+=/:_]+", c or "") for c in cursors), cursors
