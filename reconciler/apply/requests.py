@@ -196,7 +196,11 @@ class Requests:
 
     def remove_members(self, group_id: str, ids: Sequence[str]) -> None:
         for chunk in _chunks(ids, self.profile.members_per_patch):
-            ops = [{"op": "remove", "path": member_path(i)} for i in chunk]
+            if self.profile.member_removal == "value":
+                values = [{"value": i} for i in chunk]
+                ops = [{"op": "remove", "path": "members", "value": values}]
+            else:
+                ops = [{"op": "remove", "path": member_path(i)} for i in chunk]
             self.client.patch(f"/Groups/{group_id}", patch_body(ops))
 
     def delete(self, change: Change) -> None:

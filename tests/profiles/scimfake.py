@@ -60,6 +60,8 @@ class FakeScim:
     throttle: int = 0
     """Answer this many of the next requests 429 with ``Retry-After: retry_after``."""
     retry_after: str = "3"
+    path_filters: bool = True
+    """False: a PATCH path with a filter is ignored, as GitHub says ("ineffective")."""
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     sent: list[Sent] = field(default_factory=list)
@@ -172,8 +174,12 @@ class FakeScim:
             if op["op"] == "add" and path == "members":
                 resource["members"] += op["value"]
             elif op["op"] == "remove" and path.startswith("members[value eq "):
-                gone = json.loads(path.removeprefix("members[value eq ").removesuffix("]"))
-                resource["members"] = [m for m in resource["members"] if m["value"] != gone]
+                if self.path_filters:
+                    gone = json.loads(path.removeprefix("members[value eq ").removesuffix("]"))
+                    resource["members"] = [m for m in resource["members"] if m["value"] != gone]
+            elif op["op"] == "remove" and path == "members" and op.get("value"):
+                removed = {m["value"] for m in op["value"]}
+                resource["members"] = [m for m in resource["members"] if m["value"] not in removed]
             elif op["op"] == "replace":
                 resource[path] = op["value"]
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 Paging = Literal["index", "cursor"]
 MembershipRead = Literal["inline", "per-group"]
+MemberRemoval = Literal["filter", "value"]
 DeleteSemantics = Literal["delete", "deactivates", "irreversible"]
 
 ACKNOWLEDGE_IRREVERSIBLE = "acknowledge_irreversible_delete"
@@ -35,6 +36,10 @@ class Profile:
     """Largest page to ask for; None: the server's filter.maxResults, else 100."""
     membership_read: MembershipRead = "inline"
     members_per_patch: int = 500
+    member_removal: MemberRemoval = "filter"
+    """How a PATCH names the members it removes: ``"filter"``, one
+    ``remove members[value eq "<id>"]`` each (RFC 7644's form); ``"value"``, one
+    ``remove members`` with a list of values (GitHub, whose PATCH ignores path filters)."""
     members_on_create: int | None = None
     """At most this many members in a group POST; the rest go in PATCHes."""
     etags: bool | None = None

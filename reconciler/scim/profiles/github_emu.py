@@ -25,6 +25,9 @@ PROFILE = Profile(
     page_size=100,
     membership_read="inline",
     members_per_patch=100,
+    # "Complex SCIM path selectors that include filters are not supported ... will be
+    # ineffective": members are removed by value list, never by members[value eq ...].
+    member_removal="value",
     delete="irreversible",
     # "Provision a SCIM enterprise user": userName, name.familyName, name.givenName,
     # displayName and emails (value, type, primary) are "(required)".
