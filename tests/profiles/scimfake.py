@@ -62,6 +62,8 @@ class FakeScim:
     retry_after: str = "3"
     path_filters: bool = True
     """False: a PATCH path with a filter is ignored, as GitHub says ("ineffective")."""
+    filterable: frozenset[str] | None = None
+    """Attributes a listing filter may name; any other is a 400. None: any."""
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     sent: list[Sent] = field(default_factory=list)
@@ -113,6 +115,8 @@ class FakeScim:
         store = self.users if path.startswith("/Users") else self.groups
         rid = path.split("/")[2] if path.count("/") == 2 else None
         if request.method == "GET":
+            if not self._filterable(params.get("filter")):
+                return _error(400, "invalidFilter")
             return self._list(path, store, params)
         if request.method == "POST":
             return self._create(store, body)
@@ -143,6 +147,11 @@ class FakeScim:
             page = found[start : start + count]
             body = {"schemas": [LIST], "totalResults": len(found), "startIndex": start + 1}
         return httpx.Response(200, json={**body, "Resources": page})
+
+    def _filterable(self, text: str | None) -> bool:
+        if text is None or self.filterable is None:
+            return True
+        return text.split(" ", 1)[0] in self.filterable
 
     def _shown(self, path: str, resource: dict[str, Any]) -> dict[str, Any]:
         if path.startswith("/Groups") and not self.members_inline:

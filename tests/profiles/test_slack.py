@@ -4,10 +4,15 @@ Retry-After), and its removal and rate rules."""
 
 from __future__ import annotations
 
-from scimfake import FakeScim, converge, desired, read
+from scimfake import MARKER, FakeScim, converge, desired, read
 
+from reconciler.apply.executor import Executor
+from reconciler.plan.diff import diff
+from reconciler.policy import Policy
+from reconciler.scim.discovery import discover
 from reconciler.scim.profiles import get_profile
 from reconciler.scim.profiles.slack import PROFILE
+from reconciler.scim.reader import read_live
 
 NAMES = [f"user{i:04d}@example.com" for i in range(2500)]
 
@@ -136,4 +141,23 @@ def test_what_slack_would_rewrite_or_refuse_is_reported_offline(cli, tmp_path) -
         f"{f}:7:5: slack requires emails",
         f"{f}:7:15: {rule}",
         "4 problems found; nothing was changed.",
+    ]
+
+
+def test_a_group_409_whose_look_up_slack_refuses_fails_that_change_only() -> None:
+    """Filter: "it's possible to filter the list by the `username`, `email`,
+    `restricted`, and `ultra_restricted` attributes" (no ``displayName``). The look-up
+    after a 409 on a group create may be refused: that change fails with the server's
+    answer, the users are created all the same."""
+    fake = FakeScim(filterable=frozenset({"userName", "email"}))
+    with fake.client() as client:
+        live = read_live(client, discover(client, PROFILE), PROFILE, MARKER)
+        plan = diff(desired(NAMES[:2], {"team": []}), live.org, Policy())
+        fake.add_group("team")  # someone else's, created between plan and apply
+        report = Executor(client, PROFILE, live.org, concurrency=1).run(plan)
+
+    results = {o.change.name: o.result.value for o in report.outcomes}
+    assert results == {NAMES[0]: "ok", NAMES[1]: "ok", "team": "failed"}
+    assert [s.params["filter"] for s in fake.sent if "filter" in s.params] == [
+        'displayName eq "team"'
     ]

@@ -8,7 +8,8 @@ Rate limits apply to all SCIM apps of the organisation together: 1,000 reads and
 users and of groups); a 429 carries Retry-After, which the client honours. A user
 needs an email; its userName is at most 21 characters of letters, digits, periods,
 underscores and hyphens (Slack rewrites anything else, so plans would never settle),
-its nickName at most 21 characters: validation says so offline.
+its nickName at most 21 characters, its displayName at most 80: validation says so
+offline.
 docs/providers/slack.md quotes each statement of Slack's pages beside what the
 reconciler does.
 """
@@ -33,6 +34,7 @@ PROFILE = Profile(
             "(Slack rewrites anything else, so every plan would rename the user again)",
         ),
         "nickName": (r".{0,21}", "at most 21 characters"),
+        "displayName": (r".{1,80}", "at most 80 characters"),
     },
     # Budgets are shared with every SCIM app of the organisation: take a share of them.
     default_rate=10.0,  # 600 a minute, below the 1,000 reads a minute
