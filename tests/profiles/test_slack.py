@@ -115,12 +115,14 @@ def test_a_session_with_the_profile_reads_pages_of_1000(cli, tmp_path, generic_s
 def test_what_slack_would_rewrite_or_refuse_is_reported_offline(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """User attributes: userName "Required Max of 21 characters. Support periods .,
     underscores _, and hyphens -. All other special characters are converted to
-    underscores." Email "Required"; nickName: "Max length is 21 characters"."""
+    underscores." Email "Required"; nickName: "Max length is 21 characters";
+    displayName: "Max of 80 characters"."""
     org = tmp_path / "org"
     org.mkdir()
     (org / "users.yaml").write_text(
         "users:\n"
         "  - userName: ada.lovelace_1815-x\n"
+        f"    displayName: {'x' * 81}\n"
         "    emails: [{value: ada@example.com, primary: true}]\n"
         "  - userName: grace@example.com\n"
         "    nickName: the-admiral-of-cobol-and-compilers\n"
@@ -136,11 +138,12 @@ def test_what_slack_would_rewrite_or_refuse_is_reported_offline(cli, tmp_path) -
         "hyphens (Slack rewrites anything else, so every plan would rename the user again)"
     )
     assert result.err.splitlines() == [
-        f"Error: {f}:4:15: {rule}",
-        f"{f}:5:15: slack takes in nickName at most 21 characters",
-        f"{f}:7:5: slack requires emails",
-        f"{f}:7:15: {rule}",
-        "4 problems found; nothing was changed.",
+        f"Error: {f}:3:18: slack takes in displayName at most 80 characters",
+        f"{f}:5:15: {rule}",
+        f"{f}:6:15: slack takes in nickName at most 21 characters",
+        f"{f}:8:5: slack requires emails",
+        f"{f}:8:15: {rule}",
+        "5 problems found; nothing was changed.",
     ]
 
 
