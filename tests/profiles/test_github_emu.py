@@ -203,3 +203,16 @@ def test_a_user_post_carries_active() -> None:
 
     (post,) = fake.requests("POST", "/Users")
     assert post.body["active"] is True
+
+
+def test_a_group_left_out_is_deleted() -> None:
+    """"Delete a SCIM group from an enterprise": a managed group that leaves the YAML."""
+    fake = FakeScim()
+    gid = fake.add_group("old-team")
+
+    report = converge(fake, PROFILE, desired([], {}))
+
+    assert [(s.method, s.path) for s in fake.sent if s.method != "GET"] == [
+        ("DELETE", f"/Groups/{gid}")
+    ]
+    assert not report.failed
