@@ -294,7 +294,8 @@ def _status_error(
     if status == 401:
         return AuthError(
             "the server refused the token (401). Check SCIM_TOKEN / the target's token_env; "
-            "tokens expire and AWS keeps at most two"
+            "tokens expire and AWS keeps at most two. AWS also answers 401 when the URL's "
+            "tenant ID is wrong: check the URL too"
         )
     if status == 403:
         return AuthError(

@@ -47,7 +47,9 @@ def test_every_named_test_exists(table: Path) -> None:
     assert not missing
 
 
-@pytest.mark.parametrize("table", [t for t in TABLES if t.name != "README.md"], ids=lambda path: path.name)
+@pytest.mark.parametrize(
+    "table", [t for t in TABLES if t.name != "README.md"], ids=lambda path: path.name
+)
 def test_every_row_has_its_test(table: Path) -> None:
     rows = _rows(table)
     untested = [

@@ -206,7 +206,7 @@ def test_a_user_post_carries_active() -> None:
 
 
 def test_a_group_left_out_is_deleted() -> None:
-    """"Delete a SCIM group from an enterprise": a managed group that leaves the YAML."""
+    """GitHub, "Delete a SCIM group from an enterprise": a group that leaves the YAML."""
     fake = FakeScim()
     gid = fake.add_group("old-team")
 

@@ -209,7 +209,8 @@ def test_401_says_to_check_the_token(make_client: MakeClient) -> None:
         make_client(script).get("/Users")
     assert str(caught.value) == (
         "the server refused the token (401). Check SCIM_TOKEN / the target's token_env; "
-        "tokens expire and AWS keeps at most two"
+        "tokens expire and AWS keeps at most two. AWS also answers 401 when the URL's "
+        "tenant ID is wrong: check the URL too"
     )
     assert len(script.requests) == 1
 
