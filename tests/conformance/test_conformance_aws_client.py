@@ -64,9 +64,9 @@ def apply(org: Path, client: ScimClient) -> Report:
 def test_a_primary_email_someone_else_holds_fails_that_create_only(
     tmp_path: Path, aws: Tenant, client: ScimClient
 ) -> None:
-    """ "If you are provisioning a primary email address, this attribute value must be
-    unique for each user": a 409 for a taken email fails that change with a message that
-    names the email, and the other changes go on."""
+    """Provisioning considerations: "If you are provisioning a primary email address,
+    this attribute value must be unique for each user": a 409 for a taken email fails
+    that change with a message that names the email, and the other changes go on."""
     aws.create_user("stranger", emails=[{"value": "ada@example.com", "primary": True}])
     org = write_users(
         tmp_path / "org",

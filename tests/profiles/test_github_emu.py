@@ -85,7 +85,7 @@ def test_users_are_provisioned_before_groups_and_groups_before_members() -> None
 
 
 def test_membership_changes_go_100_per_patch() -> None:
-    """ "Complex SCIM path selectors that include filters are not supported ... will be
+    """GitHub: "Complex SCIM path selectors that include filters are not supported ... will be
     ineffective": on a server that ignores them, removals by value list still land."""
     fake = FakeScim(path_filters=False)
     for name in NAMES:
@@ -165,7 +165,7 @@ def test_a_server_returning_30_when_asked_for_100_is_paged_by_what_it_returns() 
 
 
 def test_what_a_user_post_requires_is_reported_offline(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """ "Provision a SCIM enterprise user": userName, name.familyName, name.givenName,
+    """GitHub: "Provision a SCIM enterprise user": userName, name.familyName, name.givenName,
     displayName and emails with value, type and primary are "(required)"."""
     org = tmp_path / "org"
     org.mkdir()
@@ -195,7 +195,7 @@ def test_what_a_user_post_requires_is_reported_offline(cli, tmp_path) -> None:  
 
 
 def test_a_user_post_carries_active() -> None:
-    """ "Provision a SCIM enterprise user": ``active`` (boolean) is "(required)"; the
+    """GitHub: "Provision a SCIM enterprise user": ``active`` (boolean) is "(required)"; the
     desired state's default (true) is sent, not left for the server to assume."""
     fake = FakeScim()
 
