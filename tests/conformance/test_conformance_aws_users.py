@@ -174,6 +174,7 @@ def test_patch_path_filters_take_only_eq(aws: Tenant, path: str, accepted: bool)
     "operation",
     [
         {"path": "title", "value": "x"},  # "The operation must be specified."
+        {"op": "move", "path": "title", "value": "x"},  # "add, replace, and remove"
         {"op": "remove"},  # "The path is required for a remove operation."
         {"op": "add", "path": "title"},  # "A value is required for add and replace."
         {"op": "replace", "path": "title"},
