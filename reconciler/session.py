@@ -19,7 +19,7 @@ from reconciler.model import Org
 from reconciler.plan.diff import diff
 from reconciler.plan.model import Plan
 from reconciler.plan.safety import check
-from reconciler.plan.saved import attach_snapshots
+from reconciler.plan.saved import attach_snapshots, narrow
 from reconciler.plan.select import parse_addresses, restrict
 from reconciler.policy import Policy
 from reconciler.scim.client import ScimClient
@@ -146,9 +146,17 @@ def desired_for(target: Target, desired: DesiredState) -> Org:
 
 
 def planned(
-    session: Session, desired: DesiredState, live: LiveState, options: PlanOptions = PlanOptions()
+    session: Session,
+    desired: DesiredState,
+    live: LiveState,
+    options: PlanOptions = PlanOptions(),
+    *,
+    within: Plan | None = None,
 ) -> Plan:
-    """The checked plan for ``desired`` against ``live`` under the target's policy."""
+    """The checked plan for ``desired`` against ``live`` under the target's policy.
+
+    ``within`` (a saved plan, untrusted) narrows the fresh plan to the rows it holds
+    (``saved.narrow``) before the one safety check every plan goes through."""
     policy = session.policy
     if options.adopt:
         policy = replace(policy, adopt=True)
@@ -167,4 +175,6 @@ def planned(
         plan = replace(plan, warnings=(*plan.warnings, *live.partial))
     if addresses:
         plan = restrict(plan, addresses)
+    if within is not None:
+        plan = narrow(plan, within, live.org)
     return attach_snapshots(check(plan, policy, force=options.force), live.org)

@@ -37,7 +37,7 @@ from reconciler.errors import InputError, RefusedError
 from reconciler.lastseen import remember
 from reconciler.model import Org
 from reconciler.plan.model import Plan, Status
-from reconciler.plan.saved import check_origin, read_plan, refuse_stale
+from reconciler.plan.saved import check_origin, read_plan
 from reconciler.render.markdown import plan_markdown, report_markdown
 from reconciler.render.text import plan_text, report_summary, unkept_notes
 from reconciler.scim.reader import LiveState
@@ -133,7 +133,7 @@ class _Apply:
             the_plan = self._plan(session, live)
             out.print(plan_text(the_plan, self.source), end="")
             if not self._go_ahead(the_plan, paths, Report(chosen.name, ())):
-                return 0
+                return _refusals(the_plan)
             _confirm(self.auto_approve, session)
             result = execute(session, the_plan, live.org)
             managed = sum(the_plan.managed.get(k, 0) for k in ("users", "groups"))
@@ -143,7 +143,9 @@ class _Apply:
     def _plan(self, session: Session, live: LiveState) -> Plan:
         if self.plan_file is None:
             return planned(session, self.desired, live, self.options)
-        return _saved(self.plan_file, session, self.desired, live.org, self.options.force)
+        saved = read_plan(self.plan_file)
+        check_origin(saved, self.plan_file, session.target.name, self.desired.digest)
+        return planned(session, self.desired, live, self.options, within=saved)
 
     def _go_ahead(
         self, plan: Plan, paths: tuple[Path | None, Path | None], nothing: Report
@@ -160,17 +162,6 @@ class _Apply:
             _write(nothing, *paths, plan=plan)
             return False
         return True
-
-
-def _saved(path: Path, session: Session, desired: DesiredState, live: Org, force: bool) -> Plan:
-    saved = read_plan(path)
-    check_origin(saved, path, session.target.name, desired.digest)
-    if saved.violations and not force:
-        raise RefusedError(
-            f"{path} breaks a safety limit ({'; '.join(saved.violations)}); "
-            "nothing was applied (pass --force to go past it)"
-        )
-    return refuse_stale(saved, live)
 
 
 def _refuse_unsafe(plan: Plan, *, saved: bool) -> None:
@@ -231,8 +222,18 @@ def _finish(result: Report, plan: Plan, path: Path | None, markdown: Path | None
     _write(result, path, markdown)
     if result.failed:
         return 1
-    stale = [c for c in plan.changes if c.status is Status.REFUSED]
-    if stale:
-        err.print(f"{len(stale)} change(s) of the saved plan were refused as stale; plan again.")
-        return 3
-    return 0
+    return _refusals(plan)
+
+
+def _refusals(plan: Plan) -> int:
+    """3, with a line saying why, when rows of a saved plan were refused (stale, or
+    not allowed by today's policy): a refusal is never a success, even when nothing
+    else was left to apply."""
+    refused = [c for c in plan.changes if c.status is Status.REFUSED]
+    if not refused:
+        return 0
+    err.print(
+        f"{len(refused)} change(s) of the saved plan were refused (see above: changed since "
+        "the plan, or not allowed now); plan again."
+    )
+    return 3

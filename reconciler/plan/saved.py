@@ -5,6 +5,15 @@ computed from and what was read of it. Applying it re-reads the server and
 refuses, row by row, what changed since (naming what changed); the rest goes
 ahead. A plan for another target, another desired state or an unknown format
 version is refused whole.
+
+A plan file is untrusted input: anyone who can edit it could add rows, change
+ids, or delete its ``violations``. So apply never executes the file's rows.
+It makes the plan again, from the same desired state and today's server, and the
+file only *selects* among those fresh rows (``narrow``): a row of the file that a
+plan made now would not make, or would make differently, is refused. Today's
+policy (operations, protected and privileged resources, limits against today's
+counts) is then applied to what was selected by the same ``safety.check`` a fresh
+plan goes through. The file can narrow what happens, never widen it.
 """
 
 from __future__ import annotations
@@ -17,7 +26,7 @@ from typing import Any
 
 from reconciler.errors import InputError, PlanFileError
 from reconciler.model import Group, Org, User, fingerprint, group_key, snapshot, user_key
-from reconciler.plan.model import FORMAT_VERSION, Change, Kind, Plan, Status
+from reconciler.plan.model import FORMAT_VERSION, Action, Change, Kind, Plan, Status
 
 
 def attach_snapshots(plan: Plan, live: Org) -> Plan:
@@ -74,6 +83,74 @@ def check_origin(plan: Plan, path: Path, target: str, digest: str) -> None:
         )
 
 
+def narrow(fresh: Plan, saved: Plan, live: Org) -> Plan:
+    """The rows of ``fresh`` (a plan made now, not yet safety-checked) that ``saved``
+    approves, each the fresh row itself, never the file's.
+
+    A planned row of the file whose resource changed since is refused as stale; one
+    that ``fresh`` does not hold, or holds differently, is refused as such. A
+    membership row may name fewer members than the fresh one (only those go ahead).
+    Rows the file does not hold are left out; its non-planned rows stay non-planned.
+    Counts (managed, unmanaged) and warnings are today's, from ``fresh``.
+    """
+    index = _Live(live)
+    offered = {_identity(c): c for c in fresh.changes}
+    changes = [_approved(row, offered, index) for row in saved.changes]
+    return Plan.build(
+        fresh.target,
+        changes,
+        desired_digest=saved.desired_digest,
+        unmanaged=fresh.unmanaged,
+        warnings=fresh.warnings,
+        managed=fresh.managed,
+    )
+
+
+Identity = tuple[Kind, Action, str | None, str | None]
+
+
+def _identity(change: Change) -> Identity:
+    return (change.kind, change.action, change.key, change.id)
+
+
+def _approved(row: Change, offered: Mapping[Identity, Change], live: _Live) -> Change:
+    if row.status is not Status.PLANNED:
+        return row
+    checked = _fresh(row, live)
+    if checked.status is not Status.PLANNED:
+        return checked
+    now = offered.get(_identity(row))
+    if now is None:
+        return row.with_status(
+            Status.REFUSED,
+            "a plan made now would not make this change (the policy, the options such as "
+            "--adopt, the server or the plan file differ): plan again",
+        )
+    if now.status is not Status.PLANNED:
+        return now
+    if not _same(row, now):
+        return row.with_status(
+            Status.REFUSED,
+            "a plan made now would make this change differently (the server or the plan "
+            "file differ): plan again",
+        )
+    if row.action in (Action.ADD_MEMBERS, Action.REMOVE_MEMBERS):
+        chosen = set(row.members)
+        return replace(now, members=tuple(m for m in now.members if m in chosen))
+    return now
+
+
+def _same(row: Change, now: Change) -> bool:
+    """Whether the file's row asks for what the fresh row does (members: a subset)."""
+    return (
+        row.name == now.name
+        and row.external_id == now.external_id
+        and row.attributes == now.attributes
+        and set(row.members) <= set(now.members)
+        and bool(row.members) == bool(now.members)
+    )
+
+
 def refuse_stale(plan: Plan, live: Org) -> Plan:
     """Refuse each planned row whose live resource changed since the plan was made."""
     index = _Live(live)
@@ -82,6 +159,8 @@ def refuse_stale(plan: Plan, live: Org) -> Plan:
 
 
 class _Live:
+    """Today's live resources by id and by name."""
+
     def __init__(self, live: Org) -> None:
         self.users = {u.id: u for u in live.users}
         self.groups = {g.id: g for g in live.groups}

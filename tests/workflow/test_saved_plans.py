@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Server
-from tests.workflow.helpers import edit_user
+from tests.workflow.helpers import edit_user, remove_user, set_policy
 
 pytestmark = pytest.mark.integration
 
@@ -78,3 +78,117 @@ def test_saved_plan_applies_exactly_and_then_nothing_is_left(
     assert cli("apply", plan_file, "--dir", org, "--auto-approve", env=env).code == 0
     assert len(generic_server.users()) == 15
     assert cli("plan", "--dir", org, "--detailed-exitcode", env=env).code == 0
+
+
+NASH = "john.nash@example.com"
+
+
+def _saved(cli, org: Path, server: Server, path: Path) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    cli("plan", "--dir", org, "--out", path, env=server.env)
+    return dict(json.loads(path.read_text()))
+
+
+def test_a_saved_plan_is_judged_by_todays_policy(
+    cli, org: Path, generic_server: Server, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Made protected and switched off after the plan was saved: both rows are refused."""
+    env = generic_server.env
+    assert cli("apply", "--dir", org, "--auto-approve", env=env).code == 0
+    remove_user(org, NASH)
+    plan_file = tmp_path / "plan.json"
+    saved = _saved(cli, org, generic_server, plan_file)
+    assert {(c["action"], c["name"]) for c in saved["changes"]} == {
+        ("deactivate", NASH),
+        ("remove-members", "finance"),
+    }
+    set_policy(org, protected={"users": [NASH], "groups": ["finance"]})
+    applied = cli("apply", plan_file, "--dir", org, "--auto-approve", env=env)
+    assert applied.code == 3, applied.out + applied.err
+    assert "refused: user is protected by policy" in applied.out
+    assert "refused: group is protected by policy" in applied.out
+    set_policy(org, operations={"deactivate": False, "update": False})
+    applied = cli("apply", plan_file, "--dir", org, "--auto-approve", env=env)
+    assert applied.code == 0, applied.out + applied.err
+    assert "skipped: operation 'deactivate' is switched off" in applied.out
+    assert generic_server.user(NASH).get("active", True) is True
+    assert NASH in generic_server.member_names("finance")
+
+
+def test_deleting_the_violations_of_a_saved_plan_does_not_let_it_through(
+    cli, org: Path, generic_server: Server, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    env = generic_server.env
+    assert cli("apply", "--dir", org, "--auto-approve", env=env).code == 0
+    for path in (org / "users").glob("*.yaml"):
+        path.write_text("users: []\n")
+    (org / "groups" / "groups.yaml").write_text("groups: []\n")
+    plan_file = tmp_path / "plan.json"
+    saved = _saved(cli, org, generic_server, plan_file)
+    assert saved["violations"]
+    forged = {
+        **saved,
+        "violations": [],
+        "safe": True,
+        "managed": {"users": 10**6, "groups": 10**6, "memberships": 10**6},
+    }
+    plan_file.write_text(json.dumps(forged))
+    applied = cli("apply", plan_file, "--dir", org, "--auto-approve", env=env)
+    assert applied.code == 3, applied.out + applied.err
+    assert "safety limit" in applied.err
+    assert all(u.get("active", True) for u in generic_server.users())
+    assert len(generic_server.groups()) == 6
+
+
+def test_a_saved_plan_cannot_widen_what_a_plan_would_do(
+    cli, org: Path, generic_server: Server, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Rows edited or added to the file are refused: only what a plan made now would do runs."""
+    env = generic_server.env
+    stranger = generic_server.http.post(
+        "/Users",
+        json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "s@x.com"},
+    ).json()
+    assert cli("apply", "--dir", org, "--auto-approve", env=env).code == 0
+    remove_user(org, NASH)
+    plan_file = tmp_path / "plan.json"
+    saved = _saved(cli, org, generic_server, plan_file)
+    (deactivate,) = [c for c in saved["changes"] if c["action"] == "deactivate"]
+    deactivate.update(action="delete", attributes=[])
+    unmanaged = {
+        **deactivate,
+        "address": "user:s@x.com",
+        "name": "s@x.com",
+        "key": None,
+        "id": stranger["id"],
+        "fingerprint": None,
+        "before": None,
+    }
+    saved["changes"].append(unmanaged)
+    plan_file.write_text(json.dumps(saved))
+    applied = cli("apply", plan_file, "--dir", org, "--auto-approve", env=env)
+    assert applied.code == 3, applied.out + applied.err
+    assert "a plan made now would not make this change" in applied.out
+    ids = {u["id"] for u in generic_server.users()}
+    assert stranger["id"] in ids
+    assert generic_server.user(NASH).get("active", True) is True
+    assert NASH not in generic_server.member_names("finance"), "the untouched row went ahead"
+
+
+def test_a_saved_plan_whose_every_row_is_stale_exits_3(
+    cli, org: Path, generic_server: Server, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    env = generic_server.env
+    assert cli("apply", "--dir", org, "--auto-approve", env=env).code == 0
+    edit_user(org, "grace.hopper@example.com", title="Rear Admiral")
+    plan_file = tmp_path / "plan.json"
+    _saved(cli, org, generic_server, plan_file)
+    grace = generic_server.user("grace.hopper@example.com")
+    patch = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "nickName", "value": "Amazing Grace"}],
+    }
+    assert generic_server.http.patch(f"/Users/{grace['id']}", json=patch).status_code in (200, 204)
+    applied = cli("apply", plan_file, "--dir", org, "--auto-approve", env=env)
+    assert applied.code == 3, applied.out + applied.err
+    assert "1 change(s) of the saved plan were refused" in applied.err
+    assert generic_server.user("grace.hopper@example.com")["title"] == "Principal Engineer"
