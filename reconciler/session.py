@@ -177,4 +177,5 @@ def planned(
         plan = restrict(plan, addresses)
     if within is not None:
         plan = narrow(plan, within, live.org)
-    return attach_snapshots(check(plan, policy, force=options.force), live.org)
+    # Snapshots first: the limits tell a delete of an active user by what was read.
+    return check(attach_snapshots(plan, live.org), policy, force=options.force)

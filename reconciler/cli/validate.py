@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.cli.options import DEFAULT_DIR, Dir, ProfileName, TargetName, Verbose
-from reconciler.cli.output import out, setup_logging
+from reconciler.cli.output import err, out, setup_logging
 from reconciler.config import Target, load_targets, select_target
 from reconciler.desired import load_desired
 from reconciler.scim.profiles import get_profile
@@ -42,6 +42,12 @@ def validate(
         f"{directory}: {len(org.users)} users and {len(org.groups)} groups in {files} files "
         f"are valid (profile {names})."
     )
+    if not org.users and not org.groups:
+        # Valid, but applied it would remove every managed user and group: say so early.
+        err.print(
+            "Warning: the desired state has no users and no groups; a plan from it would "
+            "remove every managed one (refused without --force)."
+        )
 
 
 def _targets(directory: Path, target: str | None) -> list[Target]:

@@ -524,8 +524,10 @@ def _member(user_id: str, ctx: Context) -> Member:
 
 def _managed(live: Org) -> dict[str, int]:
     groups = [g for g in live.groups if g.key is not None]
+    users = [u for u in live.users if u.key is not None]
     return {
-        "users": sum(1 for u in live.users if u.key is not None),
+        "users": len(users),
+        "active_users": sum(1 for u in users if u.active),
         "groups": len(groups),
         "memberships": sum(len(g.members) for g in groups),
     }

@@ -7,8 +7,8 @@ skipped (operation switched off), refused (protected; privileged without
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 
 from reconciler.plan.model import Action, Change, Kind, Plan, Status
 from reconciler.policy import Limit, Policy
@@ -76,36 +76,94 @@ def _verb(action: Action) -> str:
 
 
 def _violations(plan: Plan, policy: Policy) -> Iterator[str]:
-    limits = policy.limits
+    """Every limit the planned rows break, each kind (users, groups, memberships)
+    against its own count: a pooled base would let every group go as "6 of 21"."""
+    limits, managed = policy.limits, plan.managed
     planned = [c for c in plan.changes if c.status is Status.PLANNED]
-    managed = plan.managed
-    deletes = sum(1 for c in planned if c.action is Action.DELETE and c.key is not None)
-    base = managed.get("users", 0) + managed.get("groups", 0)
-    yield from _over("deletes", deletes, base, limits.deletes, limits.min_managed)
-    deactivations = sum(1 for c in planned if c.action is Action.DEACTIVATE and c.key is not None)
-    yield from _over(
-        "deactivations",
-        deactivations,
-        managed.get("users", 0),
-        limits.deactivations,
-        limits.min_managed,
-    )
-    removals = sum(len(c.members) for c in planned if c.action is Action.REMOVE_MEMBERS)
-    yield from _over(
-        "membership removals",
-        removals,
-        managed.get("memberships", 0),
-        limits.membership_removals,
-        limits.min_managed,
-    )
-    pruned = sum(1 for c in planned if c.key is None and c.action in DESTRUCTIVE)
-    unmanaged = sum(plan.unmanaged.values())
-    yield from _over(
-        "prunes of unmanaged resources", pruned, unmanaged, limits.prune, limits.min_managed
-    )
+    removals = _Removals.of(planned)
+    yield from _every(removals, managed)
+    for what, count, base, limit in (
+        ("user deletes", removals.user_deletes, managed.get("users", 0), limits.deletes),
+        ("group deletes", removals.group_deletes, managed.get("groups", 0), limits.deletes),
+        ("deactivations", removals.deactivations, managed.get("users", 0), limits.deactivations),
+        (
+            "membership removals",
+            removals.members,
+            managed.get("memberships", 0),
+            limits.membership_removals,
+        ),
+    ):
+        yield from _over(what, count, base, _kind(what), limit, limits.min_managed)
+    for kind in (Kind.USER, Kind.GROUP):
+        pruned = sum(
+            1 for c in planned if c.key is None and c.kind is kind and c.action in DESTRUCTIVE
+        )
+        unmanaged = plan.unmanaged.get(f"{kind}s", 0)
+        yield from _over(
+            f"prunes of unmanaged {kind}s",
+            pruned,
+            unmanaged,
+            f"unmanaged {kind}s",
+            limits.prune,
+            limits.min_managed,
+        )
 
 
-def _over(what: str, count: int, base: int, limit: Limit, min_managed: int) -> Iterator[str]:
+@dataclass(frozen=True)
+class _Removals:
+    """What the planned rows take away from managed resources, by kind."""
+
+    deactivations: int = 0
+    user_deletes: int = 0
+    active_deletes: int = 0
+    """User deletes of users that are active (a delete of one deactivated earlier is not)."""
+    group_deletes: int = 0
+    members: int = 0
+
+    @classmethod
+    def of(cls, planned: list[Change]) -> _Removals:
+        managed = [c for c in planned if c.key is not None]
+        user_deletes = [c for c in managed if c.kind is Kind.USER and c.action is Action.DELETE]
+        return cls(
+            deactivations=sum(1 for c in managed if c.action is Action.DEACTIVATE),
+            user_deletes=len(user_deletes),
+            active_deletes=sum(1 for c in user_deletes if _was_active(c)),
+            group_deletes=sum(
+                1 for c in managed if c.kind is Kind.GROUP and c.action is Action.DELETE
+            ),
+            members=sum(len(c.members) for c in planned if c.action is Action.REMOVE_MEMBERS),
+        )
+
+
+def _was_active(change: Change) -> bool:
+    """Whether the user a delete removes was active (unknown: counted as active)."""
+    return change.before is None or change.before.get("active", True) is not False
+
+
+def _every(removals: _Removals, managed: Mapping[str, int]) -> Iterator[str]:
+    """Removing every managed resource of a kind is refused without --force, whatever
+    the size of the directory (``min_managed`` does not apply)."""
+    users, active = managed.get("users", 0), managed.get("active_users", 0)
+    gone = removals.deactivations + removals.active_deletes
+    if users and (removals.user_deletes >= users or (active and gone >= active)):
+        yield f"the plan would deactivate or delete every managed user ({users})"
+    groups = managed.get("groups", 0)
+    if groups and removals.group_deletes >= groups:
+        yield f"the plan would delete every managed group ({groups})"
+    memberships = managed.get("memberships", 0)
+    if memberships and removals.members >= memberships:
+        yield f"the plan would remove every managed group membership ({memberships})"
+
+
+def _kind(what: str) -> str:
+    if what.startswith("group"):
+        return "managed groups"
+    return "managed memberships" if what.startswith("membership") else "managed users"
+
+
+def _over(
+    what: str, count: int, base: int, of: str, limit: Limit, min_managed: int
+) -> Iterator[str]:
     if count == 0:
         return
     if limit.count is not None and count > limit.count:
@@ -114,6 +172,6 @@ def _over(what: str, count: int, base: int, limit: Limit, min_managed: int) -> I
         share = 100.0 * count / base if base else 100.0
         if share > limit.percent:
             yield (
-                f"{count} {what} are {share:.1f}% of {base} managed, over the limit of "
+                f"{count} {what} are {share:.1f}% of {base} {of}, over the limit of "
                 f"{limit.percent:g}%"
             )

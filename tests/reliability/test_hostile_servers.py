@@ -251,7 +251,7 @@ def test_names_from_a_hostile_server_cannot_drive_the_terminal(cli, directory: P
     with CannedServer(scim_server(users=(evil_user,), groups=(evil_group,))) as server:
         write_targets(directory, f"{server.url}/v2")
         result = cli("plan", "--dir", directory, env={"SCIM_TOKEN": TOKEN})
-    assert result.code == 0, result.err
+    assert result.code == 3, result.err  # it removes every managed user and group
     assert "deactivate user evil\\u001b]0;owned\\u0007\\u001b[2J\\u202emoc.elpmaxe@" in result.out
     assert "delete group grp\\u001b[31m\\u2066" in result.out
     for raw in ("\x1b", "\x07", "\u202e", "\u2066"):

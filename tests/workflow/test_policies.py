@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import Server
 from tests.workflow.helpers import edit_group, members, remove_user, set_policy
@@ -125,7 +127,7 @@ def test_percent_limit_trips_one_over_the_boundary(
     plan = cli("plan", "--dir", org, env=generic_server.env)
     assert plan.code == code, plan.out
     if code == 3:
-        assert "4 deactivations are 26.7% of 15 managed, over the limit of 20%" in plan.out
+        assert "4 deactivations are 26.7% of 15 managed users, over the limit of 20%" in plan.out
 
 
 def test_percent_limit_not_applied_below_min_managed(
@@ -174,7 +176,7 @@ def test_prune_unmanaged_removes_strangers_under_its_limit(
     _applied(cli, org, generic_server)
     set_policy(org, prune_unmanaged=True, limits={"prune": {"count": 1}})
     plan = cli("plan", "--dir", org, env=generic_server.env)
-    assert plan.code == 3 and "2 prunes of unmanaged resources exceed the limit of 1" in plan.out
+    assert plan.code == 3 and "2 prunes of unmanaged users exceed the limit of 1" in plan.out
     set_policy(org, prune_unmanaged=True, limits={"prune": {"count": 2}})
     assert cli("apply", "--dir", org, "--auto-approve", env=generic_server.env).code == 0
     assert generic_server.user("a@x.com")["active"] is False
@@ -197,3 +199,76 @@ def test_additive_group_keeps_members_added_by_hand(cli, org: Path, generic_serv
     plan = cli("plan", "--dir", org, env=generic_server.env)
     assert "~ update group engineering" in plan.out
     assert "all-staff" not in plan.out
+
+
+def test_deleting_every_group_is_refused_without_force(
+    cli, org: Path, generic_server: Server
+) -> None:  # type: ignore[no-untyped-def]
+    """6 of 21 users and groups is under 30 %, but it is every group: refused."""
+    _applied(cli, org, generic_server)
+    (org / "groups" / "groups.yaml").unlink()
+    plan = cli("plan", "--dir", org, env=generic_server.env)
+    assert plan.code == 3, plan.out
+    assert "would delete every managed group (6)" in plan.out
+    refused = cli("apply", "--dir", org, "--auto-approve", env=generic_server.env)
+    assert refused.code == 3
+    assert len(generic_server.groups()) == 6
+    forced = cli("apply", "--dir", org, "--auto-approve", "--force", env=generic_server.env)
+    assert forced.code == 0, forced.out + forced.err
+    assert generic_server.groups() == []
+
+
+def _small_org(org: Path, count: int) -> None:
+    shutil.rmtree(org / "groups")
+    users = [{"userName": f"u{i}@example.com"} for i in range(count)]
+    for path in (org / "users").glob("*.yaml"):
+        path.unlink()
+    (org / "users" / "staff.yaml").write_text(yaml.safe_dump({"users": users}))
+
+
+def test_deactivating_every_user_of_a_small_org_is_refused(
+    cli, org: Path, generic_server: Server
+) -> None:  # type: ignore[no-untyped-def]
+    """9 users is below min_managed (no percent applies), but it is every user: refused."""
+    _small_org(org, 9)
+    _applied(cli, org, generic_server)
+    (org / "users" / "staff.yaml").write_text("users: []\n")
+    plan = cli("plan", "--dir", org, env=generic_server.env)
+    assert plan.code == 3, plan.out
+    assert "would deactivate or delete every managed user (9)" in plan.out
+    assert cli("apply", "--dir", org, "--auto-approve", env=generic_server.env).code == 3
+    assert all(u.get("active", True) for u in generic_server.users())
+
+
+def test_every_user_counts_those_already_inactive(cli, org: Path, generic_server: Server) -> None:  # type: ignore[no-untyped-def]
+    """One user already deactivated: deactivating the 8 others still leaves no one."""
+    _small_org(org, 9)
+    _applied(cli, org, generic_server)
+    users = yaml.safe_load((org / "users" / "staff.yaml").read_text())["users"]
+    (org / "users" / "staff.yaml").write_text(yaml.safe_dump({"users": users[1:]}))
+    _applied(cli, org, generic_server)
+    (org / "users" / "staff.yaml").write_text("users: []\n")
+    plan = cli("plan", "--dir", org, env=generic_server.env)
+    assert plan.code == 3, plan.out
+    assert "every managed user (9)" in plan.out
+
+
+def test_limits_are_per_kind(cli, org: Path, generic_server: Server) -> None:  # type: ignore[no-untyped-def]
+    """5 user deletes: 24 % of 21 users and groups, but 33 % of the 15 users."""
+    _applied(cli, org, generic_server, on_remove="delete")
+    for name in ("john.nash", "mary.jackson", "hedy.lamarr", "joan.clarke", "radia.perlman"):
+        remove_user(org, f"{name}@example.com")
+    plan = cli("plan", "--dir", org, env=generic_server.env)
+    assert plan.code == 3, plan.out
+    assert "5 user deletes are 33.3% of 15 managed users, over the limit of 30%" in plan.out
+
+
+def test_validate_warns_on_a_desired_state_with_no_users_and_no_groups(
+    cli, org: Path
+) -> None:  # type: ignore[no-untyped-def]
+    shutil.rmtree(org / "groups")
+    for path in (org / "users").glob("*.yaml"):
+        path.write_text("users: []\n")
+    result = cli("validate", "--dir", org)
+    assert result.code == 0, result.out + result.err
+    assert "Warning: the desired state has no users and no groups" in result.err
