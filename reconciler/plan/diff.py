@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 from reconciler.mapping import unmanaging_line
 from reconciler.model import ENTERPRISE_PREFIX, Group, Org, User, fingerprint
 from reconciler.plan.model import Action, AttrChange, Change, Kind, Member, Plan, Status
+from reconciler.plan.twins import Twins
 from reconciler.policy import Policy
 
 MANAGER = ENTERPRISE_PREFIX + "manager"
@@ -76,6 +77,8 @@ class Context:
     """Desired user key → the id of the live user in conflict with it."""
     absent: dict[str, int] = field(default_factory=dict)
     """Attribute path the YAML writes → how many managed live users have none of it."""
+    user_twins: Twins[User] | None = None
+    """Live users sharing one marker: never written, never members added or removed."""
 
     def marker(self, key: str) -> str:
         return self.policy.marker_prefix + key
@@ -105,15 +108,25 @@ def diff(
     ``complete=False`` says the live listing may be cut short: then nothing is
     removed (no deactivation, deletion or member removal of what was not seen).
     """
+    twins = Twins.of(Kind.USER, live.users, policy.marker_prefix)
     ctx = Context(
-        policy, now or datetime.now(UTC), unstored, Index.of(live.users), desired.users, complete
+        policy,
+        now or datetime.now(UTC),
+        unstored,
+        Index.of(twins.rest(live.users) if twins else live.users),
+        desired.users,
+        complete,
     )
+    if twins:
+        ctx.user_twins = twins
+        ctx.matched_users.update(twins.ids)
     rest = _settle_unchanged(desired.users, ctx)
     ctx.renames = _renames(rest)
     changes = [change for want, have in rest if (change := _plan_user(want, have, ctx))]
     changes, warnings = _unresolved_managers(changes, ctx)
     warnings += _unkept_hints(live.users, ctx, target)
     changes += _removed_users(live.users, ctx)
+    changes += twins.unreported()
     changes += _groups(desired.groups, live.groups, ctx)
     managed = _managed(live)
     return Plan.build(
@@ -202,6 +215,8 @@ def _settle_unchanged(desired: Iterable[User], ctx: Context) -> list[tuple[User,
 
 def _plan_user(want: User, owned: User | None, ctx: Context) -> Change | None:
     assert want.key is not None
+    if ctx.user_twins and (twin := ctx.user_twins.row(want)) is not None:
+        return twin
     have, ours = _find(want, owned, ctx.users, ctx)
     if not ours:  # what a key matches was claimed up front (_claim_by_key)
         _claim(have, ctx)
@@ -412,13 +427,19 @@ def _parse_time(text: str) -> datetime | None:
 
 
 def _groups(desired: Iterable[Group], live: Iterable[Group], ctx: Context) -> list[Change]:
-    live = list(live)
+    live = tuple(live)
     desired = list(desired)
-    index = Index.of(live)
+    twins = Twins.of(Kind.GROUP, live, ctx.policy.marker_prefix)
+    index = Index.of(twins.rest(live) if twins else live)
+    ctx.matched_groups.update(twins.ids)
     owned = _claim_by_key(desired, index, ctx.matched_groups)
     changes: list[Change] = []
     for want, have in zip(desired, owned, strict=True):
+        if twins and (twin := twins.row(want)) is not None:
+            changes.append(twin)
+            continue
         changes += _plan_group(want, have, index, ctx)
+    changes += twins.unreported()
     for have in live if ctx.complete else ():
         if not ctx.claimed(have) and (have.managed or ctx.policy.prune_unmanaged):
             changes.append(
@@ -488,6 +509,8 @@ def _membership(want: Group, have: Group | None, ctx: Context) -> Iterator[Chang
     wanted_ids.discard(_UNRESOLVED)
     conflicts = ctx.conflicts
     held = {conflicts[key] for key in want.members if key in conflicts} if conflicts else set()
+    if ctx.user_twins:
+        held |= ctx.user_twins.ids
     adds: list[Member] = []
     if creates or not wanted_ids <= current:
         adds = [
