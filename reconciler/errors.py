@@ -7,6 +7,7 @@ branch to an exit code and prints its message, never a traceback::
     ├── InputError                      bad desired state, targets.yaml or flags
     │   └── ValidationFailed            every problem found, each with file:line:column
     ├── PlanFileError                   a saved plan that is stale as a whole (exit 3)
+    ├── LockedError                     another apply holds the target's lock
     ├── ScimError                       anything between us and the SCIM server
     │   ├── TransportError              connection refused, TLS, timeout, reset
     │   │   └── AmbiguousWriteError     a POST that may or may not have been applied
@@ -63,6 +64,11 @@ class PlanFileError(ReconcileError):
     """A saved plan that is stale: of another version, target or desired state (exit 3)."""
 
     exit_code = 3
+
+
+class LockedError(ReconcileError):
+    """Another apply against the same target runs on this machine (or the lock cannot
+    be taken): nothing was changed."""
 
 
 class ScimError(ReconcileError):

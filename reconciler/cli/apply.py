@@ -35,6 +35,7 @@ from reconciler.config import Target
 from reconciler.desired import DesiredState
 from reconciler.errors import InputError, RefusedError
 from reconciler.lastseen import remember
+from reconciler.lock import target_lock
 from reconciler.model import Org
 from reconciler.plan.model import Plan, Status
 from reconciler.plan.saved import check_origin, read_plan
@@ -128,7 +129,10 @@ class _Apply:
             common.per_target(self.report, chosen, self.many),
             common.per_target(self.markdown, chosen, self.many),
         )
-        with open_session(chosen, profile=self.profile, tls=self.tls) as session:
+        with (
+            open_session(chosen, profile=self.profile, tls=self.tls) as session,
+            target_lock(session.connection.url),  # held from the read to the last write
+        ):
             live = session.read(like=self.desired.org)
             the_plan = self._plan(session, live)
             out.print(plan_text(the_plan, self.source), end="")

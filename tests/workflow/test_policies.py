@@ -263,9 +263,7 @@ def test_limits_are_per_kind(cli, org: Path, generic_server: Server) -> None:  #
     assert "5 user deletes are 33.3% of 15 managed users, over the limit of 30%" in plan.out
 
 
-def test_validate_warns_on_a_desired_state_with_no_users_and_no_groups(
-    cli, org: Path
-) -> None:  # type: ignore[no-untyped-def]
+def test_validate_warns_on_a_desired_state_with_no_users_and_no_groups(cli, org: Path) -> None:  # type: ignore[no-untyped-def]
     shutil.rmtree(org / "groups")
     for path in (org / "users").glob("*.yaml"):
         path.write_text("users: []\n")

@@ -1,0 +1,36 @@
+"""The per-target apply lock: one holder at a time, released however the holder ends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.errors import LockedError
+from reconciler.lock import lock_path, target_lock
+
+URL = "https://scim.example.com/v2"
+
+
+def test_the_lock_has_one_holder_per_target_and_is_released_after(tmp_path: Path) -> None:
+    env = {"SCIMCTL_CACHE_DIR": str(tmp_path)}
+    with target_lock(URL, env) as held:
+        assert held == lock_path(URL, env) == lock_path(URL + "/", env)
+        refused = pytest.raises(LockedError, match="another scimctl apply against")
+        with refused as info, target_lock(URL, env):
+            pass
+        assert str(held) in str(info.value)
+        with target_lock("https://other.example.com/v2", env):
+            pass
+    with target_lock(URL, env):
+        pass
+
+
+def test_a_link_at_the_locks_place_is_not_followed(tmp_path: Path) -> None:
+    env = {"SCIMCTL_CACHE_DIR": str(tmp_path)}
+    victim = tmp_path / "victim"
+    victim.write_text("keep\n")
+    lock_path(URL, env).symlink_to(victim)
+    with pytest.raises(LockedError, match="cannot take the apply lock"), target_lock(URL, env):
+        pass
+    assert victim.read_text() == "keep\n"
