@@ -85,7 +85,7 @@ def check_origin(plan: Plan, path: Path, target: str, digest: str) -> None:
 
 def narrow(fresh: Plan, saved: Plan, live: Org) -> Plan:
     """The rows of ``fresh`` (a plan made now, not yet safety-checked) that ``saved``
-    approves, each the fresh row itself, never the file's.
+    approves, each the fresh row itself (once), never the file's.
 
     A planned row of the file whose resource changed since is refused as stale; one
     that ``fresh`` does not hold, or holds differently, is refused as such. A
@@ -95,7 +95,15 @@ def narrow(fresh: Plan, saved: Plan, live: Org) -> Plan:
     """
     index = _Live(live)
     offered = {_identity(c): c for c in fresh.changes}
-    changes = [_approved(row, offered, index) for row in saved.changes]
+    changes: list[Change] = []
+    taken: set[Identity] = set()
+    for row in saved.changes:
+        approved = _approved(row, offered, index)
+        if approved.executable:
+            if _identity(approved) in taken:
+                approved = row.with_status(Status.REFUSED, "the plan file holds this change twice")
+            taken.add(_identity(approved))
+        changes.append(approved)
     return Plan.build(
         fresh.target,
         changes,
