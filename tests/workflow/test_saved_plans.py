@@ -192,3 +192,30 @@ def test_a_saved_plan_whose_every_row_is_stale_exits_3(
     assert applied.code == 3, applied.out + applied.err
     assert "1 change(s) of the saved plan were refused" in applied.err
     assert generic_server.user("grace.hopper@example.com")["title"] == "Principal Engineer"
+
+
+def test_overrides_and_the_removal_policy_are_todays_not_the_files(
+    cli, org: Path, generic_server: Server, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """--force given to plan is not carried by the file; on_remove changed since: refused."""
+    env = generic_server.env
+    set_policy(org, privileged_groups=["finance"])
+    assert cli("apply", "--dir", org, "--auto-approve", "--force", env=env).code == 0
+    remove_user(org, NASH)
+    forced = tmp_path / "forced.json"
+    assert cli("plan", "--dir", org, "--force", "--out", forced, env=env).code == 0
+    applied = cli("apply", forced, "--dir", org, "--auto-approve", env=env)
+    assert applied.code == 3, applied.out + applied.err
+    assert NASH in generic_server.member_names("finance")
+
+    mary = "mary.jackson@example.com"
+    remove_user(org, mary)
+    set_policy(org, privileged_groups=["finance"], on_remove="delete")
+    deletes = tmp_path / "deletes.json"
+    saved = _saved(cli, org, generic_server, deletes)
+    assert ("delete", mary) in {(c["action"], c["name"]) for c in saved["changes"]}
+    set_policy(org, privileged_groups=["finance"], on_remove="deactivate")
+    applied = cli("apply", deletes, "--dir", org, "--auto-approve", "--force", env=env)
+    assert applied.code == 3, applied.out + applied.err
+    assert "a plan made now would not make this change" in applied.out
+    assert generic_server.user(mary).get("active", True) is True
