@@ -159,13 +159,6 @@ def _same(row: Change, now: Change) -> bool:
     )
 
 
-def refuse_stale(plan: Plan, live: Org) -> Plan:
-    """Refuse each planned row whose live resource changed since the plan was made."""
-    index = _Live(live)
-    changes = tuple(_fresh(change, index) for change in plan.changes)
-    return replace(plan, changes=changes)
-
-
 class _Live:
     """Today's live resources by id and by name."""
 
