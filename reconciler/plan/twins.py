@@ -24,6 +24,9 @@ from reconciler.plan.model import Action, Change, Kind, Status
 
 R = TypeVar("R", User, Group)
 
+SHOWN = 10
+"""Twins named in one row; a marker copied onto thousands of accounts is counted after."""
+
 RESOLVE = (
     "none of them is written until a person resolves it on the server (remove the marker "
     "from the one that is not ours, or delete the extra copy)"
@@ -60,7 +63,9 @@ class Twins(Generic[R]):
 
     def _add(self, found: tuple[R, ...], what: str, *, key: str = "", name: str = "") -> None:
         index = len(self.sets)
-        listed = ", ".join(f"{_name(r)!r} (id {r.id!r})" for r in found)
+        listed = ", ".join(f"{_name(r)!r} (id {r.id!r})" for r in found[:SHOWN])
+        if len(found) > SHOWN:
+            listed += f" and {len(found) - SHOWN} more"
         self.sets.append(found)
         self.reasons.append(f"{len(found)} live {self.kind}s {what}: {listed}; {RESOLVE}")
         if key:

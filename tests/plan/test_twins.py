@@ -99,3 +99,10 @@ def test_two_managed_groups_with_one_name_are_a_conflict() -> None:
     row = conflict(plan, "eng")
     assert "'Eng' (id 'g2')" in (row.reason or "")
     assert plan.executable == ()
+
+
+def test_a_marker_copied_onto_many_users_names_ten_and_counts_the_rest() -> None:
+    copies = tuple(live_user(f"u{i:03}@x.com", f"id{i:03}", "al@x.com") for i in range(500))
+    (row,) = diff(Org(), Org(users=copies), POLICY).changes
+    assert "'u009@x.com' (id 'id009') and 490 more" in (row.reason or "")
+    assert "u010@x.com" not in (row.reason or "")
