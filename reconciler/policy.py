@@ -41,8 +41,11 @@ class Limit:
 class Limits:
     """Per-run limits by kind of destructive change (octoDNS-style thresholds).
 
+    Each kind is counted on its own: ``deletes`` applies to user deletes (against the
+    managed users) and to group deletes (against the managed groups), never pooled.
     Percents apply only when the managed resources of that kind number at least
-    ``min_managed``, so a small directory can still be cleaned up.
+    ``min_managed``, so a small directory can still be cleaned up; removing *every*
+    managed user, group or membership is refused whatever the size (``plan.safety``).
     """
 
     deletes: Limit = Limit(percent=30)
