@@ -106,3 +106,15 @@ def test_a_marker_copied_onto_many_users_names_ten_and_counts_the_rest() -> None
     (row,) = diff(Org(), Org(users=copies), POLICY).changes
     assert "'u009@x.com' (id 'id009') and 490 more" in (row.reason or "")
     assert "u010@x.com" not in (row.reason or "")
+
+
+def test_a_rename_onto_a_twins_name_is_a_conflict() -> None:
+    carol = User("carol@x.com", "E7", id="u-carol", external_id="scimctl:E7")
+    plan = diff(
+        Org(users=(User("mallory@example.com", "E7"),)),
+        Org(users=(ALICE, MALLORY, carol)),
+        POLICY,
+    )
+    row = conflict(plan, "mallory@example.com")
+    assert "its name is held by the live user 'mallory@example.com'" in (row.reason or "")
+    assert plan.executable == ()
