@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from reconciler.errors import AmbiguousWriteError, ReconcileError, ServerError
 from reconciler.model import ENTERPRISE_PREFIX, Org, user_key
 from reconciler.plan.model import Action, AttrChange, Change, Kind, Member
+from reconciler.scim.client import resource_path
 from reconciler.scim.filters import eq, member_path
 from reconciler.scim.listing import resources_of
 from reconciler.scim.profiles import Profile
@@ -171,10 +172,12 @@ class Requests:
         ops = [self._user_op(a) for a in change.attributes if a is not later]
         if change.action is Action.ADOPT:
             ops.append(replace_op("externalId", change.external_id))
-        return self._patch(f"/Users/{change.id}", ops, change) if ops else None
+        if not ops:
+            return None
+        return self._patch(resource_path("Users", change.id or ""), ops, change)
 
     def set_manager(self, change: Change, user_id: str, attr: AttrChange) -> None:
-        self.client.patch(f"/Users/{user_id}", patch_body([self._user_op(attr)]))
+        self.client.patch(resource_path("Users", user_id), patch_body([self._user_op(attr)]))
 
     def _user_op(self, attr: AttrChange) -> dict[str, Any]:
         manager_id = self.ids.users_by_key.get(str(attr.after)) if attr.path == MANAGER else None
@@ -187,12 +190,12 @@ class Requests:
         if change.action is Action.ADOPT:
             ops.append(replace_op("externalId", change.external_id))
         if ops:
-            self._patch(f"/Groups/{change.id}", ops, change)
+            self._patch(resource_path("Groups", change.id or ""), ops, change)
 
     def add_members(self, group_id: str, ids: Sequence[str]) -> None:
         for chunk in _chunks(ids, self.profile.members_per_patch):
             op = {"op": "add", "path": "members", "value": [{"value": i} for i in chunk]}
-            self.client.patch(f"/Groups/{group_id}", patch_body([op]))
+            self.client.patch(resource_path("Groups", group_id), patch_body([op]))
 
     def remove_members(self, group_id: str, ids: Sequence[str]) -> None:
         for chunk in _chunks(ids, self.profile.members_per_patch):
@@ -201,12 +204,12 @@ class Requests:
                 ops = [{"op": "remove", "path": "members", "value": values}]
             else:
                 ops = [{"op": "remove", "path": member_path(i)} for i in chunk]
-            self.client.patch(f"/Groups/{group_id}", patch_body(ops))
+            self.client.patch(resource_path("Groups", group_id), patch_body(ops))
 
     def delete(self, change: Change) -> None:
-        endpoint = "/Users" if change.kind is Kind.USER else "/Groups"
+        path = resource_path("Users" if change.kind is Kind.USER else "Groups", change.id or "")
         try:
-            self.client.delete(f"{endpoint}/{change.id}", if_match=self._if_match(change))
+            self.client.delete(path, if_match=self._if_match(change))
         except ServerError as error:
             if error.status != 404:
                 raise

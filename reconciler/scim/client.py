@@ -31,6 +31,7 @@ import httpx
 
 from reconciler import __version__
 from reconciler.errors import InputError, ProtocolError, ScimError, ServerError
+from reconciler.scim.deadline import Deadline, bind
 from reconciler.scim.httperrors import (
     TRANSLATED,
     Failure,
@@ -43,22 +44,57 @@ from reconciler.scim.httperrors import (
     too_large,
     translate_exception,
 )
+from reconciler.scim.jsonbody import MAX_VALUES
 from reconciler.scim.ratelimit import TokenBucket
+from reconciler.scim.redaction import REDACTED, Secrets, scrub
 from reconciler.scim.retry import Resend, RetryPolicy, Verdict, backoff, may_retry, verdict
 
 __all__ = ["DEFAULT_USER_AGENT", "RetryPolicy", "ScimClient", "resource_path"]
 
 DEFAULT_USER_AGENT = f"scim-reconciler/{__version__}"
 SCIM_JSON = "application/scim+json"
-REDACTED = "[redacted]"
 TARGET_LIMIT = 300
+COLLECTIONS = frozenset({"Users", "Groups"})
+MAX_ID_LENGTH = 1024
+"""Longest resource id sent in a path (AWS's are 36 to 47 characters)."""
 
 log = logging.getLogger("reconciler.http")
 
 
 def resource_path(collection: str, resource_id: str) -> str:
-    """``/Users/<id>`` with the id percent-encoded, so it cannot leave the base URL."""
-    return f"/{collection.strip('/')}/{quote(resource_id, safe='')}"
+    """``/Users/<id>`` or ``/Groups/<id>``: the one builder of a path that names a resource.
+
+    The id becomes exactly one path segment: every character but the unreserved ones
+    (letters, digits, ``-._~``) is percent-encoded, ``/``, ``%``, ``?`` and ``#``
+    included, so ``../Groups/gadmin`` or ``%2e%2e%2f`` name a resource of that odd id
+    and never another one. An id that cannot be a segment is refused
+    (``ProtocolError``): empty, ``.`` or ``..`` (dot-segments, which URL
+    normalisation removes), longer than ``MAX_ID_LENGTH``, or holding characters that
+    are not printable (control and format characters, lone surrogates). Nothing else
+    in the project puts an id into a path (tests/scim/test_paths.py checks).
+    """
+    name = collection.strip("/")
+    if name not in COLLECTIONS:
+        raise ValueError(f"not a SCIM resource collection: {collection!r}")
+    problem = _id_problem(resource_id)
+    if problem is not None:
+        raise ProtocolError(
+            f"refusing to send a request for a {name[:-1].lower()} whose id {problem}; "
+            "the server gave an id that cannot name one resource in a URL"
+        )
+    return f"/{name}/{quote(resource_id, safe='')}"
+
+
+def _id_problem(resource_id: str) -> str | None:
+    if not isinstance(resource_id, str) or not resource_id:
+        return "is empty"
+    if resource_id in (".", ".."):
+        return f"is {resource_id!r}"
+    if len(resource_id) > MAX_ID_LENGTH:
+        return f"is {len(resource_id)} characters long (at most {MAX_ID_LENGTH})"
+    if not resource_id.isprintable():
+        return "holds control, format or other unprintable characters"
+    return None
 
 
 @dataclass(frozen=True)
@@ -90,6 +126,7 @@ class ScimClient:
         write_rate: float | None = None,
         user_agent: str = DEFAULT_USER_AGENT,
         max_response_bytes: int = 64 * 1024 * 1024,
+        max_response_values: int = MAX_VALUES,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -98,11 +135,14 @@ class ScimClient:
         self._base = _base_url(base_url)
         self._base_text = str(self._base).rstrip("/")
         self._token = _checked_token(token)
+        self._secrets = Secrets.of(self._token)
         self._timeout = timeout
         self._retry = retry
         self._bucket = _bucket(rate, clock, sleep)
         self._write_bucket = _bucket(write_rate, clock, sleep)
         self._max_bytes = max_response_bytes
+        self._max_values = max_response_values
+        self._deadline = Deadline()
         self._sleep = sleep
         self._clock = clock
         self._jitter = jitter
@@ -119,6 +159,8 @@ class ScimClient:
             transport=transport,
             follow_redirects=False,  # a redirect would carry the token to another address
         )
+        if transport is None:
+            bind(self._http, self._deadline)
         _warn_if_plain_http(self._base)
 
     # --- public API ------------------------------------------------------------------
@@ -237,12 +279,14 @@ class ScimClient:
         return self._judge(answer, ctx)
 
     def _exchange(self, request: httpx.Request) -> _Answer:
-        response = self._http.send(request, stream=True)
-        try:
-            deadline = self._clock() + self._timeout
-            body = _read_capped(response, self._max_bytes, lambda: self._clock() > deadline)
-        finally:
-            response.close()
+        """One attempt, connect to last byte within ``timeout`` in all (see ``deadline``)."""
+        with self._deadline.within(self._timeout):
+            response = self._http.send(request, stream=True)
+            try:
+                deadline = self._clock() + self._timeout
+                body = _read_capped(response, self._max_bytes, lambda: self._clock() > deadline)
+            finally:
+                response.close()
         if body is None:
             return _Answer(response.status_code, response.headers, b"", too_large=True)
         return _Answer(response.status_code, response.headers, body)
@@ -260,8 +304,10 @@ class ScimClient:
         self, method: str, path: str, params: Mapping[str, str | int] | None
     ) -> RequestContext:
         query = "&".join(f"{key}={value}" for key, value in (params or {}).items())
-        target = self._scrub(clean_text(f"{path}?{query}" if query else path, TARGET_LIMIT))
-        return RequestContext(method, target, self._base_text, self._timeout)
+        target = clean_text(f"{path}?{query}" if query else path, TARGET_LIMIT, self._secrets)
+        return RequestContext(
+            method, target, self._base_text, self._timeout, self._secrets, self._max_values
+        )
 
     def _build(
         self,
@@ -295,7 +341,7 @@ class ScimClient:
     # --- errors and logs --------------------------------------------------------------
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._token, REDACTED)
+        return scrub(text, self._secrets)
 
     def _scrubbed(self, error: ScimError) -> ScimError:
         error.args = tuple(self._scrub(a) if isinstance(a, str) else a for a in error.args)
@@ -315,8 +361,9 @@ class ScimClient:
         for _ in range(10):  # cause chains are short; the bound guards against cycles
             if seen is None:
                 return False
-            if self._token in str(seen) or self._token in repr(seen):
-                return True
+            for text in (str(seen), repr(seen)):
+                if self._scrub(text) != text:
+                    return True
             seen = seen.__cause__ or seen.__context__
         return True  # too deep to be sure: do not chain it
 

@@ -17,12 +17,10 @@ to do; they never contain request headers, so never the token.
 from __future__ import annotations
 
 import html
-import json
 import re
 import ssl
-import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -35,6 +33,8 @@ from reconciler.errors import (
     ServerError,
     TransportError,
 )
+from reconciler.scim.jsonbody import MAX_VALUES, TooManyValues, decode_json
+from reconciler.scim.redaction import NO_SECRETS, REDACTED, Secrets, tidy
 from reconciler.scim.retry import Resend, parse_retry_after
 
 DETAIL_LIMIT = 500
@@ -50,6 +50,8 @@ class RequestContext:
     target: str  # path relative to the base, with its query: "/Users?count=100"
     base_url: str  # shown to users; never holds credentials
     timeout: float
+    secrets: Secrets = field(default=NO_SECRETS, repr=False)
+    max_values: int | None = None  # JSON values a body may hold (see jsonbody)
 
     @property
     def what(self) -> str:
@@ -77,13 +79,14 @@ def _seconds(value: float) -> str:
     return f"{value:g}"
 
 
-def _reason(exc: Exception) -> str:
-    return clean_text(str(exc), EXCERPT_LIMIT) or type(exc).__name__
+def _reason(exc: Exception, ctx: RequestContext) -> str:
+    # An exception's text may quote what the server sent (a garbled status line).
+    return clean_text(str(exc), EXCERPT_LIMIT, ctx.secrets) or type(exc).__name__
 
 
-def _failure(exc: Exception, error: ScimError, resend: Resend) -> Failure:
+def _failure(exc: Exception, error: ScimError, resend: Resend, ctx: RequestContext) -> Failure:
     name = type(exc).__name__
-    text = clean_text(str(exc), EXCERPT_LIMIT)
+    text = clean_text(str(exc), EXCERPT_LIMIT, ctx.secrets)
     reason = f"{name}: {text}" if text else name
     return Failure(error=error, resend=resend, reason=reason, cause=exc)
 
@@ -104,15 +107,15 @@ def is_tls_failure(exc: BaseException) -> bool:
 def _connect_error(exc: Exception, ctx: RequestContext) -> Failure:
     if is_tls_failure(exc):
         message = (
-            f"TLS with {ctx.base_url} failed: {_reason(exc)}. If the server uses a private "
+            f"TLS with {ctx.base_url} failed: {_reason(exc, ctx)}. If the server uses a private "
             "CA, pass its certificate with --ca-bundle"
         )
-        return _failure(exc, TransportError(message), Resend.NEVER)
+        return _failure(exc, TransportError(message), Resend.NEVER, ctx)
     message = (
-        f"cannot connect to {ctx.base_url}: {_reason(exc)}. "
+        f"cannot connect to {ctx.base_url}: {_reason(exc, ctx)}. "
         "Is the server running and is SCIM_URL right?"
     )
-    return _failure(exc, TransportError(message), Resend.SAFE)
+    return _failure(exc, TransportError(message), Resend.SAFE, ctx)
 
 
 def _connect_timeout(exc: Exception, ctx: RequestContext) -> Failure:
@@ -120,19 +123,19 @@ def _connect_timeout(exc: Exception, ctx: RequestContext) -> Failure:
         f"cannot connect to {ctx.base_url}: no connection within {_seconds(ctx.timeout)} s. "
         "Is the server running and is SCIM_URL right?"
     )
-    return _failure(exc, TransportError(message), Resend.SAFE)
+    return _failure(exc, TransportError(message), Resend.SAFE, ctx)
 
 
 def _read_timeout(exc: Exception, ctx: RequestContext) -> Failure:
     message = f"{ctx.what}: {ctx.base_url} did not answer within {_seconds(ctx.timeout)} s"
-    return _failure(exc, TransportError(message), Resend.IF_IDEMPOTENT)
+    return _failure(exc, TransportError(message), Resend.IF_IDEMPOTENT, ctx)
 
 
 def _write_timeout(exc: Exception, ctx: RequestContext) -> Failure:
     message = (
         f"{ctx.what}: could not send the request to {ctx.base_url} within {_seconds(ctx.timeout)} s"
     )
-    return _failure(exc, TransportError(message), Resend.IF_IDEMPOTENT)
+    return _failure(exc, TransportError(message), Resend.IF_IDEMPOTENT, ctx)
 
 
 def _pool_timeout(exc: Exception, ctx: RequestContext) -> Failure:
@@ -140,7 +143,7 @@ def _pool_timeout(exc: Exception, ctx: RequestContext) -> Failure:
         f"{ctx.what}: no free connection to {ctx.base_url} within {_seconds(ctx.timeout)} s "
         "(too many requests in parallel)"
     )
-    return _failure(exc, TransportError(message), Resend.SAFE)
+    return _failure(exc, TransportError(message), Resend.SAFE, ctx)
 
 
 def _transport(text: str, resend: Resend) -> Translator:
@@ -148,26 +151,26 @@ def _transport(text: str, resend: Resend) -> Translator:
     ``what``, ``base`` and ``reason``."""
 
     def translate(exc: Exception, ctx: RequestContext) -> Failure:
-        message = text.format(what=ctx.what, base=ctx.base_url, reason=_reason(exc))
-        return _failure(exc, TransportError(message), resend)
+        message = text.format(what=ctx.what, base=ctx.base_url, reason=_reason(exc, ctx))
+        return _failure(exc, TransportError(message), resend, ctx)
 
     return translate
 
 
 def _protocol(text: str) -> Translator:
     def translate(exc: Exception, ctx: RequestContext) -> Failure:
-        message = text.format(what=ctx.what, base=ctx.base_url, reason=_reason(exc))
-        return _failure(exc, ProtocolError(message), Resend.NEVER)
+        message = text.format(what=ctx.what, base=ctx.base_url, reason=_reason(exc, ctx))
+        return _failure(exc, ProtocolError(message), Resend.NEVER, ctx)
 
     return translate
 
 
 def _unsupported_protocol(exc: Exception, ctx: RequestContext) -> Failure:
     message = (
-        f"cannot use SCIM_URL {ctx.base_url}: {_reason(exc)}. "
+        f"cannot use SCIM_URL {ctx.base_url}: {_reason(exc, ctx)}. "
         "It must start with https:// (or http://)"
     )
-    return _failure(exc, TransportError(message), Resend.NEVER)
+    return _failure(exc, TransportError(message), Resend.NEVER, ctx)
 
 
 EXCEPTION_TRANSLATORS: dict[type[Exception], Translator] = {
@@ -259,7 +262,7 @@ def failure_for_status(
 ) -> Failure:
     """Translate a non-success answer; ``now`` is wall-clock time for Retry-After dates."""
     retry_after = parse_retry_after(headers.get("retry-after"), now)
-    scim_type, detail = error_details(body, headers.get("content-type"))
+    scim_type, detail = error_details(body, headers.get("content-type"), ctx)
     error = _status_error(status, headers, ctx, scim_type, detail)
     reason = phrase(status) + (
         f", Retry-After {headers['retry-after']}" if retry_after is not None else ""
@@ -267,7 +270,7 @@ def failure_for_status(
     return Failure(
         error=error,
         resend=_resend_for_status(status, retry_after),
-        reason=clean_text(reason, EXCERPT_LIMIT),
+        reason=clean_text(reason, EXCERPT_LIMIT, ctx.secrets),
         status=status,
         retry_after=retry_after,
     )
@@ -335,7 +338,7 @@ def _redirected(status: int, location: str | None, ctx: RequestContext) -> Proto
             f"{ctx.what} was redirected ({status}) without a Location; "
             "set SCIM_URL to the final address"
         )
-    where = clean_text(location, EXCERPT_LIMIT)
+    where = clean_text(location, EXCERPT_LIMIT, ctx.secrets)
     return ProtocolError(
         f"{ctx.what} was redirected ({status}) to {where}; set SCIM_URL to the final address"
     )
@@ -344,23 +347,26 @@ def _redirected(status: int, location: str | None, ctx: RequestContext) -> Proto
 # --- bodies ------------------------------------------------------------------------
 
 
-def error_details(body: bytes, content_type: str | None) -> tuple[str | None, str | None]:
+def error_details(
+    body: bytes, content_type: str | None, ctx: RequestContext | None = None
+) -> tuple[str | None, str | None]:
     """``(scimType, detail)`` from an RFC 7644 §3.12 error body, or an excerpt of any other."""
+    secrets = ctx.secrets if ctx is not None else NO_SECRETS
     if not body.strip():
         return None, None
-    document = parse_json(body)
+    document = parse_json(body, secrets, ctx.max_values if ctx is not None else MAX_VALUES)
     if isinstance(document, dict):
         scim_type = _string(document.get("scimType"))
-        return scim_type and clean_text(scim_type, 100), _json_detail(document)
-    return None, excerpt(body, content_type)
+        return scim_type and clean_text(scim_type, 100, secrets), _json_detail(document, secrets)
+    return None, excerpt(body, content_type, secrets)
 
 
-def _json_detail(document: dict[str, Any]) -> str | None:
+def _json_detail(document: dict[str, Any], secrets: Secrets) -> str | None:
     detail = _string(document.get("detail")) or _string(document.get("message"))
     errors = document.get("Errors")  # SCIM 1.1 servers still answer this way
     if detail is None and isinstance(errors, list) and errors and isinstance(errors[0], dict):
         detail = _string(errors[0].get("description"))
-    return clean_text(detail, DETAIL_LIMIT) if detail else None
+    return clean_text(detail, DETAIL_LIMIT, secrets) if detail else None
 
 
 def _string(value: object) -> str | None:
@@ -370,10 +376,13 @@ def _string(value: object) -> str | None:
 _UNPARSED = object()
 
 
-def parse_json(body: bytes) -> Any:
-    """The decoded JSON document, or ``_UNPARSED`` when the body is not JSON."""
+def parse_json(
+    body: bytes, secrets: Secrets = NO_SECRETS, max_values: int | None = MAX_VALUES
+) -> Any:
+    """The decoded JSON document (see ``jsonbody``), or ``_UNPARSED`` when the body is
+    not JSON or too big to parse."""
     try:
-        return json.loads(body)
+        return decode_json(body, secrets, max_values)
     except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         return _UNPARSED
 
@@ -384,22 +393,24 @@ def is_unparsed(document: object) -> bool:
 
 _SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
-_SPACE = re.compile(r"\s+")
+EXCERPT_BYTES = 64 * 1024
+"""Of a body that is not JSON, only the start is looked at for an excerpt."""
 
 
-def excerpt(body: bytes, content_type: str | None) -> str | None:
+def excerpt(body: bytes, content_type: str | None, secrets: Secrets = NO_SECRETS) -> str | None:
     """A short, printable excerpt of a body that is not JSON (an HTML error page...)."""
-    text = body.decode("utf-8", errors="replace")
+    for form in secrets.forms:  # the token is ASCII; redact it before the cut below
+        body = body.replace(form.encode(), REDACTED.encode())
+    text = body[:EXCERPT_BYTES].decode("utf-8", errors="replace")
     if "html" in (content_type or "").lower() or text.lstrip().startswith("<"):
         text = html.unescape(_TAG.sub(" ", _SCRIPT_OR_STYLE.sub(" ", text)))
-    return clean_text(text, EXCERPT_LIMIT) or None
+    return clean_text(text, EXCERPT_LIMIT, secrets) or None
 
 
-def clean_text(text: str, limit: int) -> str:
-    """One line of printable text, at most ``limit`` characters."""
-    printable = "".join(" " if unicodedata.category(c) in ("Cc", "Cf") else c for c in text)
-    line = _SPACE.sub(" ", printable).strip()
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+def clean_text(text: str, limit: int, secrets: Secrets = NO_SECRETS) -> str:
+    """Server text as one printable line of at most ``limit`` characters, with the token
+    and any fragment of it redacted before it is cut (``redaction.tidy``)."""
+    return tidy(text, limit, secrets)
 
 
 def media_type(content_type: str | None) -> str:
@@ -417,11 +428,17 @@ def scim_object(
     """The JSON object of a success answer, or a ProtocolError saying what came instead."""
     if not body.strip():
         raise _unusable(status, "the body is empty", ctx)
-    document = parse_json(body)
+    try:
+        document = decode_json(body, ctx.secrets, ctx.max_values)
+    except TooManyValues as exc:
+        raise ProtocolError(
+            f"{ctx.what} answered {status} with a body of {exc}; refusing to parse it "
+            "(it could take gigabytes of memory)"
+        ) from None
+    except (ValueError, RecursionError):
+        raise _unusable(status, f"the body is not JSON ({media_type(content_type)})", ctx) from None
     if isinstance(document, dict):
         return document
-    if is_unparsed(document):
-        raise _unusable(status, f"the body is not JSON ({media_type(content_type)})", ctx)
     raise _unusable(status, f"the body is JSON {_json_kind(document)}, not an object", ctx)
 
 

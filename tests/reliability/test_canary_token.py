@@ -245,3 +245,71 @@ def test_the_check_would_catch_a_leak(cli, canary_sandbox: str, tmp_path: Path) 
     assert wrong.code == 1 and "401" in wrong.err
     (tmp_path / "leak.txt").write_text(f"Bearer {CANARY}")
     assert any(CANARY in text for text in _written(tmp_path, directory).values())
+
+
+# --- issue 13, item 1: an echo cut short leaves no fragment -------------------------------
+
+LONG_TOKEN = "".join("QZXJVKWq"[(i * 7 + i // 8) % 8] + "0123456789"[i % 10] for i in range(405))
+SHORT_TOKEN = "CANARYtok3n"
+FILLER = "." * 485  # the 500-character cut falls inside a short token
+
+
+def longest_run(text: str, token: str) -> int:
+    """The length of the longest piece of ``token`` found in ``text``."""
+    best = 0
+    for start in range(len(token)):
+        size = best + 1
+        while start + size <= len(token) and token[start : start + size] in text:
+            best = size
+            size += 1
+    return best
+
+
+def _echo_cut(filler: str, status: int) -> Callable[[Incoming], Reply]:
+    """Reads of an empty server; ``status`` for the writes (or, with status 500, for the
+    listing of users), whose detail is ``filler`` and then the Authorization header."""
+
+    def handle(incoming: Incoming) -> Reply:
+        echo = {"detail": f"{filler}{incoming.headers.get('authorization', '')}"}
+        if incoming.method == "GET" and incoming.path.endswith("/ServiceProviderConfig"):
+            return Reply(200, SCIM, json.dumps(CONFIG).encode())
+        if incoming.method == "GET" and not (status == 500 and incoming.path.endswith("/Users")):
+            empty = {"schemas": [LIST], "totalResults": 0, "startIndex": 1, "Resources": []}
+            return Reply(200, SCIM, json.dumps(empty).encode())
+        return Reply(status, SCIM, json.dumps(echo).encode())
+
+    return handle
+
+
+@pytest.mark.parametrize(
+    ("token", "filler"),
+    [(LONG_TOKEN, "you sent "), (SHORT_TOKEN, FILLER)],
+    ids=["810-char-token-in-a-detail", "short-token-after-485-characters"],
+)
+@pytest.mark.parametrize("failing", ["listing-500", "write-400"])
+def test_no_fragment_of_the_token_shows_when_its_echo_is_cut(
+    cli,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    token: str,
+    filler: str,
+    failing: str,
+) -> None:
+    """The server's detail is cut to 500 characters: the token must be redacted before
+    the cut, and what the cut leaves of it too, in the output, the report and the
+    Markdown (issue 13: 471 characters of an 810-character token were printed)."""
+    directory = tmp_path / "org"
+    directory.mkdir()
+    (directory / "org.yaml").write_text(ORG)
+    out = tmp_path / "out"
+    out.mkdir()
+    status = 500 if failing == "listing-500" else 400
+    with CannedServer(_echo_cut(filler, status)) as server:
+        env = {"SCIM_URL": f"{server.url}/v2", "SCIM_TOKEN": token}
+        plan = cli("plan", "--dir", directory, "--markdown", out / "plan.md", env=env)
+        apply = cli(*_args("apply", directory, out), env=env)
+    texts = {"plan": plan.out + plan.err, "apply": apply.out + apply.err}
+    texts.update(_written(out, directory))
+    assert apply.code == 1, texts["apply"]
+    assert "[redacted]" in texts["apply"], texts["apply"]
+    for where, text in texts.items():
+        assert longest_run(text, token) < 4, f"a piece of the token is in {where}: {text}"

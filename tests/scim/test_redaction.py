@@ -1,0 +1,113 @@
+"""Issue 13, item 1: no fragment of the token survives a cut.
+
+A server that echoes the token in a ``detail`` (cut to 500 characters), a Location
+(200), an HTML page (200), a scimType (100) or a header makes a message in which the
+token was redacted *before* the cut, and in which any piece of it that a cut (ours or
+the server's) left at an edge is redacted too. The test looks for the longest run of
+the token's characters in each message: a few characters may match by chance, never 4.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from urllib.parse import quote
+
+import httpx
+import pytest
+from httpfakes import BASE, TOKEN, Script, answer
+
+from reconciler.errors import ScimError
+from reconciler.scim.client import ScimClient
+from reconciler.scim.redaction import NO_SECRETS, REDACTED, Secrets, cut, scrub, tidy
+from reconciler.scim.retry import RetryPolicy
+
+MakeClient = Callable[..., ScimClient]
+LONG = "".join("QZXJVKWq"[(i * 7 + i // 8) % 8] + "0123456789"[i % 10] for i in range(405))
+SHORT = "CANARYtok3n"
+FILLER = "." * 485  # the 500-character cut falls inside a short token
+
+
+def longest_run(text: str, token: str) -> int:
+    """The length of the longest piece of ``token`` found in ``text``."""
+    best = 0
+    for start in range(len(token)):
+        size = best + 1
+        while start + size <= len(token) and token[start : start + size] in text:
+            best = size
+            size += 1
+    return best
+
+
+Echo = Callable[[str], Callable[[httpx.Request], httpx.Response]]
+ECHOES: dict[str, Echo] = {
+    "json-detail": lambda tok: answer(500, json={"detail": f"you sent Bearer {tok}"}),
+    "json-detail-after-filler": lambda tok: answer(400, json={"detail": f"{FILLER}Bearer {tok}"}),
+    "json-detail-cut-by-the-server": lambda tok: answer(
+        400, json={"detail": f"{FILLER[:300]} Bearer {tok[: len(tok) // 2]}"}
+    ),
+    "json-detail-tail-only": lambda tok: answer(400, json={"detail": f"{tok[len(tok) // 2 :]}!"}),
+    "scim-type": lambda tok: answer(409, json={"scimType": f"{FILLER[:90]}{tok}"}),
+    "location": lambda tok: answer(
+        302, headers={"Location": f"https://x.test/{FILLER[:150]}{tok}"}
+    ),
+    "location-percent-encoded": lambda tok: answer(
+        302, headers={"Location": f"https://x.test/?a={FILLER[:100]}{quote(tok, safe='')}"}
+    ),
+    "html-excerpt": lambda tok: answer(
+        502, text=f"<html><p>{FILLER[:170]}</p><pre>{tok}</pre></html>"
+    ),
+    "html-entities": lambda tok: answer(
+        502, text="<p>" + "".join(f"&#{ord(c)};" for c in tok) + "</p>"
+    ),
+    "plain-text": lambda tok: answer(500, text=f"{FILLER[:190]}{tok}"),
+}
+
+
+@pytest.mark.parametrize("token", [LONG, SHORT], ids=["810-chars", "short"])
+@pytest.mark.parametrize("echo", list(ECHOES))
+def test_no_fragment_of_the_token_survives_a_cut(token: str, echo: str) -> None:
+    transport = httpx.MockTransport(Script(ECHOES[echo](token)))
+    client = ScimClient(BASE, token, transport=transport, retry=RetryPolicy(max_attempts=1))
+    with client, pytest.raises(ScimError) as caught:
+        client.get("/Users")
+    message = str(caught.value)
+    assert longest_run(message, token) < 4, message
+    assert REDACTED in message, message
+
+
+def test_a_name_that_echoes_the_token_is_scrubbed_from_the_data(make_client: MakeClient) -> None:
+    listing = {"Resources": [{"id": "u1", "userName": f"x{TOKEN}y", "title": TOKEN[:20]}]}
+    client = make_client(Script(answer(200, json=listing)))
+    (user,) = client.get("/Users")["Resources"]
+    assert user["userName"] == f"x{REDACTED}y"
+    assert TOKEN[:8] not in json.dumps(user)
+
+
+# --- the functions themselves ----------------------------------------------------------
+
+
+def test_cut_redacts_a_prefix_left_at_the_edge() -> None:
+    secrets = Secrets.of(SHORT)
+    text = f"{FILLER}Bearer {SHORT} and more"
+    shown = cut(scrub(text, secrets), 495, secrets)  # the cut falls inside the token
+    assert shown.endswith(f"Bearer {REDACTED}…") or REDACTED not in text
+    assert longest_run(shown, SHORT) < 4
+
+
+def test_scrub_redacts_a_fragment_the_server_cut_at_either_end() -> None:
+    secrets = Secrets.of(SHORT)
+    assert scrub("CANAR", secrets) == REDACTED  # a prefix at the end
+    assert scrub("k3n is what you sent", secrets) == "k3n is what you sent"  # 3: too short
+    assert scrub("Ytok3n is what you sent", secrets) == f"{REDACTED} is what you sent"
+
+
+def test_scrub_redacts_long_runs_anywhere() -> None:
+    secrets = Secrets.of(LONG)
+    text = f"before {LONG[100:140]} after"
+    assert longest_run(scrub(text, secrets), LONG) < 4
+
+
+def test_tidy_without_secrets_only_cleans_and_cuts() -> None:
+    assert tidy("a\x1b[2J  b\ud800c", 100, NO_SECRETS) == "a [2J b c"
+    assert tidy("x" * 10, 5) == "xxxx…"
