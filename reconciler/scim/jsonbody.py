@@ -30,7 +30,7 @@ of ordinary SCIM JSON holds (a listing page of some 20,000 users, or a group of 
 used to take 1.6 GB)."""
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 class TooManyValues(ValueError):
@@ -58,14 +58,31 @@ def decode_json(
         raise TooManyValues(max_values)
     text = body.decode("utf-8-sig", errors="replace")
     document = json.loads(text)
-    if _SURROGATE_ESCAPE.search(text) or any(p in text for p in secrets.probes):
+    if _lone_escape(text) or any(p in text for p in secrets.probes):
         document = _fixed(document, secrets)
     return document
 
 
+def _lone_escape(text: str) -> bool:
+    """Whether ``text`` escapes a surrogate that is not half of a pair (escaped pairs,
+    an emoji in ASCII-only JSON, are common and need no walk)."""
+    expect_low = -1
+    for found in _SURROGATE_ESCAPE.finditer(text):
+        low = found[0][3].lower() in "cdef"
+        if low != (found.start() == expect_low):
+            return True
+        expect_low = found.end() if not low else -1
+    return expect_low != -1
+
+
 def safe_string(text: str, secrets: Secrets = NO_SECRETS) -> str:
-    """One string from a server, with lone surrogates replaced and the token scrubbed."""
-    return scrub(_LONE_SURROGATE.sub("\ufffd", text), secrets)
+    """One string from a server, with lone surrogates replaced and the token scrubbed
+    (when one of its probes is there: a name is not searched for every fragment)."""
+    if not text.isprintable() and _LONE_SURROGATE.search(text):
+        text = _LONE_SURROGATE.sub("\ufffd", text)
+    if any(probe in text for probe in secrets.probes):
+        text = scrub(text, secrets)
+    return text
 
 
 def _fixed(document: Any, secrets: Secrets) -> Any:
