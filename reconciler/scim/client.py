@@ -8,7 +8,10 @@ retried (see ``reconciler.scim.retry``), optionally paces itself
 
 The token never appears in a message, a log line or a repr: it lives only in the
 Authorization header, which nothing here prints, and every message raised is
-scrubbed of it besides, in case a server echoes it back.
+scrubbed of it and its fragments besides (``reconciler.scim.redaction``), in case a
+server echoes it back; so is every body, as it is decoded (``jsonbody``). Each
+attempt runs under one deadline, ``timeout``, from connect to last byte
+(``deadline``).
 """
 
 from __future__ import annotations

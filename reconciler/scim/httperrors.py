@@ -11,7 +11,9 @@ Two translations live here, each complete:
 
 Each returns a ``Failure``: the error to raise, plus how safe it is to send the
 request again, which the retry loop decides on. Messages say what failed and what
-to do; they never contain request headers, so never the token.
+to do; they never contain request headers, and every piece of server text in them
+(a detail, a Location, an excerpt, an exception's text) goes through ``clean_text``,
+which redacts the token and its fragments before it cuts (``redaction.tidy``).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ class RequestContext:
     base_url: str  # shown to users; never holds credentials
     timeout: float
     secrets: Secrets = field(default=NO_SECRETS, repr=False)
-    max_values: int | None = None  # JSON values a body may hold (see jsonbody)
+    max_values: int | None = MAX_VALUES  # JSON values a body may hold (see jsonbody)
 
     @property
     def what(self) -> str:
