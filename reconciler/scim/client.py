@@ -332,11 +332,12 @@ class ScimClient:
 
     def _url(self, path: str, ctx: RequestContext) -> httpx.URL:
         url = httpx.URL(f"{self._base_text}/{path.lstrip('/')}")
-        if not _is_under(url, self._base):
+        if not _is_under(url, self._base) or not _is_resource_path(path):
             raise self._scrubbed(
                 ProtocolError(
-                    f"refusing {ctx.what}: a path must stay under SCIM_URL and hold no query "
-                    "or fragment (pass queries as params, percent-encode ids)"
+                    f"refusing {ctx.what}: a path must stay under SCIM_URL, name an endpoint "
+                    "and at most one id, and hold no query or fragment (pass queries as "
+                    "params; build paths with resource_path)"
                 )
             )
         return url
@@ -470,6 +471,14 @@ def _is_under(url: httpx.URL, base: httpx.URL) -> bool:
         and not url.query
         and not url.fragment
     )
+
+
+def _is_resource_path(path: str) -> bool:
+    """``/Endpoint`` or ``/Endpoint/<one segment>``: what every SCIM request names, and
+    all ``resource_path`` builds (a second line of defence: a path built another way
+    with an unencoded id holding ``/`` is refused here)."""
+    segments = path.strip("/").split("/")
+    return len(segments) <= 2 and all(s not in ("", ".", "..") for s in segments)
 
 
 def _read_capped(

@@ -148,3 +148,15 @@ def test_the_path_check_finds_what_it_must() -> None:
         tree = ast.parse(source)
         hits = [n for n in ast.walk(tree) if (p := _pieces(n)) is not None and _builds_a_path(p)]
         assert bool(hits) is expected, source
+
+
+@pytest.mark.parametrize("path", ["/Users/../Groups/gadmin", "/Users/a/b", "/Groups//x", "/"])
+def test_the_client_refuses_a_path_that_is_not_an_endpoint_and_one_id(
+    make_client: MakeClient, path: str
+) -> None:
+    """A second line of defence: a path built without resource_path, with an id holding
+    ``/``, is refused before anything is sent."""
+    script = Script(answer(200, json={"id": "x"}))
+    with pytest.raises(ProtocolError, match="at most one id"):
+        make_client(script).patch(path, {"Operations": []})
+    assert script.requests == []
