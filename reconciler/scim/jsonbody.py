@@ -7,9 +7,9 @@
   the values are counted, from the bytes, before anything is parsed;
 * is valid Unicode: bytes that are not UTF-8 become U+FFFD, and so do lone surrogates
   (``"\\ud800"`` in JSON decodes to a string no file or terminal can encode);
-* holds no trace of the token: a string that echoes it, or its first or last eight
+* holds no echo of the token: a string that holds it, or its first or last twelve
   characters and what follows or precedes them, is scrubbed
-  (``reconciler.scim.redaction``), as in every message.
+  (``reconciler.scim.redaction.scrub_data``).
 
 The fixing walk runs only when a cheap search over the text finds something to fix.
 """
@@ -20,7 +20,7 @@ import json
 import re
 from typing import Any
 
-from reconciler.scim.redaction import NO_SECRETS, Secrets, scrub
+from reconciler.scim.redaction import NO_SECRETS, Secrets, scrub_data
 
 MAX_VALUES = 2_000_000
 """JSON values in one body, at most, as ``value_bound`` counts them: about what 64 MiB
@@ -81,7 +81,7 @@ def safe_string(text: str, secrets: Secrets = NO_SECRETS) -> str:
     if not text.isprintable() and _LONE_SURROGATE.search(text):
         text = _LONE_SURROGATE.sub("\ufffd", text)
     if any(probe in text for probe in secrets.probes):
-        text = scrub(text, secrets)
+        text = scrub_data(text, secrets)
     return text
 
 

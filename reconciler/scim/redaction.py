@@ -24,7 +24,11 @@ REDACTED = "[redacted]"
 EDGE_FRAGMENT = 4
 """Shortest prefix or suffix of the token redacted at an edge of the text."""
 INNER_FRAGMENT = 8
-"""Shortest prefix or suffix of the token redacted anywhere in the text."""
+"""Shortest prefix or suffix of the token redacted anywhere in a message."""
+DATA_FRAGMENT = 12
+"""Shortest prefix or suffix of the token redacted in data (a name, an id): longer than
+in messages, because changing data changes the plan, and a token chosen by a person
+("example-token") may share a few characters with a name."""
 WINDOW = 8
 """Runs of the token are found by its aligned pieces of this length: any run of
 ``2 * WINDOW - 1`` characters or more holds one whole."""
@@ -41,8 +45,8 @@ class Secrets:
 
     forms: tuple[str, ...] = field(default=(), repr=False)
     probes: tuple[str, ...] = field(default=(), repr=False)
-    """Its whole forms and their first and last ``INNER_FRAGMENT`` characters: a
-    document that holds none of them needs no scrubbing (a fast test, in C)."""
+    """Its whole forms' first and last ``DATA_FRAGMENT`` characters (or the whole form,
+    when shorter): data that holds none of them needs no scrubbing (a fast test, in C)."""
 
     @classmethod
     def of(cls, token: str) -> Secrets:
@@ -50,7 +54,7 @@ class Secrets:
             dict.fromkeys(f for f in (token, quote(token, safe=""), quote_plus(token)) if f)
         )
         probes = (
-            (f[:INNER_FRAGMENT], f[-INNER_FRAGMENT:]) if len(f) > INNER_FRAGMENT else (f,)
+            (f[:DATA_FRAGMENT], f[-DATA_FRAGMENT:]) if len(f) > DATA_FRAGMENT else (f,)
             for f in forms
         )
         return cls(forms, tuple(dict.fromkeys(p for pair in probes for p in pair)))
@@ -71,6 +75,20 @@ def scrub(text: str, secrets: Secrets) -> str:
     for form in secrets.forms:
         text = _redact_runs(text, form)
         text = _redact_edges(text, form)
+    return text
+
+
+def scrub_data(text: str, secrets: Secrets) -> str:
+    """A string of data (a name, an id) with the token redacted, and any run of its
+    characters that starts with its first ``DATA_FRAGMENT`` or ends with its last."""
+    for form in secrets.forms:
+        if form in text:
+            text = text.replace(form, REDACTED)
+    for form in secrets.forms:
+        if len(form) > DATA_FRAGMENT:
+            spans = _runs_through(text, form, 0, DATA_FRAGMENT)
+            spans += _runs_through(text, form, len(form) - DATA_FRAGMENT, DATA_FRAGMENT)
+            text = _replace_spans(text, spans)
     return text
 
 
