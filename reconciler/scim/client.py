@@ -83,7 +83,7 @@ def resource_path(collection: str, resource_id: str) -> str:
     if problem is not None:
         raise ProtocolError(
             f"refusing to send a request for a {name[:-1].lower()} whose id {problem}; "
-            "the server gave an id that cannot name one resource in a URL"
+            "such an id (from the server, or a saved plan) cannot name one resource in a URL"
         )
     return f"/{name}/{quote(resource_id, safe='')}"
 
