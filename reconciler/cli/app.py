@@ -9,7 +9,7 @@ import typer
 
 from reconciler import __version__
 from reconciler.cli import apply, check, drift, import_, plan, sandbox, validate
-from reconciler.cli.output import err
+from reconciler.cli.output import err, tolerate_narrow_encodings
 from reconciler.errors import ReconcileError
 
 app = typer.Typer(
@@ -49,6 +49,7 @@ app.command("sandbox")(sandbox.sandbox)
 
 def main() -> None:
     """Run the app; a ``ReconcileError`` prints its message (no traceback) and sets the code."""
+    tolerate_narrow_encodings()
     try:
         code = app(standalone_mode=False)
     except ReconcileError as error:

@@ -5,12 +5,24 @@ Colour only on a terminal and never when NO_COLOR is set (rich honours both).
 
 from __future__ import annotations
 
+import io
 import logging
+import sys
 
 from rich.console import Console
 
 out = Console(highlight=False, soft_wrap=True, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+def tolerate_narrow_encodings() -> None:
+    """On a stdout or stderr that is not UTF-8 (``LANG=C`` on an old system,
+    ``PYTHONIOENCODING=ascii``), write what it cannot encode as ``\\uXXXX`` instead of
+    failing: a name from a server is shown, never a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if isinstance(stream, io.TextIOWrapper) and encoding != "utf8":
+            stream.reconfigure(errors="backslashreplace")
 
 
 def setup_logging(verbose: bool) -> None:

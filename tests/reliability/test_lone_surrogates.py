@@ -10,6 +10,9 @@ valid UTF-8, and end with their usual exit codes.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -116,3 +119,28 @@ def test_plan_and_apply_show_invalid_unicode_from_the_server_safely(cli, tmp_pat
     assert {p.name for p in out.iterdir()} >= {"plan.json", "plan.md", "report.json", "report.md"}
     for written in sorted(out.iterdir()):
         _check_text(written.read_bytes().decode("utf-8"), written.name)
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_a_terminal_that_is_not_utf8_gets_escapes_not_a_traceback(
+    tmp_path: Path, encoding: str
+) -> None:
+    """``LANG=C`` on an old system, or ``PYTHONIOENCODING=ascii``: what the terminal
+    cannot encode is written as ``\\uXXXX``."""
+    directory = tmp_path / "org"
+    directory.mkdir()
+    (directory / "org.yaml").write_text(ORG)
+    with CannedServer(_server) as server:
+        write_targets(directory, f"{server.url}/v2")
+        env = {**os.environ, "SCIM_TOKEN": TOKEN, "PYTHONIOENCODING": encoding}
+        done = subprocess.run(
+            [sys.executable, "-m", "reconciler", "plan", "--dir", str(directory)],
+            env=env,
+            capture_output=True,
+            check=False,
+            timeout=120,
+        )
+    out, err = done.stdout.decode(encoding), done.stderr.decode(encoding)
+    assert done.returncode == 0, out + err
+    assert "Traceback" not in err
+    assert "deactivate user eve\\ufffd@example.com" in out
