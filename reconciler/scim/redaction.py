@@ -2,15 +2,19 @@
 
 A hostile or careless server may echo the token anywhere: in a JSON ``detail``, an
 HTML page, a Location, a header, a user's name. Every string that came from a server
-takes one path before it is shown or stored: ``tidy`` (or ``scrub`` alone for data),
-which redacts first and cuts afterwards, so that a cut can never leave part of the
-token behind. Redacted are:
+takes one path before it is shown: ``tidy``, which redacts first and cuts afterwards,
+so that a cut can never leave part of the token behind. Redacted are:
 
 * the token whole, and its percent-encoded forms (a Location or query echoes those);
-* any run of 15 or more of its characters, wherever it stands in the text, and any
-  prefix or suffix of 8 or more (a server that cut its own echo short);
+* any run of its characters that holds one of its aligned 8-character pieces (so every
+  run of 15 or more, wherever it stands), and any prefix or suffix of 8 or more (a
+  server that cut its own echo short);
 * a prefix or suffix of 4 or more characters standing at an edge of the text (its
   start, its end, or where ``cut`` cuts it), where a cut made elsewhere may have left it.
+
+Data (names, ids: ``scrub_data``, as bodies are decoded) is scrubbed of the whole token
+and of runs from its first or last ``DATA_FRAGMENT`` characters only: changing data
+changes the plan, so it takes more to be sure.
 """
 
 from __future__ import annotations
@@ -123,10 +127,6 @@ def tidy(text: str, limit: int, secrets: Secrets = NO_SECRETS) -> str:
 
 
 # --- fragments ------------------------------------------------------------------------
-
-
-def _windows(form: str) -> list[str]:
-    return [form[i : i + WINDOW] for i in range(0, len(form) - WINDOW + 1, WINDOW)]
 
 
 def _redact_runs(text: str, form: str) -> str:
