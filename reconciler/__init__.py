@@ -1,3 +1,3 @@
 """scim-reconciler: users and groups as code for SCIM 2.0 servers."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
