@@ -5,9 +5,13 @@ cd "$(dirname "$0")/.."
 
 port=${DEMO_PORT:-$(python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 token=$(python -c 'import secrets; print(secrets.token_urlsafe(24))')
+# The demo's sandbox is in memory and gone when the demo ends: keep its last-seen record
+# (see "The last-seen guard" in README) in a directory of its own, removed with it.
+SCIMCTL_CACHE_DIR=$(mktemp -d)
+export SCIMCTL_CACHE_DIR
 scimctl sandbox --port "$port" --token "$token" >/dev/null 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
+trap 'kill $server 2>/dev/null || true; rm -rf "$SCIMCTL_CACHE_DIR"' EXIT
 
 export SCIM_URL="http://127.0.0.1:$port/v2" SCIM_TOKEN="$token"
 for _ in $(seq 50); do
@@ -23,7 +27,9 @@ PY
   sleep 0.2
 done
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+# Bold only on a terminal, and never under NO_COLOR (https://no-color.org).
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; "$@"; }
 step scimctl validate
 step scimctl plan
 step scimctl apply --auto-approve

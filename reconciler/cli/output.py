@@ -1,18 +1,27 @@
 """Where the CLI writes: standard output for results, standard error for the rest.
 
-Colour only on a terminal and never when NO_COLOR is set (rich honours both).
+Styles only on a terminal, and none at all when NO_COLOR is set: rich alone would
+drop the colours but keep bold, and a reader who asks for no colour wants no escapes.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import os
 import sys
+from typing import Literal
 
 from rich.console import Console
 
-out = Console(highlight=False, soft_wrap=True, emoji=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+def _console(stderr: bool) -> Console:
+    system: Literal["auto"] | None = None if os.environ.get("NO_COLOR") else "auto"
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False, color_system=system)
+
+
+out = _console(stderr=False)
+err = _console(stderr=True)
 
 
 def tolerate_narrow_encodings() -> None:
