@@ -6,6 +6,11 @@ After every whole read, the number of managed users and groups is kept per
 target URL in a small file (``$SCIMCTL_CACHE_DIR``, else ``~/.cache/scim-reconciler``;
 in CI, keep it with the runner cache). The next read that finds none of them,
 where the last one found some, yields no plan.
+
+``scimctl sandbox`` is in memory: each start is empty by construction. It forgets
+the record of the URLs it now serves when it starts (``forget``), so the README's
+rehearsal works after a restart; a real server never sits on the loopback port a
+running sandbox holds, so no real server's record is touched.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -42,7 +48,8 @@ def check_and_record(org: Org, url: str, env: Mapping[str, str] | None = None) -
         raise IncompleteReadError(
             f"the server lists no managed users or groups, but the last read of {url} found "
             f"{before}: refusing to plan from what may be a broken listing. If the directory "
-            f"really was emptied, delete {path} and run again."
+            "really was emptied (or it is a test server that was restarted empty), forget the "
+            f"last read and run again: rm {shlex.quote(str(path))}"
         )
     remember(url, managed, env)
 
@@ -64,3 +71,13 @@ def _previous(path: Path) -> int:
         return 0
     value = data.get("managed") if isinstance(data, dict) else None
     return value if isinstance(value, int) else 0
+
+
+def forget(urls: list[str], env: Mapping[str, str] | None = None) -> None:
+    """Drop what was remembered of ``urls`` (a sandbox that starts empty serves them)."""
+    directory = cache_dir(os.environ if env is None else env)
+    for url in urls:
+        try:
+            _record(directory, url).unlink(missing_ok=True)
+        except OSError:
+            pass  # best effort, as remembering is

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,3 +43,45 @@ def test_plan_refuses_when_the_server_suddenly_lists_nothing(
     result = cli("plan", "--dir", org, env=emptied)
     assert result.code == 1
     assert "the server lists no managed users or groups, but the last read" in result.err
+
+
+def test_the_refusal_gives_the_exact_command_to_run(tmp_path: Path) -> None:
+    env = {"SCIMCTL_CACHE_DIR": str(tmp_path / "my cache")}
+    check_and_record(MANAGED, "http://s/v2", env)
+    with pytest.raises(IncompleteReadError) as refused:
+        check_and_record(Org(), "http://s/v2", env)
+    (record,) = (tmp_path / "my cache").iterdir()
+    assert str(refused.value).endswith(f"rm '{record}'")
+
+
+def _sandbox_that_starts(monkeypatch: pytest.MonkeyPatch, base: str) -> None:
+    """``scimctl sandbox`` as far as being ready on ``base``, without serving forever."""
+    import reconciler.sandbox.server as server
+
+    def started(app: object, host: str, port: int, *, ready: Any) -> None:
+        ready(base)
+
+    monkeypatch.setattr(server, "serve_forever", started)
+
+
+def test_a_restarted_sandbox_does_not_trip_the_guard(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    url = "http://127.0.0.1:8080/v2"
+    check_and_record(MANAGED, url)  # the run before the restart applied the org
+    check_and_record(MANAGED, "https://scim.example.com/v2")  # a real server
+    _sandbox_that_starts(monkeypatch, "http://127.0.0.1:8080")
+    assert cli("sandbox", "--port", "8080", "--token", "dev-token").code == 0
+    check_and_record(Org(), url)  # the README's next command plans against the empty store
+    with pytest.raises(IncompleteReadError):
+        check_and_record(Org(), "https://scim.example.com/v2")
+
+
+def test_the_sandbox_banner_is_pasteable(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _sandbox_that_starts(monkeypatch, "http://127.0.0.1:8080")
+    started = cli("sandbox", "--token", "dev-token", "--profile", "aws-identity-center")
+    assert started.out.splitlines() == [
+        "export SCIM_URL=http://127.0.0.1:8080/v2",
+        "export SCIM_TOKEN=dev-token",
+        "export SCIM_PROFILE=aws-identity-center",
+    ]
+    assert "a aws" not in started.err
+    assert "(profile aws-identity-center)" in started.err

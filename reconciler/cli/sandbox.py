@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import secrets
+import shlex
 from typing import Annotated
 
 import typer
 
 from reconciler.cli.output import err, out
 from reconciler.errors import InputError
+from reconciler.lastseen import forget
 
 SANDBOX_PROFILES = ("generic", "aws-identity-center")
 
@@ -58,11 +60,12 @@ def sandbox(
     app = make_app(chosen, profile, rate=rate, legacy_paging=legacy_paging)
 
     def ready(base: str) -> None:
+        forget(_spellings(base))  # it starts empty: the last-seen guard must not trip
+        # The sandbox's token is a throwaway the user typed or we drew: print it pasteable.
         out.print(f"export SCIM_URL={base}/v2")
-        shown = chosen if token is None else "<the token you passed with --token>"
-        out.print(f"export SCIM_TOKEN={shown}")
+        out.print(f"export SCIM_TOKEN={shlex.quote(chosen)}")
         out.print(f"export SCIM_PROFILE={profile}")
-        err.print(f"Serving a {profile} SCIM sandbox on {base}/v2 (Ctrl-C stops it).")
+        err.print(f"Serving the SCIM sandbox (profile {profile}) on {base}/v2 (Ctrl-C stops it).")
 
     try:
         serve_forever(app, "127.0.0.1", port, ready=ready)
@@ -70,3 +73,9 @@ def sandbox(
         raise InputError(
             f"cannot listen on 127.0.0.1:{port} ({error.strerror}); choose another with --port"
         ) from None
+
+
+def _spellings(base: str) -> list[str]:
+    """The URLs a client may use for this sandbox (``/v2`` is optional, localhost works)."""
+    bases = [base, base.replace("://127.0.0.1:", "://localhost:")]
+    return [url for b in bases for url in (b, f"{b}/v2")]
