@@ -20,6 +20,7 @@ import json
 import os
 import shlex
 from collections.abc import Mapping
+from contextlib import suppress
 from pathlib import Path
 
 from reconciler.errors import IncompleteReadError
@@ -77,7 +78,5 @@ def forget(urls: list[str], env: Mapping[str, str] | None = None) -> None:
     """Drop what was remembered of ``urls`` (a sandbox that starts empty serves them)."""
     directory = cache_dir(os.environ if env is None else env)
     for url in urls:
-        try:
+        with suppress(OSError):  # best effort, as remembering is
             _record(directory, url).unlink(missing_ok=True)
-        except OSError:
-            pass  # best effort, as remembering is
