@@ -95,7 +95,24 @@ class Executor:
         if not items:
             return
         with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
-            yield from pool.map(work, items)
+            futures = [pool.submit(work, item) for item in items]
+            position = 0
+            try:
+                while position < len(futures):
+                    result = futures[position].result()
+                    position += 1
+                    yield result
+            except KeyboardInterrupt:
+                # Ctrl-C: start nothing more; what is in flight finishes and is reported.
+                rest = futures[position:]
+                for future in rest:
+                    future.cancel()
+                yield from (f.result() for f in rest if not f.cancelled())
+                raise
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
 
     def _user(self, change: Change) -> Outcome:
         if change.action is Action.CREATE:

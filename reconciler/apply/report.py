@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -38,16 +38,42 @@ class Outcome:
         }
 
 
+NOT_ATTEMPTED = "not attempted: the apply stopped before it"
+
+
 @dataclass(frozen=True)
 class Report:
+    """What an apply did. ``requests`` counts every HTTP request of the run (the read
+    included), ``retries`` those that repeated a failed one, ``throttled`` the retries
+    after a 429. ``stopped`` says why an apply ended early (Ctrl-C, an unexpected
+    error); the changes it never reached are SKIPPED with ``NOT_ATTEMPTED``."""
+
     target: str
     outcomes: tuple[Outcome, ...]
     requests: int = 0
     seconds: float = 0.0
+    retries: int = 0
+    throttled: int = 0
+    stopped: str = ""
 
     def counts(self) -> dict[str, int]:
         counted = Counter(o.result.value for o in self.outcomes)
         return {r.value: counted.get(r.value, 0) for r in Result}
+
+    def applied(self) -> dict[str, int]:
+        """What was done, in the units of the plan's summary line: resources created,
+        updated (adoptions too), deactivated, deleted, and memberships (a row of five
+        members is five membership changes, as the plan counts it)."""
+        counts = dict.fromkeys(("create", "update", "deactivate", "delete", "memberships"), 0)
+        for outcome in self.outcomes:
+            if outcome.result is Result.OK:
+                unit, size = _unit(outcome.change)
+                counts[unit] += size
+        return counts
+
+    @property
+    def not_attempted(self) -> int:
+        return sum(1 for o in self.outcomes if o.message == NOT_ATTEMPTED)
 
     def managed_delta(self) -> int:
         """How many managed resources the apply added (creates) less those it deleted."""
@@ -78,7 +104,31 @@ class Report:
         return {
             "target": self.target,
             "summary": self.counts(),
+            "applied": self.applied(),
             "requests": self.requests,
+            "retries": self.retries,
+            "throttled": self.throttled,
             "seconds": round(self.seconds, 3),
+            "stopped": self.stopped or None,
             "outcomes": [o.to_dict() for o in self.outcomes],
         }
+
+
+def _unit(change: Change) -> tuple[str, int]:
+    if change.action in (Action.ADD_MEMBERS, Action.REMOVE_MEMBERS):
+        return "memberships", len(change.members)
+    if change.action is Action.ADOPT:
+        return "update", 1
+    return change.action.value, 1
+
+
+def stopped_report(
+    base: Report, executable: tuple[Change, ...], done: list[Outcome], why: str
+) -> Report:
+    """The report of an apply that stopped early: what ran, and every change it never
+    reached, as not attempted."""
+    reached = {id(o.change) for o in done}
+    rest = tuple(
+        Outcome(c, Result.SKIPPED, NOT_ATTEMPTED) for c in executable if id(c) not in reached
+    )
+    return replace(base, outcomes=(*done, *rest), stopped=why)

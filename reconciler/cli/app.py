@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
 from reconciler import __version__
-from reconciler.cli import apply, check, drift, import_, plan, sandbox, validate
+from reconciler.cli import apply, check, drift, import_, plan, sandbox, show, validate
 from reconciler.cli.output import err, tolerate_narrow_encodings
 from reconciler.errors import ReconcileError
 
@@ -19,6 +21,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    # click wraps help at 80 columns whatever the terminal; use a wide one when there is one.
+    context_settings={"max_content_width": 120},
 )
 
 
@@ -35,16 +39,40 @@ def root(
     ] = False,
 ) -> None:
     """Exit codes: 0 success or no changes, 1 error, 2 changes present (plan
-    --detailed-exitcode, drift), 3 refused by a safety rule."""
+    --detailed-exitcode, drift), 3 refused by a safety rule or left in conflict,
+    130 interrupted (Ctrl-C)."""
 
 
-app.command("validate")(validate.validate)
-app.command("plan")(plan.plan)
-app.command("apply")(apply.apply)
-app.command("drift")(drift.drift)
-app.command("import")(import_.import_)
-app.command("check")(check.check)
-app.command("sandbox")(sandbox.sandbox)
+EXAMPLES = "Examples:"
+NO_WRAP = "\b"
+"""click's mark for a paragraph it must print as written, not rewrap."""
+
+
+def examples_kept(doc: str | None) -> str:
+    """The help text with each example paragraph marked not to be rewrapped: a wrapped
+    example breaks mid-token (``--profile aws-identity-`` / ``center``) and copy-paste."""
+    paragraphs = inspect.cleandoc(doc or "").split("\n\n")
+    kept, in_examples = [], False
+    for paragraph in paragraphs:
+        if in_examples:
+            paragraph = f"{NO_WRAP}\n{paragraph}"
+        in_examples = in_examples or paragraph.strip() == EXAMPLES
+        kept.append(paragraph)
+    return "\n\n".join(kept)
+
+
+def _register(name: str, command: Callable[..., Any]) -> None:
+    app.command(name, help=examples_kept(command.__doc__))(command)
+
+
+_register("validate", validate.validate)
+_register("plan", plan.plan)
+_register("apply", apply.apply)
+_register("show", show.show)
+_register("drift", drift.drift)
+_register("import", import_.import_)
+_register("check", check.check)
+_register("sandbox", sandbox.sandbox)
 
 
 def main() -> None:

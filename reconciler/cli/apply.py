@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,7 @@ import typer
 from rich.text import Text
 
 from reconciler.apply.executor import Executor
-from reconciler.apply.report import Report
+from reconciler.apply.report import Report, stopped_report
 from reconciler.cli import common
 from reconciler.cli.options import (
     DEFAULT_DIR,
@@ -31,7 +32,7 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.output import err, out, setup_logging
 from reconciler.cli.progress import progress
-from reconciler.config import Target
+from reconciler.config import ENV_TARGET, Target
 from reconciler.desired import DesiredState
 from reconciler.errors import InputError, RefusedError
 from reconciler.lastseen import remember
@@ -39,14 +40,19 @@ from reconciler.lock import target_lock
 from reconciler.model import Org
 from reconciler.plan.model import Plan, Status
 from reconciler.plan.saved import check_origin, read_plan
+from reconciler.render.managers import readable, user_names
 from reconciler.render.markdown import plan_markdown, report_markdown
-from reconciler.render.text import plan_text, report_summary, unkept_notes
+from reconciler.render.text import plan_text, plural, report_summary, unkept_notes
+from reconciler.render.values import printable
 from reconciler.scim.reader import LiveState
 from reconciler.session import PlanOptions, Session, Tls, open_session, planned
 
 PlanFile = Annotated[
     Path | None,
-    typer.Argument(help="A plan saved with `scimctl plan --out`: apply exactly that plan."),
+    typer.Argument(
+        help="A plan saved with `scimctl plan --out`: apply exactly that plan, without asking.",
+        metavar="[PLANFILE]",
+    ),
 ]
 AutoApprove = Annotated[
     bool,
@@ -72,13 +78,15 @@ def apply(
 ) -> None:
     """Plan, show the plan, ask, then apply it; or apply a saved plan.
 
-    A saved plan is applied exactly: each row whose live resource changed since
-    the plan was made is refused (and named), the others go ahead; a plan for
-    another target or another desired state is refused whole.
+    A saved plan is the approval (as in Terraform): it is applied without asking,
+    exactly: each row whose live resource changed since the plan was made is
+    refused (and named), the others go ahead; a plan for another target or
+    another desired state is refused whole.
 
     Exit codes: 0 applied (or nothing to do), 1 error or a change failed,
     3 refused by a safety rule (protected resource, over a limit without --force,
-    stale saved plan).
+    stale saved plan) or a change left in conflict, 130 interrupted (Ctrl-C):
+    the summary and --report say what was done and what was not.
 
     Examples:
 
@@ -133,13 +141,16 @@ class _Apply:
             open_session(chosen, profile=self.profile, tls=self.tls) as session,
             target_lock(session.connection.url),  # held from the read to the last write
         ):
+            out.print(common.headline(session), markup=False)
             live = session.read(like=self.desired.org)
             the_plan = self._plan(session, live)
-            out.print(plan_text(the_plan, self.source), end="")
+            names = user_names((self.desired.org, live.org))
+            out.print(plan_text(readable(the_plan, names), self.source), end="")
             if not self._go_ahead(the_plan, paths, Report(chosen.name, ())):
-                return _refusals(the_plan)
-            _confirm(self.auto_approve, session)
-            result = execute(session, the_plan, live.org)
+                return _left_undone(the_plan)
+            if self.plan_file is None:
+                _confirm(self.auto_approve, session)
+            result = execute(session, the_plan, live.org, paths)
             managed = sum(the_plan.managed.get(k, 0) for k in ("users", "groups"))
             remember(session.connection.url, managed + result.managed_delta())
         return _finish(result, the_plan, *paths)
@@ -185,7 +196,8 @@ def _confirm(auto_approve: bool, session: Session) -> None:
     if not sys.stdin.isatty():
         raise InputError("stdin is not a terminal: pass --auto-approve to apply without asking")
     answer = typer.prompt(
-        f"Apply these changes to target {session.target.name!r}? Only 'yes' will be accepted",
+        f"Apply these changes to {printable(session.client.base_url)}{_named(session)}? "
+        "Only 'yes' will be accepted",
         default="",
         show_default=False,
     )
@@ -194,8 +206,22 @@ def _confirm(auto_approve: bool, session: Session) -> None:
         raise typer.Exit(1)
 
 
-def execute(session: Session, plan: Plan, live: Org) -> Report:
-    """Run the plan's executable changes, showing each result and the progress as they come."""
+def _named(session: Session) -> str:
+    name = session.target.name
+    return "" if name == ENV_TARGET else f" (target {printable(name)})"
+
+
+def execute(
+    session: Session,
+    plan: Plan,
+    live: Org,
+    paths: tuple[Path | None, Path | None] = (None, None),
+) -> Report:
+    """Run the plan's executable changes, showing each result and the progress as they come.
+
+    Whatever stops it (Ctrl-C, an unexpected error), the summary says what was done and
+    what was not, and the report files are written, before the exception goes on."""
+    started = time.monotonic()
     with progress(len(plan.executable)) as show:
         executor = Executor(
             session.client,
@@ -205,7 +231,42 @@ def execute(session: Session, plan: Plan, live: Org) -> Report:
             etags=session.caps.etags,
             on_outcome=show,
         )
-        return executor.run(plan)
+        try:
+            report = executor.run(plan)
+        except BaseException as stop:
+            partial = _measured(Report(plan.target, ()), session, started)
+            why = "interrupted" if isinstance(stop, KeyboardInterrupt) else _unexpected(stop)
+            partial = stopped_report(partial, plan.executable, list(executor.outcomes), why)
+            _stopped(partial, *paths)
+            raise
+    return _measured(report, session, started)
+
+
+def _measured(report: Report, session: Session, started: float) -> Report:
+    client = session.client
+    return replace(
+        report,
+        requests=client.requests_sent,
+        seconds=report.seconds or time.monotonic() - started,
+        retries=client.retries,
+        throttled=client.throttled,
+    )
+
+
+def _unexpected(error: BaseException) -> str:
+    return f"by an unexpected error: {type(error).__name__}"
+
+
+def _stopped(report: Report, path: Path | None, markdown: Path | None) -> None:
+    out.print(report_summary(report))
+    try:
+        _write(report, path, markdown)
+    except OSError as error:
+        err.print(f"could not write the report: {error}", markup=False)
+        return
+    for written in (path, markdown):
+        if written is not None:
+            err.print(f"The report of what was done is in {written}.", markup=False)
 
 
 def _write(
@@ -226,18 +287,34 @@ def _finish(result: Report, plan: Plan, path: Path | None, markdown: Path | None
     _write(result, path, markdown)
     if result.failed:
         return 1
-    return _refusals(plan)
+    return _left_undone(plan)
 
 
-def _refusals(plan: Plan) -> int:
-    """3, with a line saying why, when rows of a saved plan were refused (stale, or
-    not allowed by today's policy): a refusal is never a success, even when nothing
-    else was left to apply."""
+def _left_undone(plan: Plan) -> int:
+    """3, with a line saying why, when rows were refused (a saved plan's, stale or not
+    allowed now) or left in conflict: git is not realised, so it is never a success,
+    even when nothing else was left to apply."""
     refused = [c for c in plan.changes if c.status is Status.REFUSED]
-    if not refused:
+    if refused:
+        err.print(
+            f"{len(refused)} change(s) of the saved plan were refused (see above: changed "
+            "since the plan, or not allowed now); plan again."
+        )
+        return 3
+    return _unrealised(plan)
+
+
+def _unrealised(plan: Plan) -> int:
+    """3 when a change is left in conflict, with the reason; else 0."""
+    conflicts = [c for c in plan.changes if c.status is Status.CONFLICT]
+    if not conflicts:
         return 0
+    names = ", ".join(printable(c.address) for c in conflicts[:5])
+    more = f" and {len(conflicts) - 5} more" if len(conflicts) > 5 else ""
     err.print(
-        f"{len(refused)} change(s) of the saved plan were refused (see above: changed since "
-        "the plan, or not allowed now); plan again."
+        f"Not applied: {plural(len(conflicts), 'change')} in conflict ({names}{more}): an "
+        "unmanaged resource holds the name. Adopt it with --adopt (or policy adopt: true), "
+        "or rename; exit 3.",
+        markup=False,
     )
     return 3

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from reconciler.cli.output import err, out
-from reconciler.config import Target, load_targets, profile_name
+from reconciler.config import ENV_TARGET, Target, load_targets, profile_name
 from reconciler.desired import DesiredState, load_desired
-from reconciler.errors import InputError, ReconcileError
+from reconciler.errors import InputError, ReconcileError, TransportError
 from reconciler.plan.model import Plan
 from reconciler.render.markdown import plan_markdown
 from reconciler.render.text import plan_text
+from reconciler.render.values import printable
 from reconciler.scim.profiles import get_profile
-from reconciler.session import Tls, choose_target
+from reconciler.session import Session, Tls, choose_target
 
 FORMATS = ("text", "json", "markdown")
 
@@ -49,12 +51,14 @@ def each_target(targets: list[Target], run: Callable[[Target], int]) -> int:
     Returns the worst exit code: an error (1) over a refusal (3) over changes (2).
     """
     if len(targets) == 1:
-        return run(targets[0])
+        with naming_the_url(targets[0]):
+            return run(targets[0])
     codes = []
     for target in targets:
         out.print(f"\n=== target {target.name} ===", style="bold")
         try:
-            codes.append(run(target))
+            with naming_the_url(target):
+                codes.append(run(target))
         except ReconcileError as error:
             err.print(f"Error (target {target.name}): {error}", style="red", markup=False)
             codes.append(error.exit_code)
@@ -99,3 +103,36 @@ def render_plan(plan: Plan, fmt: str, source: str) -> str:
 
 def source_name(directory: Path) -> str:
     return f"{directory.as_posix().rstrip('/')}/"
+
+
+def url_origin(target: Target, env: Mapping[str, str] | None = None) -> str:
+    """Where the URL of a run comes from, as a user would go and fix it."""
+    if (os.environ if env is None else env).get("SCIM_URL"):
+        return "SCIM_URL"
+    return f"the url of target {target.name!r} in targets.yaml"
+
+
+def headline(session: Session) -> str:
+    """``Target aws: https://… (url from targets.yaml)``: the server a plan is for.
+
+    The URL is the client's, which refused any user name, password or query in it."""
+    target = session.target
+    origin = url_origin(target)
+    name = "" if target.name == ENV_TARGET else f" {printable(target.name)}"
+    where = "from SCIM_URL" if origin == "SCIM_URL" else "url from targets.yaml"
+    return f"Target{name}: {printable(session.client.base_url)} ({where})"
+
+
+@contextmanager
+def naming_the_url(target: Target) -> Iterator[None]:
+    """A connection failure names where the URL came from when that is not SCIM_URL."""
+    try:
+        yield
+    except TransportError as error:
+        origin = url_origin(target)
+        if origin != "SCIM_URL":
+            error.args = tuple(
+                a.replace("is SCIM_URL right?", f"is {origin} right?") if isinstance(a, str) else a
+                for a in error.args
+            )
+        raise

@@ -9,16 +9,19 @@ import typer
 
 Dir = Annotated[
     Path,
-    typer.Option("--dir", "-d", help="The desired-state directory.", show_default=True),
+    typer.Option(
+        "--dir", "-d", help="The desired-state directory.", show_default=True, metavar="DIR"
+    ),
 ]
 TargetName = Annotated[
     str | None,
-    typer.Option("--target", "-t", help="The target of targets.yaml to act on."),
+    typer.Option("--target", "-t", help="The target of targets.yaml to act on.", metavar="NAME"),
 ]
 ProfileName = Annotated[
     str | None,
     typer.Option(
         "--profile",
+        metavar="PROFILE",
         help="Provider profile (generic, aws-identity-center, …); overrides the target's. "
         "Also read from SCIM_PROFILE when SCIM_URL is set.",
     ),
@@ -27,9 +30,21 @@ Verbose = Annotated[
     bool,
     typer.Option("--verbose", "-v", help="Log every request (method, path, status) to stderr."),
 ]
+OfflineVerbose = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="Accepted as by every command; validate sends no request, so there is none to log.",
+    ),
+]
 CaBundle = Annotated[
     Path | None,
-    typer.Option("--ca-bundle", help="PEM file of CAs to trust, for a server with a private CA."),
+    typer.Option(
+        "--ca-bundle",
+        metavar="FILE",
+        help="PEM file of CAs to trust, for a server with a private CA.",
+    ),
 ]
 Insecure = Annotated[
     bool,
@@ -37,7 +52,7 @@ Insecure = Annotated[
 ]
 Format = Annotated[
     str,
-    typer.Option("--format", "-f", help="text, json or markdown."),
+    typer.Option("--format", "-f", help="text, json or markdown.", metavar="FORMAT"),
 ]
 Force = Annotated[
     bool,
@@ -55,13 +70,16 @@ Only = Annotated[
     list[str] | None,
     typer.Option(
         "--only",
+        metavar="ADDRESS",
         help="Restrict to user:USERNAME or group:DISPLAYNAME and the memberships that touch it "
         "(repeatable).",
     ),
 ]
 MarkdownPath = Annotated[
     Path | None,
-    typer.Option("--markdown", help="Also write the Markdown rendering to this file."),
+    typer.Option(
+        "--markdown", metavar="FILE", help="Also write the Markdown rendering to this file."
+    ),
 ]
 AllTargets = Annotated[
     bool,
@@ -69,5 +87,9 @@ AllTargets = Annotated[
 ]
 ReportPath = Annotated[
     Path | None,
-    typer.Option("--report", help="Also write the report (apply or drift) as JSON to this file."),
+    typer.Option(
+        "--report",
+        metavar="FILE",
+        help="Also write the report (apply or drift) as JSON to this file.",
+    ),
 ]

@@ -23,10 +23,11 @@ from reconciler.cli.options import (
     TargetName,
     Verbose,
 )
-from reconciler.cli.output import out, setup_logging
+from reconciler.cli.output import err, out, setup_logging
 from reconciler.config import Target
 from reconciler.plan.model import Plan
 from reconciler.plan.saved import write_plan
+from reconciler.render.managers import readable, user_names
 from reconciler.render.markdown import plan_markdown
 from reconciler.render.text import plan_text
 from reconciler.session import PlanOptions, open_session, planned
@@ -37,7 +38,9 @@ DetailedExitcode = Annotated[
 ]
 OutPath = Annotated[
     Path | None,
-    typer.Option("--out", "-o", help="Save the plan (JSON) for `scimctl apply PLANFILE`."),
+    typer.Option(
+        "--out", "-o", metavar="FILE", help="Save the plan (JSON) for `scimctl apply PLANFILE`."
+    ),
 ]
 
 
@@ -90,15 +93,18 @@ def plan(
 
     def one(chosen: Target) -> int:
         with open_session(chosen, profile=profile, tls=security) as session:
-            result = planned(session, desired, session.read(like=desired.org), options)
+            (out if fmt == "text" else err).print(common.headline(session), markup=False)
+            live = session.read(like=desired.org)
+            result = planned(session, desired, live, options)
+        shown = readable(result, user_names((desired.org, live.org)))
         if fmt == "text":
-            out.print(plan_text(result, source), end="")
+            out.print(plan_text(shown, source), end="")
         else:
-            typer.echo(common.render_plan(result, fmt, source))
+            typer.echo(common.render_plan(result if fmt == "json" else shown, fmt, source))
         if (path := common.per_target(out_path, chosen, many)) is not None:
             write_plan(result, path)
         if (path := common.per_target(markdown, chosen, many)) is not None:
-            path.write_text(plan_markdown(result, source) + "\n")
+            path.write_text(plan_markdown(shown, source) + "\n")
         return exit_code(result, detailed_exitcode)
 
     raise typer.Exit(common.each_target(targets, one))

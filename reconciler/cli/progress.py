@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,7 +14,10 @@ from reconciler.cli.output import out
 from reconciler.render.text import outcome_line
 
 PLAIN_EVERY = 10.0
-"""Seconds between plain progress lines when not on a terminal."""
+"""Seconds between plain progress lines when not on a terminal, results or not."""
+
+MARKS = (25, 50, 75)
+"""Percentages at which a plain progress line is printed as well."""
 
 
 @contextmanager
@@ -23,7 +27,8 @@ def progress(total: int) -> Iterator[Callable[[Outcome], None]]:
         with _bar(total) as show:
             yield show
     else:
-        yield _plain(total)
+        with _plain(total) as show:
+            yield show
 
 
 @contextmanager
@@ -44,16 +49,49 @@ def _bar(total: int) -> Iterator[Callable[[Outcome], None]]:
         yield show
 
 
-def _plain(total: int) -> Callable[[Outcome], None]:
-    state = {"done": 0, "last": time.monotonic()}
+class _Plain:
+    """Progress for CI logs: a line at each of ``MARKS`` and every ``PLAIN_EVERY``
+    seconds, from a timer, so a slow apply (retries, throttling) still shows life."""
 
-    def show(outcome: Outcome) -> None:
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+        self.started = time.monotonic()
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.marks = [m for m in MARKS if total]
+
+    def show(self, outcome: Outcome) -> None:
         out.print(outcome_line(outcome))
-        state["done"] += 1
-        now = time.monotonic()
-        if now - state["last"] >= PLAIN_EVERY and state["done"] < total:
-            state["last"] = now
-            share = 100 * state["done"] // max(total, 1)
-            out.print(f"progress: {state['done']}/{total} changes ({share}%)")
+        with self.lock:
+            self.done += 1
+            share = 100 * self.done // max(self.total, 1)
+            passed = [m for m in self.marks if share >= m]
+            self.marks = [m for m in self.marks if share < m]
+        if passed and self.done < self.total:
+            self.line()
 
-    return show
+    def line(self) -> None:
+        with self.lock:
+            done, total = self.done, self.total
+        share = 100 * done // max(total, 1)
+        seconds = time.monotonic() - self.started
+        out.print(f"progress: {done}/{total} changes ({share}%) after {seconds:.0f}s")
+
+    def tick(self) -> None:
+        while not self.stop.wait(PLAIN_EVERY):
+            self.line()
+
+
+@contextmanager
+def _plain(total: int) -> Iterator[Callable[[Outcome], None]]:
+    plain = _Plain(total)
+    ticker = threading.Thread(target=plain.tick, name="progress", daemon=True)
+    if total:
+        ticker.start()
+    try:
+        yield plain.show
+    finally:
+        plain.stop.set()
+        if total:
+            ticker.join()

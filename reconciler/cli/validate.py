@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.cli.options import DEFAULT_DIR, Dir, ProfileName, TargetName, Verbose
+from reconciler.cli.options import DEFAULT_DIR, Dir, OfflineVerbose, ProfileName, TargetName
 from reconciler.cli.output import err, out, setup_logging
 from reconciler.config import Target, load_targets, select_target
 from reconciler.desired import load_desired
+from reconciler.render.text import plural
 from reconciler.scim.profiles import get_profile
 from reconciler.session import check_removal_policy
 
@@ -16,7 +17,7 @@ def validate(
     directory: Dir = DEFAULT_DIR,
     target: TargetName = None,
     profile: ProfileName = None,
-    verbose: Verbose = False,
+    verbose: OfflineVerbose = False,
 ) -> None:
     """Check the desired state: every problem as file:line:column, exit 1 if any.
 
@@ -39,7 +40,8 @@ def validate(
     files = desired.files
     names = ", ".join(p.name for p in profiles)
     out.print(
-        f"{directory}: {len(org.users)} users and {len(org.groups)} groups in {files} files "
+        f"{directory}: {plural(len(org.users), 'user')} and {plural(len(org.groups), 'group')} "
+        f"in {plural(files, 'file')} "
         f"are valid (profile {names})."
     )
     if not org.users and not org.groups:

@@ -2,7 +2,9 @@
 
 The plan is restricted to the named resources and the memberships that touch
 them: for a user, its own change and its membership in any group; for a group,
-every change of that group.
+every change of that group. What needs a resource outside the selection that does
+not exist yet (a group or member to create, a manager to create) is left out with
+a warning naming the ``--only`` to add.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from reconciler.errors import InputError
-from reconciler.model import Org
+from reconciler.model import ENTERPRISE_PREFIX, Org
 from reconciler.plan.model import Action, Change, Kind, Plan
 
 MEMBERSHIP = (Action.ADD_MEMBERS, Action.REMOVE_MEMBERS)
+MANAGER = ENTERPRISE_PREFIX + "manager"
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,39 @@ def restrict(plan: Plan, addresses: list[Address]) -> Plan:
     for change in plan.changes:
         for part in _keep(change, users, groups):
             kept += _resolvable(part, users, groups, warnings)
+    kept = list(_managers_known(kept, _unselected_creates(plan, users), warnings))
     return replace(plan, changes=tuple(kept), warnings=(*plan.warnings, *warnings))
+
+
+def _unselected_creates(plan: Plan, users: set[str]) -> dict[str, str]:
+    """Key → userName of the users this plan creates that the selection leaves out."""
+    return {
+        c.key: c.name
+        for c in plan.changes
+        if c.kind is Kind.USER
+        and c.action is Action.CREATE
+        and c.key is not None
+        and c.name.casefold() not in users
+    }
+
+
+def _managers_known(
+    changes: list[Change], missing: dict[str, str], warnings: list[str]
+) -> Iterator[Change]:
+    """Leave out a manager that is not on the server and not selected: it cannot be set."""
+    for change in changes:
+        manager = next((a for a in change.attributes if a.path == MANAGER), None)
+        name = missing.get(str(manager.after)) if manager is not None else None
+        if name is None:
+            yield change
+            continue
+        warnings.append(
+            f"the manager of {change.name}, {name}, is not on the server yet: add "
+            f"--only user:{name} to set it"
+        )
+        rest = tuple(a for a in change.attributes if a is not manager)
+        if rest or change.action is not Action.UPDATE:
+            yield replace(change, attributes=rest)
 
 
 def _keep(change: Change, users: set[str], groups: set[str]) -> Iterator[Change]:

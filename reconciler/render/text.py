@@ -53,10 +53,15 @@ def summary_line(plan: Plan, source: str = "desired-state/") -> Text:
     return text
 
 
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """``1 file``, ``2 files``, ``0 memberships``."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
 def _counts(s: Summary) -> str:
     line = (
         f"{s.create} to create, {s.update} to update, {s.deactivate} to deactivate, "
-        f"{s.delete} to delete; {s.memberships} membership changes."
+        f"{s.delete} to delete; {plural(s.memberships, 'membership change')}."
     )
     extra = [
         f"{n} {label}"
@@ -110,10 +115,28 @@ def unkept_notes(report: Report) -> list[str]:
 
 
 def report_summary(report: Report) -> Text:
+    """One line: the changes (plan rows) done, failed and skipped, and what it took
+    (requests, and the retries among them); then what was done in the plan's units."""
     counts = report.counts()
     style = "red" if report.failed else "green"
-    return Text(
-        f"Apply: {counts['ok']} done, {counts['failed']} failed, {counts['skipped']} skipped "
-        f"in {report.seconds:.1f}s ({report.requests} requests).",
-        style=style,
+    head = f"Apply stopped ({report.stopped})" if report.stopped else "Apply"
+    line = (
+        f"{head}: {counts['ok']} done, {counts['failed']} failed, {counts['skipped']} skipped "
+        f"in {report.seconds:.1f}s ({plural(report.requests, 'request')}, {_retries(report)})."
     )
+    if report.stopped:
+        line += f" {plural(report.not_attempted, 'change')} not attempted."
+    a = report.applied()
+    units = (
+        f" Applied, as the plan counts: {a['create']} created, {a['update']} updated, "
+        f"{a['deactivate']} deactivated, {a['delete']} deleted; "
+        f"{plural(a['memberships'], 'membership change')}."
+    )
+    return Text(line + units, style=style)
+
+
+def _retries(report: Report) -> str:
+    if not report.retries:
+        return "no retries"
+    throttled = f", {report.throttled} after 429 Too Many Requests" if report.throttled else ""
+    return f"{plural(report.retries, 'retry', 'retries')}{throttled}"

@@ -114,7 +114,9 @@ class ScimClient:
     ``path`` arguments are relative to ``base_url`` (which may hold a path prefix
     such as ``/tenant1/scim/v2``) and start with ``/``; ids inside them must be
     percent-encoded (``resource_path`` does it). ``requests_sent`` counts every
-    HTTP request handed to the network, retries included.
+    HTTP request handed to the network, retries included; ``retries`` how many of them
+    repeated a failed one, and ``throttled`` how many of those followed a 429. Each
+    retry wait is logged at WARNING, so a user sees that it is retrying without -v.
     """
 
     def __init__(
@@ -150,6 +152,8 @@ class ScimClient:
         self._clock = clock
         self._jitter = jitter
         self._sent = 0
+        self._retries = 0
+        self._throttled = 0
         self._sent_lock = threading.Lock()
         self._http = httpx.Client(
             headers={
@@ -176,6 +180,16 @@ class ScimClient:
     def requests_sent(self) -> int:
         with self._sent_lock:
             return self._sent
+
+    @property
+    def retries(self) -> int:
+        with self._sent_lock:
+            return self._retries
+
+    @property
+    def throttled(self) -> int:
+        with self._sent_lock:
+            return self._throttled
 
     def get(self, path: str, params: Mapping[str, str | int] | None = None) -> dict[str, Any]:
         ctx, answer = self._send("GET", path, params=params)
@@ -376,7 +390,10 @@ class ScimClient:
         log.info("%s -> %s (%d ms)", ctx.what, outcome, millis)
 
     def _log_retry(self, ctx: RequestContext, failure: Failure, attempt: int, delay: float) -> None:
-        log.info(
+        with self._sent_lock:
+            self._retries += 1
+            self._throttled += failure.status == 429
+        log.warning(
             "retrying %s in %.2f s (attempt %d of %d): %s",
             ctx.what,
             delay,

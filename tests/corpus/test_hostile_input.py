@@ -151,7 +151,7 @@ def test_a_utf8_bom_is_accepted(cli, tmp_path: Path) -> None:  # type: ignore[no
     (directory / "org.yaml").write_bytes(codecs.BOM_UTF8 + ALICE.encode())
     result = cli("validate", "--dir", directory)
     assert result.code == 0, result.err
-    assert "1 users and 0 groups in 1 files are valid" in result.out
+    assert "1 user and 0 groups in 1 file are valid" in result.out
 
 
 def test_every_problem_of_every_file_is_reported_in_one_run(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -202,7 +202,8 @@ def test_a_listing_that_cannot_be_trusted_gives_no_plan_and_no_write(
 
     assert result.code == 1, result.out + result.err
     assert "Traceback" not in result.out + result.err
-    assert result.err.startswith("Error: "), result.err
+    notices, _, error = result.err.partition("Error: ")  # after a line per retry wait
+    assert error and all(n.startswith("retrying ") for n in notices.splitlines()), result.err
     assert words in result.err
     assert any(w in result.err for w in ("nothing was planned", "gave up", "failed")), result.err
     assert "Plan:" not in result.out and "deactivate" not in result.out

@@ -314,7 +314,7 @@ def test_every_limit_is_respected(limit: int) -> None:
 def test_report_lists_failures_first_and_every_outcome_in_the_detail() -> None:
     text = report_markdown(report())
     assert text.splitlines()[0] == "<!-- scim-reconciler:apply target=aws -->"
-    assert "**Apply: 3 done, 3 failed, 2 skipped in 1.2s (12 requests).**" in text
+    assert "**Apply: 3 done, 3 failed, 2 skipped in 1.2s (12 requests, no retries)." in text
     attention, detail = text.split("<details>")
     assert attention.count("| ❌ failed |") == 3
     assert "| ✅ done |" not in attention

@@ -151,7 +151,9 @@ def test_adopt_takes_over_a_colliding_unmanaged_user(
     )
     plan = cli("plan", "--dir", org, env=generic_server.env)
     assert "  ! conflict user grace.hopper@example.com" in plan.out
-    assert cli("apply", "--dir", org, "--auto-approve", env=generic_server.env).code == 0
+    left = cli("apply", "--dir", org, "--auto-approve", env=generic_server.env)
+    assert left.code == 3  # git is not realised while a change is in conflict
+    assert "Not applied: 1 change in conflict (user:grace.hopper@example.com)" in left.err
     assert generic_server.user("grace.hopper@example.com").get("externalId") is None
     adopted = cli("apply", "--dir", org, "--auto-approve", "--adopt", env=generic_server.env)
     assert adopted.code == 0, adopted.out
