@@ -137,11 +137,11 @@ class _Apply:
             common.per_target(self.report, chosen, self.many),
             common.per_target(self.markdown, chosen, self.many),
         )
+        out.print(common.headline(chosen), markup=False)
         with (
             open_session(chosen, profile=self.profile, tls=self.tls) as session,
             target_lock(session.connection.url),  # held from the read to the last write
         ):
-            out.print(common.headline(session), markup=False)
             live = session.read(like=self.desired.org)
             the_plan = self._plan(session, live)
             names = user_names((self.desired.org, live.org))

@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from reconciler.cli.output import err, out
 from reconciler.config import ENV_TARGET, Target, load_targets, profile_name
@@ -17,7 +18,7 @@ from reconciler.render.markdown import plan_markdown
 from reconciler.render.text import plan_text
 from reconciler.render.values import printable
 from reconciler.scim.profiles import get_profile
-from reconciler.session import Session, Tls, choose_target
+from reconciler.session import Tls, choose_target
 
 FORMATS = ("text", "json", "markdown")
 
@@ -112,15 +113,28 @@ def url_origin(target: Target, env: Mapping[str, str] | None = None) -> str:
     return f"the url of target {target.name!r} in targets.yaml"
 
 
-def headline(session: Session) -> str:
-    """``Target aws: https://… (url from targets.yaml)``: the server a plan is for.
+def headline(target: Target, env: Mapping[str, str] | None = None) -> str:
+    """``Target aws: https://… (url from targets.yaml)``: the server a run is for.
 
-    The URL is the client's, which refused any user name, password or query in it."""
-    target = session.target
-    origin = url_origin(target)
+    Printed before the first request, so that a failure to connect has its URL above
+    it. Only scheme, host, port and path are shown: never a user name or password."""
+    environ = os.environ if env is None else env
+    origin = url_origin(target, environ)
     name = "" if target.name == ENV_TARGET else f" {printable(target.name)}"
     where = "from SCIM_URL" if origin == "SCIM_URL" else "url from targets.yaml"
-    return f"Target{name}: {printable(session.client.base_url)} ({where})"
+    return f"Target{name}: {_shown_url(environ.get('SCIM_URL') or target.url)} ({where})"
+
+
+def _shown_url(raw: str | None) -> str:
+    try:
+        parts = urlsplit((raw or "").strip())
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(not a valid URL)"
+    if not parts.hostname:
+        return "(not a valid URL)"
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return printable(f"{parts.scheme}://{host}{port}{parts.path.rstrip('/')}")
 
 
 @contextmanager

@@ -92,8 +92,8 @@ def plan(
     many = len(targets) > 1
 
     def one(chosen: Target) -> int:
+        (out if fmt == "text" else err).print(common.headline(chosen), markup=False)
         with open_session(chosen, profile=profile, tls=security) as session:
-            (out if fmt == "text" else err).print(common.headline(session), markup=False)
             live = session.read(like=desired.org)
             result = planned(session, desired, live, options)
         shown = readable(result, user_names((desired.org, live.org)))
