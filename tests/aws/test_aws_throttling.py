@@ -26,5 +26,6 @@ def test_an_apply_survives_a_burst_of_429s(cli, tmp_path: Path, throttled_server
     assert len(retried) == len(refused)
     assert "Retry-After" not in applied.err  # AWS sends none: the waits are the client's own
     assert "Apply: 42 done, 0 failed, 0 skipped" in applied.out
+    assert f", {len(refused)} after 429 Too Many Requests)." in applied.out  # the summary says
     again = cli("plan", "--dir", org, "--detailed-exitcode", env=throttled_server.env)
     assert again.code == 0, again.out + again.err  # read back whole, through the 429s too

@@ -1,0 +1,45 @@
+"""Apply progress off a terminal (a CI log): lines on a timer and at 25/50/75 %."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from reconciler.apply.report import Outcome, Result
+from reconciler.cli import progress
+from reconciler.plan.model import Action, Change, Kind
+
+CHANGE = Change(Kind.USER, Action.CREATE, "ada@example.com", "ada@example.com")
+
+
+def _lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    return [line for line in capsys.readouterr().out.splitlines() if line.startswith("progress:")]
+
+
+def test_a_slow_apply_prints_progress_with_no_result_coming(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(progress, "PLAIN_EVERY", 0.01)
+    seen: list[str] = []
+    with progress.progress(4):  # no outcome arrives: every request is being retried
+        deadline = time.monotonic() + 10
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.02)
+            seen = _lines(capsys)
+    assert seen and seen[0].startswith("progress: 0/4 changes (0%) after ")
+
+
+def test_progress_lines_at_each_quarter(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(progress, "PLAIN_EVERY", 3600.0)  # the timer never fires here
+    with progress.progress(8) as show:
+        for _ in range(8):
+            show(Outcome(CHANGE, Result.OK, "created"))
+    shown = [line.split(" after ")[0] for line in _lines(capsys)]
+    assert shown == [
+        "progress: 2/8 changes (25%)",
+        "progress: 4/8 changes (50%)",
+        "progress: 6/8 changes (75%)",
+    ]
