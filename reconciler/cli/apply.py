@@ -137,7 +137,8 @@ class _Apply:
             common.per_target(self.report, chosen, self.many),
             common.per_target(self.markdown, chosen, self.many),
         )
-        out.print(common.headline(chosen), markup=False)
+        if headline := common.headline(chosen):
+            out.print(headline, markup=False)
         with (
             open_session(chosen, profile=self.profile, tls=self.tls) as session,
             target_lock(session.connection.url),  # held from the read to the last write

@@ -117,8 +117,11 @@ def headline(target: Target, env: Mapping[str, str] | None = None) -> str:
     """``Target aws: https://… (url from targets.yaml)``: the server a run is for.
 
     Printed before the first request, so that a failure to connect has its URL above
-    it. Only scheme, host, port and path are shown: never a user name or password."""
+    it. Only scheme, host, port and path are shown: never a user name or password.
+    Empty when no URL is given at all (the connection's own error says so)."""
     environ = os.environ if env is None else env
+    if not (environ.get("SCIM_URL") or target.url):
+        return ""
     origin = url_origin(target, environ)
     name = "" if target.name == ENV_TARGET else f" {printable(target.name)}"
     where = "from SCIM_URL" if origin == "SCIM_URL" else "url from targets.yaml"

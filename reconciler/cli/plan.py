@@ -92,7 +92,8 @@ def plan(
     many = len(targets) > 1
 
     def one(chosen: Target) -> int:
-        (out if fmt == "text" else err).print(common.headline(chosen), markup=False)
+        if headline := common.headline(chosen):
+            (out if fmt == "text" else err).print(headline, markup=False)
         with open_session(chosen, profile=profile, tls=security) as session:
             live = session.read(like=desired.org)
             result = planned(session, desired, live, options)

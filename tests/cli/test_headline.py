@@ -28,3 +28,7 @@ def test_no_credential_in_the_url_is_shown() -> None:
 def test_a_url_that_is_not_one_is_not_echoed() -> None:
     assert "(not a valid URL)" in headline(Target("env"), {"SCIM_URL": "s3cr3t-token"})
     assert "(not a valid URL)" in headline(Target("env"), {"SCIM_URL": "http://h:99999999/v2"})
+
+
+def test_no_url_at_all_prints_no_headline() -> None:
+    assert headline(Target("env"), {}) == ""
