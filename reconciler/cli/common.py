@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from reconciler.cli.output import err, out
 from reconciler.config import ENV_TARGET, Target, load_targets, profile_name
 from reconciler.desired import DesiredState, load_desired
-from reconciler.errors import InputError, ReconcileError, TransportError
+from reconciler.errors import InputError, ReconcileError, ScimError
 from reconciler.plan.model import Plan
 from reconciler.render.markdown import plan_markdown
 from reconciler.render.text import plan_text
@@ -142,14 +142,18 @@ def _shown_url(raw: str | None) -> str:
 
 @contextmanager
 def naming_the_url(target: Target) -> Iterator[None]:
-    """A connection failure names where the URL came from when that is not SCIM_URL."""
+    """A server error that tells the user to check SCIM_URL names the target's url in
+    targets.yaml instead, when that is where the URL came from."""
     try:
         yield
-    except TransportError as error:
+    except ScimError as error:
         origin = url_origin(target)
         if origin != "SCIM_URL":
-            error.args = tuple(
-                a.replace("is SCIM_URL right?", f"is {origin} right?") if isinstance(a, str) else a
-                for a in error.args
-            )
+            error.args = tuple(_renamed(a, origin) for a in error.args)
         raise
+
+
+def _renamed(text: object, origin: str) -> object:
+    if not isinstance(text, str):
+        return text
+    return text.replace("the SCIM_URL path", f"the path of {origin}").replace("SCIM_URL", origin)

@@ -72,7 +72,8 @@ CASES: dict[str, Case] = {
     "html-login-page-answered-200": (
         "/ServiceProviderConfig",
         lambda: answer(LOGIN_PAGE, 200, HTML),
-        "the body is not JSON (text/html) — is SCIM_URL pointing at a SCIM server?",
+        "the body is not JSON (text/html) — is the url of target 't' in targets.yaml pointing "
+        "at a SCIM server?",
     ),
     "invalid-json": ("/Users", lambda: answer(b'{"Resources": [{"id": '), "the body is not JSON"),
     "json-array": ("/Users", lambda: answer([]), "the body is JSON an array, not an object"),
@@ -133,7 +134,11 @@ CASES: dict[str, Case] = {
     "group-without-name": ("/Groups", lambda: answer(listing({"id": "g1"})), "has no displayName"),
     "unauthorised": ("/ServiceProviderConfig", lambda: answer({}, 401), "refused the token (401)"),
     "forbidden": ("/Users", lambda: answer({"detail": "read only"}, 403), "lacks the rights"),
-    "wrong-base-url": ("/Users", lambda: answer(ERROR_PAGE, 404, HTML), "SCIM_URL path"),
+    "wrong-base-url": (
+        "/Users",
+        lambda: answer(ERROR_PAGE, 404, HTML),
+        "the path of the url of target 't' in targets.yaml",
+    ),
     "throttled-forever": (
         "/Users",
         lambda: Reply(429, {**SCIM, "Retry-After": "0"}, b"{}"),
@@ -236,7 +241,8 @@ def test_a_redirect_to_another_host_is_not_followed(cli, directory: Path) -> Non
             result = cli("plan", "--dir", directory, env={"SCIM_TOKEN": TOKEN})
         assert elsewhere.connections == 0
     assert result.code == 1
-    assert f"was redirected (302) to {moved}; set SCIM_URL to the final address" in result.err
+    final = "set the url of target 't' in targets.yaml to the final address"
+    assert f"was redirected (302) to {moved}; {final}" in result.err
 
 
 def test_names_from_a_hostile_server_cannot_drive_the_terminal(cli, directory: Path) -> None:  # type: ignore[no-untyped-def]
