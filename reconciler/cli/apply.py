@@ -145,9 +145,9 @@ class _Apply:
         ):
             live = session.read(like=self.desired.org)
             the_plan = self._plan(session, live)
-            names = user_names((self.desired.org, live.org))
-            out.print(plan_text(readable(the_plan, names), self.source), end="")
-            if not self._go_ahead(the_plan, paths, Report(chosen.name, ())):
+            shown = readable(the_plan, user_names((self.desired.org, live.org)))
+            out.print(plan_text(shown, self.source), end="")
+            if not self._go_ahead(the_plan, paths, Report(chosen.name, ()), shown):
                 return _left_undone(the_plan)
             if self.plan_file is None:
                 _confirm(self.auto_approve, session)
@@ -164,18 +164,19 @@ class _Apply:
         return planned(session, self.desired, live, self.options, within=saved)
 
     def _go_ahead(
-        self, plan: Plan, paths: tuple[Path | None, Path | None], nothing: Report
+        self, plan: Plan, paths: tuple[Path | None, Path | None], nothing: Report, shown: Plan
     ) -> bool:
         """False when there is nothing to run; raises when a rule refuses the plan.
 
-        Either way the report and Markdown files are still written, so CI has them."""
+        Either way the report and Markdown files (of ``shown``, the plan as displayed)
+        are still written, so CI has them."""
         try:
             _refuse_unsafe(plan, saved=self.plan_file is not None)
         except RefusedError:
-            _write(nothing, *paths, plan=plan)
+            _write(nothing, *paths, plan=shown)
             raise
         if not plan.executable:
-            _write(nothing, *paths, plan=plan)
+            _write(nothing, *paths, plan=shown)
             return False
         return True
 
