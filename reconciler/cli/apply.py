@@ -314,9 +314,9 @@ def _unrealised(plan: Plan) -> int:
     names = ", ".join(printable(c.address) for c in conflicts[:5])
     more = f" and {len(conflicts) - 5} more" if len(conflicts) > 5 else ""
     err.print(
-        f"Not applied: {plural(len(conflicts), 'change')} in conflict ({names}{more}): an "
-        "unmanaged resource holds the name. Adopt it with --adopt (or policy adopt: true), "
-        "or rename; exit 3.",
+        f"Not applied: {plural(len(conflicts), 'change')} in conflict ({names}{more}); each "
+        "row above says how to resolve it (an unmanaged resource that holds the name: "
+        "--adopt, or policy adopt: true). Git is not realised until then: exit 3.",
         markup=False,
     )
     return 3

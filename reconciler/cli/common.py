@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from reconciler.cli.output import err, out
 from reconciler.config import ENV_TARGET, Target, load_targets, profile_name
@@ -137,7 +137,7 @@ def _shown_url(raw: str | None) -> str:
     if not parts.hostname:
         return "(not a valid URL)"
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    return printable(f"{parts.scheme}://{host}{port}{parts.path.rstrip('/')}")
+    return printable(urlunsplit((parts.scheme, host + port, parts.path.rstrip("/"), "", "")))
 
 
 @contextmanager

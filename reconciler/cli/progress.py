@@ -76,7 +76,7 @@ class _Plain:
             done, total = self.done, self.total
         share = 100 * done // max(total, 1)
         seconds = time.monotonic() - self.started
-        out.print(f"progress: {done}/{total} changes ({share}%) after {seconds:.0f}s")
+        out.print(f"progress: {done} of {total} changes ({share}%) after {seconds:.0f}s")
 
     def tick(self) -> None:
         while not self.stop.wait(PLAIN_EVERY):

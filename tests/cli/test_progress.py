@@ -27,7 +27,7 @@ def test_a_slow_apply_prints_progress_with_no_result_coming(
         while not seen and time.monotonic() < deadline:
             time.sleep(0.02)
             seen = _lines(capsys)
-    assert seen and seen[0].startswith("progress: 0/4 changes (0%) after ")
+    assert seen and seen[0].startswith("progress: 0 of 4 changes (0%) after ")
 
 
 def test_progress_lines_at_each_quarter(
@@ -39,7 +39,7 @@ def test_progress_lines_at_each_quarter(
             show(Outcome(CHANGE, Result.OK, "created"))
     shown = [line.split(" after ")[0] for line in _lines(capsys)]
     assert shown == [
-        "progress: 2/8 changes (25%)",
-        "progress: 4/8 changes (50%)",
-        "progress: 6/8 changes (75%)",
+        "progress: 2 of 8 changes (25%)",
+        "progress: 4 of 8 changes (50%)",
+        "progress: 6 of 8 changes (75%)",
     ]

@@ -90,10 +90,10 @@ def test_two_copies_of_a_group_are_a_conflict_and_neither_is_touched(
     assert "! conflict group engineering" in plan.out
     assert f"'engineering' (id '{first['id']}')" in plan.out
     assert f"'engineering' (id '{copy['id']}')" in plan.out
-    assert cli("apply", "--dir", org, "--auto-approve", env=env).code == 0
+    assert cli("apply", "--dir", org, "--auto-approve", env=env).code == 3  # left in conflict
     edit_group(org, "engineering", displayName="engineering-renamed")
     gone = cli("apply", "--dir", org, "--auto-approve", env=env)
-    assert gone.code == 0, gone.out + gone.err
+    assert gone.code == 3, gone.out + gone.err  # the copies stay in conflict
     copies = [g for g in generic_server.groups() if g["displayName"] == "engineering"]
     assert {g["id"] for g in copies} == {first["id"], copy["id"]}
     assert len(generic_server.member_names("engineering-renamed")) == 2
@@ -122,7 +122,8 @@ def test_a_marker_on_two_users_writes_neither(cli, org: Path, generic_server: Se
     assert f"'ada.lovelace@example.com' (id '{ada['id']}')" in plan.out
     assert f"'mallory@example.com' (id '{mallory['id']}')" in plan.out
     applied = cli("apply", "--dir", org, "--auto-approve", "--force", env=env)
-    assert applied.code == 0, applied.out + applied.err
+    assert applied.code == 3, applied.out + applied.err  # the rest applied; one left in conflict
+    assert "Not applied: 1 change in conflict (user:ada.lovelace@example.com)" in applied.err
     assert generic_server.user("ada.lovelace@example.com") == ada
     assert generic_server.user("mallory@example.com")["userName"] == "mallory@example.com"
     admins = generic_server.member_names("aws-admins")

@@ -45,9 +45,10 @@ def test_an_apply_left_in_conflict_exits_3_and_says_why(cli, org: Path, server: 
     assert "Apply:" not in only_conflict.out  # nothing ran
     assert only_conflict.code == 3
     assert (
-        "Not applied: 1 change in conflict (user:grace.hopper@example.com): an unmanaged "
-        "resource holds the name. Adopt it with --adopt" in only_conflict.err
+        "Not applied: 1 change in conflict (user:grace.hopper@example.com); each row above "
+        "says how to resolve it" in only_conflict.err
     )
+    assert "Git is not realised until then: exit 3." in only_conflict.err
 
 
 # --- 10: the plan names its server ----------------------------------------------------------
