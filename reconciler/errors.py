@@ -23,7 +23,10 @@ client never puts the Authorization header into any text.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from reconciler.render.values import printable
 
 
 class ReconcileError(Exception):
@@ -36,6 +39,11 @@ class InputError(ReconcileError):
     """The desired state, the configuration or the command line is wrong."""
 
 
+SHOWN = 100
+"""How many problems a ``ValidationFailed`` prints; the rest are counted. A cautious
+operator fixes the first hundred and runs again; 349,543 lines help nobody."""
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One thing wrong with an input file, at a place a user can open."""
@@ -46,18 +54,87 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+        # File names and messages quote what files hold: escaped, never raw on a terminal.
+        return f"{printable(self.file)}:{self.line}:{self.column}: {printable(self.message)}"
+
+
+class ProblemLog:
+    """Problems as they are found: every one counted, the first ``keep`` by place kept.
+
+    Memory stays bounded whatever a file holds (a 10 MiB file of ``{}`` entries has
+    3.5 million problems); the time per problem is a list append and, every ``keep``
+    problems, a sort of ``2 × keep``.
+    """
+
+    __slots__ = ("_kept", "count", "keep")
+
+    def __init__(self, keep: int = SHOWN) -> None:
+        self.keep = keep
+        self.count = 0
+        self._kept: list[Problem] = []
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return _restore_log, (self.keep, self.count, self.kept)
+
+    def add(self, problem: Problem) -> None:
+        self.count += 1
+        self._kept.append(problem)
+        if len(self._kept) >= 2 * self.keep:
+            self._trim()
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        for problem in problems:
+            self.add(problem)
+
+    def merge(self, other: ProblemLog) -> None:
+        """Take in another log's problems and its count."""
+        self._kept += other.kept
+        self.count += other.count
+        self._trim()
+
+    @property
+    def kept(self) -> list[Problem]:
+        self._trim()
+        return list(self._kept)
+
+    def _trim(self) -> None:
+        self._kept.sort()
+        del self._kept[self.keep :]
+
+    def raise_if_any(self) -> None:
+        if self.count:
+            raise ValidationFailed(self.kept, self.count)
+
+
+def _restore_log(keep: int, count: int, kept: list[Problem]) -> ProblemLog:
+    log = ProblemLog(keep)
+    log.count = count
+    log._kept = kept
+    return log
 
 
 class ValidationFailed(InputError):
-    """Validation found problems; all of them are listed, sorted by place."""
+    """Validation found problems: the first ``SHOWN`` by place are listed, all are counted."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: Iterable[Problem], count: int | None = None) -> None:
         self.problems = sorted(problems)
-        count = len(self.problems)
-        noun = "problem" if count == 1 else "problems"
-        lines = [str(p) for p in self.problems]
-        super().__init__("\n".join([*lines, f"{count} {noun} found; nothing was changed."]))
+        self.count = len(self.problems) if count is None else count
+        lines = [str(p) for p in self.problems[:SHOWN]]
+        more = self.count - len(lines)
+        if more > 0:
+            lines.append(f"… and {more:,} more {_noun(more)} (fix these and run again)")
+        super().__init__("\n".join([*lines, f"{self.count:,} {_noun(self.count)} found; nothing was changed."]))
+
+    def log(self) -> ProblemLog:
+        """The same problems as a log, to merge with others."""
+        return _restore_log(SHOWN, self.count, self.problems[:SHOWN])
+
+
+def _noun(count: int) -> str:
+    return "problem" if count == 1 else "problems"
 
 
 class PlanFileError(ReconcileError):

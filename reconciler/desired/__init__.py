@@ -3,8 +3,10 @@
 ``load_desired(directory)`` finds every ``*.yaml`` / ``*.yml`` file below the
 directory (``targets.yaml`` at its top is configuration, not desired state), loads
 each with line marks, validates it against ``schemas/desired-state.schema.json``,
-checks what spans files (uniqueness, member references), and only then builds the
-model. Every problem of every file is reported in one ``ValidationFailed``.
+checks what spans files (uniqueness, member references, identifiers that read
+differently from what would be stored), and only then builds the model. Every
+problem of every file is counted in one ``ValidationFailed``; the first hundred by
+place are listed. Links that lead outside the directory are refused, never read.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from pathlib import Path
 from reconciler.collector import collector_paused
 from reconciler.desired.build import build_org
 from reconciler.desired.profile_check import profile_problems
-from reconciler.desired.schema import schema_problems
+from reconciler.desired.schema import iter_schema_problems
 from reconciler.desired.semantic import semantic_problems
 from reconciler.desired.yamlfile import YamlDocument, load_many
-from reconciler.errors import InputError, Problem, ValidationFailed
+from reconciler.errors import InputError, Problem, ProblemLog
 from reconciler.model import Org, plain
+from reconciler.render.values import printable
 from reconciler.scim.profiles import Profile
 
 CONFIG_FILE = "targets.yaml"
@@ -46,52 +49,92 @@ class DesiredState:
 
 
 def desired_files(directory: Path) -> list[Path]:
-    """The desired-state files of a directory, sorted."""
+    """The desired-state files of a directory, sorted (links leaving it included: see
+    ``outside_link``)."""
     if not directory.is_dir():
-        raise InputError(f"{directory}: no such directory (give the desired state with --dir)")
+        raise InputError(
+            f"{printable(str(directory))}: no such directory (give the desired state with --dir)"
+        )
     found = [
         p
         for p in directory.rglob("*")
-        if p.suffix in (".yaml", ".yml") and p.is_file() and p != directory / CONFIG_FILE
+        if p.suffix in (".yaml", ".yml")
+        and (p.is_file() or p.is_symlink())
+        and p != directory / CONFIG_FILE
     ]
     return sorted(found)
 
 
-def load_documents(directory: Path) -> list[YamlDocument]:
-    """Load and schema-check every file; raise ``ValidationFailed`` with all problems."""
-    paths = desired_files(directory)
-    problems: list[Problem] = []
+def outside_link(path: Path, root: Path) -> Problem | None:
+    """A problem when ``path`` is a link that resolves outside ``root`` (already resolved).
+
+    Such a file is never opened: its content could be anything on the machine (a
+    credentials file), and a YAML error would quote it. The message names the link only.
+    """
+    try:
+        inside = path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a loop of links
+        inside = False
+    if inside:
+        return None
+    message = (
+        "is a symbolic link that leads outside the desired-state directory; it was not read: "
+        "put the file itself in the directory"
+    )
+    return Problem(display_path(path), 1, 1, message)
+
+
+def load_documents(directory: Path) -> tuple[list[YamlDocument], ProblemLog]:
+    """Load and schema-check every file that can be read, and every problem found."""
+    root = directory.resolve()
+    log = ProblemLog()
+    paths = []
+    for path in desired_files(directory):
+        refused = outside_link(path, root)
+        if refused is not None:
+            log.add(refused)
+        elif path.is_file():
+            paths.append(path)
     docs: list[YamlDocument] = []
     for result in load_many(paths, [display_path(p) for p in paths]):
-        if isinstance(result, list):
-            problems += result
+        if isinstance(result, ProblemLog):
+            log.merge(result)
         elif result.data is not None:
-            problems += schema_problems(result, "desired-state")
+            log.merge(result.problems)
+            log.extend(iter_schema_problems(result, "desired-state"))
             docs.append(result)
-    if problems:
-        raise ValidationFailed(problems)
-    return docs
+        else:
+            log.merge(result.problems)
+    return docs, log
 
 
 def load_desired(directory: Path, profiles: Sequence[Profile] = ()) -> DesiredState:
     """The validated desired state of ``directory``, also checked against ``profiles``
-    (what each target's server would refuse), every problem at its place."""
-    docs = load_documents(directory)
+    (what each target's server would refuse), every problem at its place.
+
+    One pass over what can be read: reading, schema, cross-file and profile checks all
+    run, so a duplicate key does not hide a ``password:`` in the same file, nor a type
+    error a duplicate userName elsewhere. ``ValidationFailed`` lists the first
+    ``SHOWN`` problems by place and counts them all.
+    """
     with collector_paused():
-        problems = semantic_problems(docs)
+        docs, log = load_documents(directory)
+        log.extend(semantic_problems(docs))
         for profile in profiles:
-            problems += profile_problems(docs, profile)
-        if problems:
-            raise ValidationFailed(problems)
+            log.extend(profile_problems(docs, profile))
+        log.raise_if_any()
         return DesiredState(directory, build_org(docs), len(docs))
 
 
 def display_path(path: Path) -> str:
     """A path as users want to see it in messages: relative to the working directory."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        shown = str(path.absolute().relative_to(Path.cwd().resolve()))
     except ValueError:
-        return str(path)
+        shown = str(path)
+    # A problem line starts with the file's name: never with '::' (a workflow command in
+    # a GitHub Actions log) or '-'.
+    return shown if shown[:1].isalnum() or shown[:1] in "/._" else f"./{shown}"
 
 
 def org_digest(org: Org) -> str:

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
+from reconciler.desired.schema import item_is_valid
 from reconciler.desired.semantic import entries
 from reconciler.desired.yamlfile import YamlDocument
 from reconciler.errors import Problem
 from reconciler.scim.profiles import Profile
 
 
-def profile_problems(documents: Sequence[YamlDocument], profile: Profile) -> list[Problem]:
-    """Every user entry the profile's server would refuse, at its place."""
-    users = list(entries(documents, "users"))
-    problems = [
-        entry.problem(message, *sub)
-        for entry in users
-        for sub, message in profile.user_problems(entry.data)
+def profile_problems(documents: Sequence[YamlDocument], profile: Profile) -> Iterator[Problem]:
+    """Every user entry the profile's server would refuse, at its place.
+
+    Only entries valid against the schema are judged: the others have their problems
+    reported already, and a profile's checks expect the schema's shapes.
+    """
+    users = [
+        entry
+        for entry in entries(documents, "users")
+        if item_is_valid("desired-state", "users", entry.data)
     ]
+    for entry in users:
+        for sub, message in profile.user_problems(entry.data):
+            yield entry.problem(message, *sub)
     for index, sub, message in profile.users_problems([entry.data for entry in users]):
-        problems.append(users[index].problem(message, *sub))
-    return problems
+        yield users[index].problem(message, *sub)

@@ -1,11 +1,12 @@
-"""Checks across files that a schema cannot express: uniqueness and references."""
+"""Checks a schema cannot express: uniqueness and references across files, identifiers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.desired.identifiers import identifier_values, unreadable
 from reconciler.desired.yamlfile import YamlDocument
 from reconciler.errors import Problem
 from reconciler.model import MULTI_VALUED
@@ -39,20 +40,37 @@ def entries(docs: Sequence[YamlDocument], kind: str) -> Iterator[Entry]:
                 yield Entry(doc, (kind, index), item)
 
 
-def semantic_problems(docs: Sequence[YamlDocument]) -> list[Problem]:
-    """Duplicates and dangling references across every document of the desired state."""
+def semantic_problems(docs: Sequence[YamlDocument]) -> Iterator[Problem]:
+    """Duplicates, dangling references and unreadable identifiers across every document.
+
+    Runs on documents that may have failed the schema too: whatever is not of the
+    expected type is skipped here (the schema has reported it).
+    """
     users = list(entries(docs, "users"))
     groups = list(entries(docs, "groups"))
-    problems = [
-        *_duplicates(users, "userName", "user"),
-        *_duplicates(users, "externalId", "user externalId"),
-        *_duplicates(groups, "displayName", "group"),
-        *_duplicates(groups, "externalId", "group externalId"),
-        *_primaries(users),
-    ]
-    names = {str(u.data["userName"]).casefold() for u in users if "userName" in u.data}
-    problems += _references(users, groups, names)
-    return problems
+    yield from _identifiers(users, "users")
+    yield from _identifiers(groups, "groups")
+    yield from _duplicates(users, "userName", "user")
+    yield from _duplicates(users, "externalId", "user externalId")
+    yield from _duplicates(groups, "displayName", "group")
+    yield from _duplicates(groups, "externalId", "group externalId")
+    yield from _primaries(users)
+    names = {
+        u.data["userName"].casefold() for u in users if isinstance(u.data.get("userName"), str)
+    }
+    yield from _references(users, groups, names)
+
+
+def _identifiers(found: list[Entry], kind: str) -> Iterator[Problem]:
+    for entry in found:
+        for path, text in identifier_values(entry.data, kind):
+            reason = unreadable(text)
+            if reason is not None:
+                yield entry.problem(f"{_dotted(path)}: {reason}", *path)
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
 
 
 def _duplicates(found: list[Entry], attribute: str, noun: str) -> Iterator[Problem]:
@@ -85,26 +103,33 @@ def _primaries(users: list[Entry]) -> Iterator[Problem]:
 
 
 def _references(users: list[Entry], groups: list[Entry], names: set[str]) -> Iterator[Problem]:
-    known: Callable[[Any], bool] = lambda value: str(value).casefold() in names  # noqa: E731
     for entry in users:
-        manager = (entry.data.get("enterprise") or {}).get("manager")
-        if manager is not None and not known(manager):
+        enterprise = entry.data.get("enterprise")
+        manager = enterprise.get("manager") if isinstance(enterprise, dict) else None
+        if isinstance(manager, str) and manager.casefold() not in names:
             yield entry.problem(
                 f"manager {manager!r} is not a user defined in the desired state",
                 "enterprise",
                 "manager",
             )
     for entry in groups:
-        seen: set[str] = set()
-        for index, member in enumerate(entry.data.get("members") or []):
-            folded = str(member).casefold()
-            if not known(member):
-                yield entry.problem(
-                    f"member {member!r} of group {entry.data.get('displayName')!r} is not a "
-                    "user defined in the desired state",
-                    "members",
-                    index,
-                )
-            elif folded in seen:
-                yield entry.problem(f"member {member!r} is listed twice", "members", index)
-            seen.add(folded)
+        members = entry.data.get("members")
+        yield from _members(entry, members if isinstance(members, list) else [], names)
+
+
+def _members(entry: Entry, members: list[Any], names: set[str]) -> Iterator[Problem]:
+    seen: set[str] = set()
+    for index, member in enumerate(members):
+        if not isinstance(member, str):
+            continue
+        folded = member.casefold()
+        if folded not in names:
+            yield entry.problem(
+                f"member {member!r} of group {entry.data.get('displayName')!r} is not a "
+                "user defined in the desired state",
+                "members",
+                index,
+            )
+        elif folded in seen:
+            yield entry.problem(f"member {member!r} is listed twice", "members", index)
+        seen.add(folded)

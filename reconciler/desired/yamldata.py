@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from sys import intern
 from typing import Any
 
@@ -24,7 +25,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.desired.yamlparse import line_column
-from reconciler.errors import Problem, ValidationFailed
+from reconciler.errors import Problem, ProblemLog
 
 _YAML = "tag:yaml.org,2002:"
 STR = _YAML + "str"
@@ -52,13 +53,30 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
 
 def build(root: Node | None, display: str) -> Any:
     """The plain data of ``root``; raise ``ValidationFailed`` with every problem found."""
-    if root is None:
-        return None
+    built = build_partial(root, display)
+    built.problems.raise_if_any()
+    return built.data
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """The data of a document and what was wrong with it, so later checks can go on.
+
+    A duplicate key keeps its last value; a value with a refused tag or that is no valid
+    number becomes null (or an empty list or mapping), and its place is in ``blamed``:
+    a later check does not blame the same place again for the null.
+    """
+
+    data: Any
+    problems: ProblemLog
+    blamed: frozenset[tuple[int, int]]
+
+
+def build_partial(root: Node | None, display: str) -> Built:
+    """The plain data of ``root`` and every problem found in it."""
     builder = _Builder(display)
-    data = builder.value(root)
-    if builder.problems:
-        raise ValidationFailed(builder.problems)
-    return data
+    data = None if root is None else builder.value(root)
+    return Built(data, builder.problems, frozenset(builder.blamed))
 
 
 def key_text(node: Node) -> str | None:
@@ -109,10 +127,16 @@ class _Builder:
 
     def __init__(self, display: str) -> None:
         self.display = display
-        self.problems: list[Problem] = []
+        self.problems = ProblemLog()
+        self.blamed: set[tuple[int, int]] = set()
 
     def problem(self, node: Node, message: str) -> None:
-        self.problems.append(Problem(self.display, *line_column(node.start_mark), message))
+        self.problems.add(Problem(self.display, *line_column(node.start_mark), message))
+
+    def bad_value(self, node: Node, message: str) -> None:
+        """A value replaced by null: its place is blamed once, here."""
+        self.blamed.add(line_column(node.start_mark))
+        self.problem(node, message)
 
     def value(self, node: Node) -> Any:
         kind = node.__class__
@@ -170,11 +194,12 @@ class _Builder:
             value = convert(node)
         except (ValueError, KeyError, IndexError):
             message = f"'{node.value}' is not a valid {_short(tag)}; fix or remove the tag"
-            self.problem(node, message)
+            self.bad_value(node, message)
             return None
         if tag == _FLOAT and not math.isfinite(value):
             message = f"'{node.value}' is not a number JSON can hold; quote it if it is text"
-            self.problem(node, message)
+            self.bad_value(node, message)
+            return None
         return value
 
     def odd_key(self, node: Node) -> str | None:
@@ -223,4 +248,4 @@ class _Builder:
             f"tag {_short(node.tag)} is not allowed; the desired state holds only strings, "
             "numbers, booleans, null, lists and mappings: remove the tag"
         )
-        self.problem(node, message)
+        self.bad_value(node, message)

@@ -33,7 +33,7 @@ from yaml.nodes import Node
 
 from reconciler.collector import collector_paused
 from reconciler.desired.yamlaliases import check_aliases, may_have_aliases
-from reconciler.desired.yamldata import build, find_pair
+from reconciler.desired.yamldata import Built, build_partial, find_pair
 from reconciler.desired.yamlparse import (
     DEFAULT_MAX_BYTES,
     check_encoding,
@@ -42,7 +42,7 @@ from reconciler.desired.yamlparse import (
     line_column,
     read_source,
 )
-from reconciler.errors import Problem, ValidationFailed
+from reconciler.errors import Problem, ProblemLog, ValidationFailed
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -75,22 +75,39 @@ class Mark:
 class YamlDocument:
     """One loaded file: its display ``path``, its plain ``data`` and marks on demand."""
 
-    __slots__ = ("_composed", "_packed", "_root", "_source", "data", "path")
+    __slots__ = ("_composed", "_packed", "_root", "_source", "blamed", "data", "path", "problems")
 
-    def __init__(self, path: str, data: Any, source: bytes, packed: bool = False) -> None:
+    def __init__(
+        self,
+        path: str,
+        data: Any,
+        source: bytes,
+        packed: bool = False,
+        problems: ProblemLog | None = None,
+        blamed: frozenset[tuple[int, int]] = frozenset(),
+    ) -> None:
         self.path = path
         self.data = data
+        self.problems = ProblemLog() if problems is None else problems
+        """What reading found wrong in a document loaded with ``partial=True``."""
+        self.blamed = blamed
+        """The (line, column) of values reading replaced by null (see ``yamldata.Built``)."""
         self._source = source
         self._packed = packed
         """Whether ``_source`` is zlib-compressed."""
         self._root: Node | None = None
         self._composed = False
 
-    def __reduce__(self) -> tuple[type[YamlDocument], tuple[str, Any, bytes, bool]]:
+    def __reduce__(
+        self,
+    ) -> tuple[
+        type[YamlDocument],
+        tuple[str, Any, bytes, bool, ProblemLog, frozenset[tuple[int, int]]],
+    ]:
         # Never the node graph. The source is only read again for the marks of a
         # problem; it travels (and stays) compressed: 52 MB raw at 100,000 users, 5 packed.
         source = self._source if self._packed else zlib.compress(self._source, 1)
-        return YamlDocument, (self.path, self.data, source, True)
+        return YamlDocument, (self.path, self.data, source, True, self.problems, self.blamed)
 
     def __repr__(self) -> str:
         return f"YamlDocument({self.path!r})"
@@ -134,33 +151,43 @@ def _mark(node: Node | None) -> Mark:
 
 
 def load_yaml(
-    path: Path, display: str | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES
+    path: Path,
+    display: str | None = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    partial: bool = False,
 ) -> YamlDocument:
     """Load the file at ``path``; problems name it ``display`` (default: ``str(path)``).
 
-    Raises ``ValidationFailed`` with every problem found in the file.
+    Raises ``ValidationFailed`` with every problem found in the file; with ``partial``,
+    only when no data could be read at all (not YAML, not UTF-8, too big, an alias
+    bomb): a duplicate key or a refused tag is then in the document's ``problems``,
+    and its data goes on to the other checks.
     """
     shown = str(path) if display is None else display
-    return load_yaml_text(read_source(path, shown, max_bytes), shown, max_bytes=max_bytes)
+    source = read_source(path, shown, max_bytes)
+    return load_yaml_text(source, shown, max_bytes=max_bytes, partial=partial)
 
 
 def load_yaml_text(
-    text: bytes, display: str, *, max_bytes: int = DEFAULT_MAX_BYTES
+    text: bytes, display: str, *, max_bytes: int = DEFAULT_MAX_BYTES, partial: bool = False
 ) -> YamlDocument:
     """Load YAML from bytes, exactly as ``load_yaml`` loads a file holding them."""
     check_size(text, display, max_bytes)
     check_encoding(text, display)
     with collector_paused():
-        data = _data(text, display)  # the node graph is freed before the collector is back
-    return YamlDocument(display, data, text)
+        built = _data(text, display)  # the node graph is freed before the collector is back
+    if not partial:
+        built.problems.raise_if_any()
+    return YamlDocument(display, built.data, text, problems=built.problems, blamed=built.blamed)
 
 
-def _data(text: bytes, display: str) -> Any:
+def _data(text: bytes, display: str) -> Built:
     try:
         root = compose(text, display)
         if root is not None and may_have_aliases(text):
             check_aliases(root, text, display)
-        return build(root, display)
+        return build_partial(root, display)
     except RecursionError:  # LibYAML stops at 1,000 levels; Python's stack may stop sooner
         raise ValidationFailed([Problem(display, 1, 1, TOO_DEEP)]) from None
 
@@ -171,10 +198,11 @@ def load_many(
     jobs: int | None = None,
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
-) -> list[YamlDocument | list[Problem]]:
-    """Load every file: for each, in input order, its document or its sorted problems.
+) -> list[YamlDocument | ProblemLog]:
+    """Load every file: for each, in input order, its document or its problems.
 
-    Problems are returned, not raised, so the caller can gather those of all files.
+    Problems are returned, not raised, so the caller can gather those of all files. A
+    document is loaded with ``partial=True``: what reading found is in its ``problems``.
     ``jobs`` caps the worker processes; by default one per usable CPU, and none at
     all (loading here) when the files total less than ``PARALLEL_MIN_BYTES``.
     """
@@ -188,7 +216,7 @@ def load_many(
             for path, name in zip(paths, shown, strict=True)
         ]
     largest_first = sorted(range(len(paths)), key=lambda i: -_size(paths[i]))
-    results: list[YamlDocument | list[Problem]] = [[] for _ in paths]
+    results: list[YamlDocument | ProblemLog] = [ProblemLog() for _ in paths]
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_start_method())
     with pool, collector_paused():  # unpickling the results is the work left here
         futures = {
@@ -199,11 +227,11 @@ def load_many(
     return results
 
 
-def _load_or_problems(path: Path, display: str, max_bytes: int) -> YamlDocument | list[Problem]:
+def _load_or_problems(path: Path, display: str, max_bytes: int) -> YamlDocument | ProblemLog:
     try:
-        return load_yaml(path, display, max_bytes=max_bytes)
+        return load_yaml(path, display, max_bytes=max_bytes, partial=True)
     except ValidationFailed as failed:
-        return failed.problems
+        return failed.log()
 
 
 def _start_method() -> multiprocessing.context.BaseContext:

@@ -171,7 +171,12 @@ def test_every_problem_of_every_file_is_reported_in_one_run(cli, tmp_path: Path)
         shutil.copy(CASES / f"{name}.yaml", directory / f"{name}.yaml")
     result = cli("validate", "--dir", directory)
     assert result.code == 1
-    assert f"{len(chosen)} problems found; nothing was changed." in result.err
+    # Cross-file checks run in the same pass: three of the files define alice.
+    duplicates = ["password.yaml:2:15: user 'alice@example.com' is defined twice"]
+    duplicates.append("unknown-attribute.yaml:2:15: user 'alice@example.com' is defined twice")
+    assert f"{len(chosen) + len(duplicates)} problems found; nothing was changed." in result.err
     for name in chosen:
         expected = _expected(name)[0].replace("case.yaml", f"{name}.yaml")
         assert expected in result.err, name
+    for expected in duplicates:
+        assert expected in result.err

@@ -1,5 +1,6 @@
-"""The fast path (jsonschema-rs) must call valid exactly what jsonschema calls valid:
-a document it wrongly accepted would skip every problem jsonschema would report."""
+"""jsonschema-rs must call valid exactly what the reference ``jsonschema`` calls valid,
+and the schema split per list item (how problems are listed) must agree with the whole
+schema: a document wrongly accepted would skip every problem it has."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from reconciler.desired.schema import fast_validator, validator
+from jsonschema.validators import validator_for
+
+from reconciler.desired.schema import fast_validator, item_validators, load_schema
 from reconciler.desired.yamlfile import load_yaml_text
 from reconciler.errors import ValidationFailed
 
@@ -49,5 +52,18 @@ def _documents() -> list[Any]:
 
 @pytest.mark.parametrize("document", _documents())
 def test_fast_and_full_validators_agree(document: Any) -> None:
-    full = not any(validator("desired-state").iter_errors(document))
+    schema = load_schema("desired-state")
+    full = not any(validator_for(schema)(schema).iter_errors(document))
     assert fast_validator("desired-state").is_valid(document) is full
+
+
+@pytest.mark.parametrize("document", _documents())
+def test_the_split_schema_agrees_with_the_whole(document: Any) -> None:
+    top, items = item_validators("desired-state")
+    split = top.is_valid(document) and all(
+        check.is_valid(item)
+        for key, check in items.items()
+        for item in (document.get(key) if isinstance(document, dict) else None) or []
+        if isinstance(document.get(key), list)
+    )
+    assert fast_validator("desired-state").is_valid(document) is split

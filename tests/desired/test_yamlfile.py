@@ -20,7 +20,7 @@ from reconciler.desired.yamlfile import (
     load_yaml,
     load_yaml_text,
 )
-from reconciler.errors import Problem, ValidationFailed
+from reconciler.errors import Problem, ProblemLog, ValidationFailed
 
 USERS = """\
 # two users
@@ -552,7 +552,7 @@ def test_load_many_keeps_order_and_gathers_problems(tmp_path: Path, jobs: int) -
     results = load_many(paths, [f"shown/{p.name}" for p in paths], jobs=jobs)
     assert [r.path if isinstance(r, YamlDocument) else None for r in results] == [
         "shown/a.yaml",
-        None,
+        "shown/b.yaml",  # readable: its data goes on to the other checks, with its problems
         None,
         "shown/c.yaml",
         None,
@@ -560,24 +560,26 @@ def test_load_many_keeps_order_and_gathers_problems(tmp_path: Path, jobs: int) -
     ]
     first, bad, missing, users, broken, empty = results
     assert isinstance(first, YamlDocument) and first.data == {"users": [{"userName": "a"}]}
+    assert not first.problems
     assert isinstance(users, YamlDocument)
     assert users.key_mark(("users", 0, "name", "givenName")) == Mark(5, 7)
     assert isinstance(empty, YamlDocument) and empty.data is None
-    assert bad == [  # sorted by place
+    assert isinstance(bad, YamlDocument) and bad.data == {"x": 2}  # the last value is kept
+    assert bad.problems.kept == [  # sorted by place
         Problem("shown/b.yaml", 2, 1, "duplicate key 'x' (first at line 1); keep one"),
         Problem(
             "shown/b.yaml", 3, 1, "keys must be strings; 1 is read as an integer: put it in quotes"
         ),
     ]
-    assert isinstance(missing, list) and "cannot read the file" in missing[0].message
-    assert isinstance(broken, list) and broken[0].file == "shown/d.yaml"
+    assert isinstance(missing, ProblemLog) and "cannot read the file" in missing.kept[0].message
+    assert isinstance(broken, ProblemLog) and broken.kept[0].file == "shown/d.yaml"
 
 
 def test_load_many_names_files_by_path_by_default(tmp_path: Path) -> None:
     path = write(tmp_path, "a.yaml", b"a: [\n")
     (problems,) = load_many([path])
-    assert isinstance(problems, list)
-    assert [problem.file for problem in problems] == [str(path)]
+    assert isinstance(problems, ProblemLog)
+    assert [problem.file for problem in problems.kept] == [str(path)]
 
 
 def test_load_many_needs_a_display_name_per_path(tmp_path: Path) -> None:
