@@ -126,7 +126,9 @@ class ValidationFailed(InputError):
         more = self.count - len(lines)
         if more > 0:
             lines.append(f"… and {more:,} more {_noun(more)} (fix these and run again)")
-        super().__init__("\n".join([*lines, f"{self.count:,} {_noun(self.count)} found; nothing was changed."]))
+        super().__init__(
+            "\n".join([*lines, f"{self.count:,} {_noun(self.count)} found; nothing was changed."])
+        )
 
     def log(self) -> ProblemLog:
         """The same problems as a log, to merge with others."""

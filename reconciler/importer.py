@@ -6,12 +6,16 @@ reports no changes, and a re-import gives the same bytes.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
 
+from reconciler.errors import InputError
 from reconciler.model import (
     ENTERPRISE_ATTRIBUTES,
     ENTERPRISE_PREFIX,
@@ -24,6 +28,7 @@ from reconciler.model import (
     plain,
     user_key,
 )
+from reconciler.render.values import printable
 
 IMPORTED = frozenset(
     (
@@ -36,6 +41,12 @@ IMPORTED = frozenset(
 """The attribute paths the desired-state format holds; anything else a server has is left."""
 
 HEADER = "# Imported by `scimctl import`.\n"
+TARGETS_HEADER = (
+    "# Written by `scimctl import`: the server it read. Never a token: token_env names the\n"
+    "# environment variable that holds it. Add a policy here (see the README).\n"
+)
+ENV_TARGET_NAME = "default"
+"""The name a target read from SCIM_URL alone gets in the targets.yaml import writes."""
 SCHEMA_LINE = "# yaml-language-server: $schema={schema}\n"
 
 
@@ -111,3 +122,48 @@ def _group(group: Group, names: Mapping[str | None, str]) -> dict[str, Any]:
 
 def _dump(data: Mapping[str, Iterable[Any]]) -> str:
     return yaml.safe_dump(dict(data), sort_keys=False, allow_unicode=True, width=100)
+
+
+@dataclass(frozen=True)
+class TargetEntry:
+    """What import writes to targets.yaml about the server it read (never the token)."""
+
+    name: str
+    url: str
+    token_env: str
+    profile: str
+
+
+def targets_document(entry: TargetEntry, schema: str | None) -> str:
+    body = {"url": entry.url, "token_env": entry.token_env, "profile": entry.profile}
+    head = SCHEMA_LINE.format(schema=schema) if schema else ""
+    return head + TARGETS_HEADER + _dump({"targets": {entry.name: body}})
+
+
+def refuse_unsafe_output(path: Path, overwrite: bool) -> None:
+    """Refuse an output path that is a link (even a dangling one), or that exists
+    without ``overwrite``."""
+    shown = printable(str(path))
+    if path.is_symlink():
+        raise InputError(
+            f"{shown} is a symbolic link: import never writes through a link; "
+            "remove it or choose another --out"
+        )
+    if path.exists() and not overwrite:
+        raise InputError(f"{shown} exists: pass --force to overwrite it")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to a new file beside ``path``, then rename it onto ``path``.
+
+    The rename replaces a directory entry, so nothing is ever written through a link
+    planted at ``path``, and a reader never sees half a file.
+    """
+    descriptor, scratch = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(scratch, path)
+    except BaseException:
+        Path(scratch).unlink(missing_ok=True)
+        raise

@@ -11,9 +11,21 @@ import typer
 from reconciler.cli import common
 from reconciler.cli.options import CaBundle, Insecure, ProfileName, TargetName, Verbose
 from reconciler.cli.output import err, out, setup_logging
-from reconciler.errors import InputError
-from reconciler.importer import Selection, groups_document, select, users_document
-from reconciler.session import choose_target, open_session
+from reconciler.config import ENV_TARGET
+from reconciler.desired import CONFIG_FILE
+from reconciler.importer import (
+    ENV_TARGET_NAME,
+    Selection,
+    TargetEntry,
+    groups_document,
+    refuse_unsafe_output,
+    select,
+    targets_document,
+    users_document,
+    write_atomically,
+)
+from reconciler.render.values import printable
+from reconciler.session import Session, choose_target, open_session
 
 OutDir = Annotated[
     Path, typer.Option("--out", "-o", help="Directory to write users.yaml and groups.yaml into.")
@@ -32,14 +44,23 @@ ConfigDir = Annotated[
 ]
 
 
-def _schema_ref(out_dir: Path) -> str | None:
-    """The desired-state schema relative to ``out_dir``, if a repo above it has one."""
+def _schema_ref(out_dir: Path, name: str = "desired-state") -> str | None:
+    """Schema ``name`` relative to ``out_dir``, if a repo above it has one."""
     here = out_dir.resolve()
     for parent in (here, *here.parents):
-        schema = parent / "schemas" / "desired-state.schema.json"
+        schema = parent / "schemas" / f"{name}.schema.json"
         if schema.is_file():
             return os.path.relpath(schema, here)
     return None
+
+
+def _target_entry(session: Session) -> TargetEntry:
+    """The target the run read from, as targets.yaml would name it."""
+    connection = session.connection
+    target = connection.target
+    token_env = "SCIM_TOKEN" if os.environ.get("SCIM_TOKEN") else target.token_env
+    name = ENV_TARGET_NAME if target.name == ENV_TARGET else target.name
+    return TargetEntry(name, connection.url, token_env, connection.profile)
 
 
 def import_(
@@ -57,7 +78,10 @@ def import_(
     """Write desired-state YAML (users.yaml, groups.yaml) from the live server.
 
     Sorted and stable, so that `scimctl plan` right after reports no changes for
-    managed resources. Unmanaged resources are written too (unless --managed):
+    managed resources. Also writes targets.yaml naming the server it read (URL, the
+    token's environment variable, profile; never the token) unless one is there.
+    Files are written whole, then renamed into place; a symbolic link at an output
+    path is refused, even with --force. Unmanaged resources are written too (unless --managed):
     plan shows them as conflicts until `apply --adopt` takes them over.
 
     Examples:
@@ -68,22 +92,35 @@ def import_(
     """
     setup_logging(verbose)
     files = [out_dir / "users.yaml", out_dir / "groups.yaml"]
-    existing = [f for f in files if f.exists()]
-    if existing and not force:
-        raise InputError(f"{existing[0]} exists: pass --force to overwrite it")
+    targets_file = out_dir / CONFIG_FILE
+    for path in files:
+        refuse_unsafe_output(path, force)
+    write_targets = not targets_file.exists() and not targets_file.is_symlink()
     chosen = choose_target(directory or out_dir, target)
     selection = Selection(managed, frozenset(g.casefold() for g in group or ()))
     with open_session(chosen, profile=profile, tls=common.tls(ca_bundle, insecure)) as session:
         live = session.read()
+        entry = _target_entry(session)
     org = select(live.org, selection)
     out_dir.mkdir(parents=True, exist_ok=True)
     schema = _schema_ref(out_dir)
-    files[0].write_text(users_document(org, schema))
-    files[1].write_text(groups_document(org, schema))
+    write_atomically(files[0], users_document(org, schema))
+    write_atomically(files[1], groups_document(org, schema))
+    if write_targets:
+        write_atomically(targets_file, targets_document(entry, _schema_ref(out_dir, "targets")))
     unmanaged = sum(1 for u in org.users if not u.managed) + sum(
         1 for g in org.groups if not g.managed
     )
-    out.print(f"Wrote {len(org.users)} users and {len(org.groups)} groups to {out_dir}/.")
+    shown = printable(str(out_dir))
+    out.print(
+        f"Wrote {len(org.users)} users and {len(org.groups)} groups to {shown}/.", markup=False
+    )
+    if write_targets:
+        out.print(
+            f"Wrote target {entry.name!r} ({printable(entry.url)}, token from ${entry.token_env}, "
+            f"profile {entry.profile}) to {shown}/{CONFIG_FILE}.",
+            markup=False,
+        )
     if unmanaged:
         err.print(
             f"{unmanaged} of them are unmanaged: plan shows them as conflicts until "

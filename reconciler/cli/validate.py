@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from reconciler.cli.options import DEFAULT_DIR, Dir, OfflineVerbose, ProfileName, TargetName
 from reconciler.cli.output import err, out, setup_logging
-from reconciler.config import Target, load_targets, select_target
+from reconciler.config import Target, load_targets, profile_name, select_target
 from reconciler.desired import load_desired
 from reconciler.render.text import plural
+from reconciler.render.values import printable
 from reconciler.scim.profiles import get_profile
 from reconciler.session import check_removal_policy
 
@@ -22,8 +24,10 @@ def validate(
     """Check the desired state: every problem as file:line:column, exit 1 if any.
 
     Checks the JSON Schema, duplicate keys and names (case-insensitively, across
-    files), members and managers that are no defined user, secrets, and what the
-    target's provider profile would refuse (or --profile's).
+    files), members and managers that are no defined user, secrets, identifiers with
+    hidden whitespace or invisible characters, links leaving --dir, and what the
+    provider profile would refuse: --profile's, else SCIM_PROFILE's (when SCIM_URL is
+    set), else each target's. At most 100 problems are listed; all are counted.
 
     Examples:
 
@@ -32,17 +36,18 @@ def validate(
       scimctl validate --dir org/ --profile aws-identity-center
     """
     setup_logging(verbose)
-    profiles = [get_profile(name) for name in _profile_names(directory, target, profile)]
-    for each in _targets(directory, target):
-        check_removal_policy(each, get_profile(profile or each.profile))
+    targets = _targets(directory, target)
+    for each in targets:
+        check_removal_policy(each, get_profile(profile_name(each, os.environ, profile)))
+    names = sorted({profile_name(each, os.environ, profile) for each in targets})
+    profiles = [get_profile(name) for name in names]
     desired = load_desired(directory, profiles)
     org = desired.org
-    files = desired.files
-    names = ", ".join(p.name for p in profiles)
     out.print(
-        f"{directory}: {plural(len(org.users), 'user')} and {plural(len(org.groups), 'group')} "
-        f"in {plural(files, 'file')} "
-        f"are valid (profile {names})."
+        f"{printable(str(directory))}: {plural(len(org.users), 'user')} and "
+        f"{plural(len(org.groups), 'group')} in {plural(desired.files, 'file')} are valid "
+        f"(profile {', '.join(names)}).",
+        markup=False,
     )
     if not org.users and not org.groups:
         # Valid, but applied it would remove every managed user and group: say so early.
@@ -53,17 +58,12 @@ def validate(
 
 
 def _targets(directory: Path, target: str | None) -> list[Target]:
+    """The chosen target, else every target, else the one the environment makes.
+
+    Each is judged with the profile plan would use: --profile, else SCIM_PROFILE (when
+    SCIM_URL is set), else the target's own.
+    """
     targets = load_targets(directory)
-    if target is not None:
+    if target is not None or not targets:
         return [select_target(targets, target)]
     return list(targets.values())
-
-
-def _profile_names(directory: Path, target: str | None, profile: str | None) -> list[str]:
-    """--profile, else the chosen target's, else every target's profile."""
-    if profile:
-        return [profile]
-    targets = load_targets(directory)
-    if target is not None:
-        return [select_target(targets, target).profile]
-    return sorted({t.profile for t in targets.values()}) or ["generic"]

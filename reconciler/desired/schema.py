@@ -166,7 +166,7 @@ def _message(schema: str, error: jsonschema_rs.ValidationError) -> str:
     instance = error.instance
     if name == "pattern":
         if str(detail["pattern"]).startswith(CONTROL_PATTERN):
-            return f"{_clip(instance)!r} holds a control character or a text-direction mark"
+            return _control_message(instance)
         return f"{_clip(instance)!r} does not have the expected form: {_form(schema, error)}"
     if name == "maxLength" and isinstance(instance, str):
         limit = detail["limit"]
@@ -183,6 +183,16 @@ def _message(schema: str, error: jsonschema_rs.ValidationError) -> str:
         options = ", ".join(repr(v) for v in detail["options"])
         return f"{_clip(instance)!r} is not one of {options}"
     return str(error.message)
+
+
+def _control_message(instance: Any) -> str:
+    text = str(instance)
+    if text.endswith("\n") and "\n" not in text[:-1]:
+        return (
+            f"{_clip(text)!r} ends with a line break, which a '|' or '>' block scalar keeps: "
+            "write the value on the key's line, or use '|-'"
+        )
+    return f"{_clip(text)!r} holds a control character or a text-direction mark"
 
 
 def _form(name: str, error: jsonschema_rs.ValidationError) -> str:

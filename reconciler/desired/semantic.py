@@ -66,7 +66,7 @@ def _identifiers(found: list[Entry], kind: str) -> Iterator[Problem]:
         for path, text in identifier_values(entry.data, kind):
             reason = unreadable(text)
             if reason is not None:
-                yield entry.problem(f"{_dotted(path)}: {reason}", *path)
+                yield entry.problem(f"{_dotted((*entry.path, *path))}: {reason}", *path)
 
 
 def _dotted(path: tuple[str | int, ...]) -> str:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from jsonschema.validators import validator_for
 
 from reconciler.desired.schema import fast_validator, item_validators, load_schema
