@@ -8,6 +8,12 @@ runs in a fresh process of its own (``in_subprocess``): a large heap in the call
 would slow the floor's and the stages' garbage collection::
 
     python -m bench.validatecost DIRECTORY
+
+``--hostile MIB…`` measures instead the worst input validate meets (issue 13, item 9):
+one file of ``users: [{},{},…]`` of that many MiB, every entry a problem. The time and
+peak memory must grow in proportion to the size::
+
+    python -m bench.validatecost --hostile 1 10
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -58,7 +65,7 @@ def stages(directory: Path) -> dict[str, float]:
     took: dict[str, float] = {}
     paths = desired_files(directory)
     loaded = _timed(took, "load_many", lambda: load_many(paths, [display_path(p) for p in paths]))
-    docs = [d for d in loaded if isinstance(d, YamlDocument)]
+    docs = [d for d in loaded if isinstance(d, YamlDocument) and not d.problems]
     if len(docs) != len(loaded):
         raise RuntimeError("the generated desired state has problems")
 
@@ -66,7 +73,7 @@ def stages(directory: Path) -> dict[str, float]:
         return [p for doc in docs for p in schema_problems(doc, "desired-state")]
 
     problems = _timed(took, "schema", schema)
-    problems += _timed(took, "semantic", lambda: semantic_problems(docs))
+    problems += _timed(took, "semantic", lambda: list(semantic_problems(docs)))
     if problems:
         raise RuntimeError(f"the generated desired state has problems: {problems[0]}")
     _timed(took, "build", lambda: build_org(docs))
@@ -94,7 +101,30 @@ def in_subprocess(directory: Path) -> ValidateFigures:
     return ValidateFigures(**found)
 
 
+def hostile_tree(directory: Path, mebibytes: float) -> Path:
+    """A desired state of one file ``users: [{},{},…]`` of ``mebibytes`` MiB."""
+    entries = int(mebibytes * 2**20) // 3 - 4
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "users.yaml").write_text("users: [" + ",".join(["{}"] * entries) + "]\n")
+    return directory
+
+
+def hostile(sizes: Sequence[float]) -> None:
+    """Print the cost of validating ``users: [{},…]`` of each size (MiB)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in sizes:
+            directory = hostile_tree(Path(tmp) / f"{size}", size)
+            cli = clirun.run(["validate", "--dir", str(directory), "--profile", "generic"])
+            print(
+                f"users: [{{}},…] of {size:g} MiB: exit {cli.code}, {cli.seconds:.1f} s, "
+                f"peak {cli.peak_mb:.0f} MB (with workers {cli.tree_peak_mb:.0f} MB)"
+            )
+
+
 def main(argv: Sequence[str]) -> int:
+    if argv[:1] == ["--hostile"]:
+        hostile([float(size) for size in argv[1:]])
+        return 0
     figures = measure(Path(argv[0]))
     print(json.dumps(asdict(figures)))
     return 0

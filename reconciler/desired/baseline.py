@@ -15,6 +15,7 @@ from pathlib import Path
 
 from reconciler.desired import DesiredState, load_desired
 from reconciler.errors import InputError, ValidationFailed
+from reconciler.render.values import printable
 
 
 def load_baseline(directory: Path, ref: str) -> DesiredState | None:
@@ -26,14 +27,18 @@ def load_baseline(directory: Path, ref: str) -> DesiredState | None:
     relative = directory.resolve().relative_to(root)
     archive = _git(root, "archive", "--format=tar", ref, "--", relative.as_posix() or ".")
     if archive is None:
-        raise InputError(f"--baseline {ref}: git cannot read {directory} at {ref}")
+        shown = printable(ref)
+        raise InputError(
+            f"--baseline {shown}: git cannot read {printable(str(directory))} at {shown}"
+        )
     with tempfile.TemporaryDirectory() as scratch, tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(scratch, filter="data")
         try:
             return load_desired(Path(scratch) / relative)
         except ValidationFailed as failed:
             raise InputError(
-                f"the desired state at {ref} does not validate ({len(failed.problems)} problems); "
+                f"the desired state at {printable(ref)} does not validate ({failed.count:,} "
+                "problems); "
                 "pass another --baseline or --no-baseline"
             ) from None
 
