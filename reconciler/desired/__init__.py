@@ -84,10 +84,12 @@ def outside_link(path: Path, root: Path) -> Problem | None:
     return Problem(display_path(path), 1, 1, message)
 
 
-def load_documents(directory: Path) -> tuple[list[YamlDocument], ProblemLog]:
-    """Load and schema-check every file that can be read, and every problem found."""
+def load_documents(directory: Path) -> tuple[list[YamlDocument], ProblemLog, set[str]]:
+    """Load and schema-check every file that can be read: the documents, every problem
+    found, and the paths of the documents that break the schema."""
     root = directory.resolve()
     log = ProblemLog()
+    invalid: set[str] = set()
     paths = []
     for path in desired_files(directory):
         refused = outside_link(path, root)
@@ -101,11 +103,14 @@ def load_documents(directory: Path) -> tuple[list[YamlDocument], ProblemLog]:
             log.merge(result)
         elif result.data is not None:
             log.merge(result.problems)
+            before = log.count
             log.extend(iter_schema_problems(result, "desired-state"))
+            if log.count > before:
+                invalid.add(result.path)
             docs.append(result)
         else:
             log.merge(result.problems)
-    return docs, log
+    return docs, log, invalid
 
 
 def load_desired(directory: Path, profiles: Sequence[Profile] = ()) -> DesiredState:
@@ -118,10 +123,10 @@ def load_desired(directory: Path, profiles: Sequence[Profile] = ()) -> DesiredSt
     ``SHOWN`` problems by place and counts them all.
     """
     with collector_paused():
-        docs, log = load_documents(directory)
+        docs, log, invalid = load_documents(directory)
         log.extend(semantic_problems(docs))
         for profile in profiles:
-            log.extend(profile_problems(docs, profile))
+            log.extend(profile_problems(docs, profile, invalid))
         log.raise_if_any()
         return DesiredState(directory, build_org(docs), len(docs))
 

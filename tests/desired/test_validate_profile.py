@@ -41,3 +41,16 @@ def test_without_scim_url_scim_profile_is_not_read(cli, directory: Path) -> None
     result = cli("validate", "--dir", directory, env={"SCIM_PROFILE": "aws-identity-center"})
     assert result.code == 0, result.err
     assert "(profile generic)" in result.out
+
+
+def test_profile_checks_run_beside_schema_problems(cli, directory: Path) -> None:  # type: ignore[no-untyped-def]
+    (directory / "users.yaml").write_text(
+        "users:\n  - userName: alice@example.com\n    name: Alice Liddell\n"
+        "  - userName: bob@example.com\n"
+    )
+    env = {"SCIM_URL": "http://127.0.0.1:9/v2", "SCIM_PROFILE": "aws-identity-center"}
+    result = cli("validate", "--dir", directory, env=env)
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    assert "users.yaml:3:11: users[0].name: expected a mapping" in result.err
+    assert "users.yaml:4:5: aws-identity-center requires name.givenName" in result.err
