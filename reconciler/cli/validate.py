@@ -8,7 +8,7 @@ from pathlib import Path
 from reconciler.cli.options import DEFAULT_DIR, Dir, OfflineVerbose, ProfileName, TargetName
 from reconciler.cli.output import err, out, setup_logging
 from reconciler.config import Target, load_targets, profile_name, select_target
-from reconciler.desired import load_desired
+from reconciler.desired import display_path, load_desired
 from reconciler.render.text import plural
 from reconciler.render.values import printable
 from reconciler.scim.profiles import get_profile
@@ -43,10 +43,10 @@ def validate(
     profiles = [get_profile(name) for name in names]
     desired = load_desired(directory, profiles)
     org = desired.org
+    shown = printable(display_path(directory))
     out.print(
-        f"{printable(str(directory))}: {plural(len(org.users), 'user')} and "
-        f"{plural(len(org.groups), 'group')} in {plural(desired.files, 'file')} are valid "
-        f"(profile {', '.join(names)}).",
+        f"{shown}: {plural(len(org.users), 'user')} and {plural(len(org.groups), 'group')} "
+        f"in {plural(desired.files, 'file')} are valid (profile {', '.join(names)}).",
         markup=False,
     )
     if not org.users and not org.groups:
