@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 from reconciler.collector import collector_paused
@@ -98,18 +98,16 @@ def load_documents(directory: Path) -> tuple[list[YamlDocument], ProblemLog, set
         elif path.is_file():
             paths.append(path)
     docs: list[YamlDocument] = []
-    for result in load_many(paths, [display_path(p) for p in paths]):
+    check = partial(iter_schema_problems, name="desired-state")
+    for result in load_many(paths, [display_path(p) for p in paths], check=check):
         if isinstance(result, ProblemLog):
             log.merge(result)
-        elif result.data is not None:
-            log.merge(result.problems)
-            before = log.count
-            log.extend(iter_schema_problems(result, "desired-state"))
-            if log.count > before:
-                invalid.add(result.path)
+            continue
+        log.merge(result.problems)
+        if result.data is not None:
             docs.append(result)
-        else:
-            log.merge(result.problems)
+            if not result.schema_valid:
+                invalid.add(result.path)
     return docs, log, invalid
 
 

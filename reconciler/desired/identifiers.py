@@ -14,16 +14,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from typing import Any
 
-USER_FIELDS: tuple[tuple[str, ...], ...] = (
-    ("userName",),
-    ("externalId",),
-    ("enterprise", "manager"),
-)
-"""Identifier fields of a user entry (``emails[].value`` is checked too)."""
-GROUP_FIELDS: tuple[tuple[str, ...], ...] = (("displayName",), ("externalId",))
-"""Identifier fields of a group entry (``members[]`` is checked too)."""
+# The fields checked: a user's userName, externalId, enterprise.manager and emails[].value;
+# a group's displayName, externalId and members[].
 
 _SCHEMA_REFUSES = re.compile(
     "[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
@@ -53,6 +48,11 @@ _SUSPECT = re.compile(
 """Any invisible character: what ``unreadable`` looks for, in one search."""
 
 
+def _maybe(value: str) -> bool:
+    """Whether ``unreadable`` needs to look at ``value``: false for nearly every value."""
+    return value != value.strip() or (not value.isascii() and _SUSPECT.search(value) is not None)
+
+
 def unreadable(text: str) -> str | None:
     """Why ``text`` would be stored as something other than what a reader sees, or None."""
     if text.isascii():  # the common case: only surrounding spaces can hide
@@ -79,24 +79,62 @@ def unreadable(text: str) -> str | None:
 
 
 def identifier_values(
-    data: dict[str, Any], kind: str
+    data: dict[str, Any], kind: str, known: AbstractSet[str] = frozenset()
 ) -> Iterator[tuple[tuple[str | int, ...], str]]:
     """(path inside the entry, text) of each identifier of an entry that may be unreadable.
 
-    Runs on every entry of the desired state: an ASCII value with no surrounding
-    whitespace (nearly all of them) is passed over without a call.
+    Runs on every entry and member of the desired state, so it is quick to pass over a
+    value: ``known`` holds values already found readable (the userNames), which members,
+    managers and emails usually repeat.
     """
-    for path in USER_FIELDS if kind == "users" else GROUP_FIELDS:
-        value = data.get(path[0])
-        if len(path) == 2:
-            value = value.get(path[1]) if value.__class__ is dict else None
-        if value.__class__ is str and not (value.isascii() and value == value.strip()):
-            yield path, value
-    listed, field = ("emails", "value") if kind == "users" else ("members", None)
-    values = data.get(listed)
-    if values.__class__ is not list:
+    if kind == "users":
+        yield from _user_values(data, known)
         return
-    for index, item in enumerate(values):
-        value = item.get(field) if field is not None and item.__class__ is dict else item
-        if value.__class__ is str and not (value.isascii() and value == value.strip()):
-            yield ((listed, index, field) if field else (listed, index)), value
+    for key in ("displayName", "externalId"):
+        value = data.get(key)
+        if value.__class__ is str and _maybe(value):
+            yield (key,), value
+    yield from _member_values(data.get("members"), known)
+
+
+def _user_values(
+    data: dict[str, Any], known: AbstractSet[str]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    search = _SUSPECT.search
+    for key in ("userName", "externalId"):
+        value = data.get(key)
+        if value.__class__ is str and (
+            value != value.strip() or (not value.isascii() and search(value))
+        ):
+            yield (key,), value
+    enterprise = data.get("enterprise")
+    manager = enterprise.get("manager") if enterprise.__class__ is dict else None
+    if manager.__class__ is str and manager not in known and _maybe(manager):
+        yield ("enterprise", "manager"), manager
+    emails = data.get("emails")
+    if emails.__class__ is list:
+        yield from _email_values(emails, known)
+
+
+def _email_values(
+    emails: Any, known: AbstractSet[str]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    for index, item in enumerate(emails if emails.__class__ is list else ()):
+        value = item.get("value") if item.__class__ is dict else None
+        if value.__class__ is str and value not in known and _maybe(value):
+            yield ("emails", index, "value"), value
+
+
+def _member_values(
+    members: Any, known: AbstractSet[str]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    if members.__class__ is not list:
+        return
+    try:
+        if known >= set(members):  # the usual case: every member is a readable userName
+            return
+    except TypeError:  # a member that is no string: the schema reports it
+        pass
+    for index, value in enumerate(members):
+        if value.__class__ is str and value not in known and _maybe(value):
+            yield ("members", index), value

@@ -48,8 +48,9 @@ def semantic_problems(docs: Sequence[YamlDocument]) -> Iterator[Problem]:
     """
     users = list(entries(docs, "users"))
     groups = list(entries(docs, "groups"))
-    yield from _identifiers(users, "users")
-    yield from _identifiers(groups, "groups")
+    readable: set[str] = set()
+    yield from _identifiers(users, "users", readable)
+    yield from _identifiers(groups, "groups", readable)
     yield from _duplicates(users, "userName", "user")
     yield from _duplicates(users, "externalId", "user externalId")
     yield from _duplicates(groups, "displayName", "group")
@@ -61,12 +62,19 @@ def semantic_problems(docs: Sequence[YamlDocument]) -> Iterator[Problem]:
     yield from _references(users, groups, names)
 
 
-def _identifiers(found: list[Entry], kind: str) -> Iterator[Problem]:
+def _identifiers(found: list[Entry], kind: str, readable: set[str]) -> Iterator[Problem]:
+    """Unreadable identifiers; the readable userNames are added to ``readable`` (members
+    and managers repeat them: they are then not looked at again)."""
     for entry in found:
-        for path, text in identifier_values(entry.data, kind):
+        bad = False
+        for path, text in identifier_values(entry.data, kind, readable):
             reason = unreadable(text)
             if reason is not None:
+                bad = bad or path == ("userName",)
                 yield entry.problem(f"{_dotted((*entry.path, *path))}: {reason}", *path)
+        name = entry.data.get("userName")
+        if kind == "users" and not bad and name.__class__ is str:
+            readable.add(name)
 
 
 def _dotted(path: tuple[str | int, ...]) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,7 +75,17 @@ class Mark:
 class YamlDocument:
     """One loaded file: its display ``path``, its plain ``data`` and marks on demand."""
 
-    __slots__ = ("_composed", "_packed", "_root", "_source", "blamed", "data", "path", "problems")
+    __slots__ = (
+        "_composed",
+        "_packed",
+        "_root",
+        "_source",
+        "blamed",
+        "data",
+        "path",
+        "problems",
+        "schema_valid",
+    )
 
     def __init__(
         self,
@@ -85,6 +95,7 @@ class YamlDocument:
         packed: bool = False,
         problems: ProblemLog | None = None,
         blamed: frozenset[tuple[int, int]] = frozenset(),
+        schema_valid: bool = True,
     ) -> None:
         self.path = path
         self.data = data
@@ -92,6 +103,8 @@ class YamlDocument:
         """What reading found wrong in a document loaded with ``partial=True``."""
         self.blamed = blamed
         """The (line, column) of values reading replaced by null (see ``yamldata.Built``)."""
+        self.schema_valid = schema_valid
+        """False when the ``check`` it was loaded with found problems."""
         self._source = source
         self._packed = packed
         """Whether ``_source`` is zlib-compressed."""
@@ -102,12 +115,13 @@ class YamlDocument:
         self,
     ) -> tuple[
         type[YamlDocument],
-        tuple[str, Any, bytes, bool, ProblemLog, frozenset[tuple[int, int]]],
+        tuple[str, Any, bytes, bool, ProblemLog, frozenset[tuple[int, int]], bool],
     ]:
         # Never the node graph. The source is only read again for the marks of a
         # problem; it travels (and stays) compressed: 52 MB raw at 100,000 users, 5 packed.
         source = self._source if self._packed else zlib.compress(self._source, 1)
-        return YamlDocument, (self.path, self.data, source, True, self.problems, self.blamed)
+        state = (self.problems, self.blamed, self.schema_valid)
+        return YamlDocument, (self.path, self.data, source, True, *state)
 
     def __repr__(self) -> str:
         return f"YamlDocument({self.path!r})"
@@ -138,6 +152,17 @@ class YamlDocument:
             key_node, node = pair
         return node, key_node
 
+    def checked(self, root: Node | None, check: Check) -> None:
+        """Run ``check``, its marks taken from ``root`` (this document's node graph), and
+        add its problems to ``problems``; ``schema_valid`` says whether it found none."""
+        self._root, self._composed = root, True
+        try:
+            before = self.problems.count
+            self.problems.extend(check(self))
+            self.schema_valid = self.problems.count == before
+        finally:
+            self._root, self._composed = None, False
+
     def _root_node(self) -> Node | None:
         if not self._composed:
             source = zlib.decompress(self._source) if self._packed else self._source
@@ -150,44 +175,60 @@ def _mark(node: Node | None) -> Mark:
     return Mark(*line_column(None if node is None else node.start_mark))
 
 
+Check = Callable[["YamlDocument"], Iterable[Problem]]
+"""A check of a loaded document (its schema), run while the node graph is at hand."""
+
+
 def load_yaml(
     path: Path,
     display: str | None = None,
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     partial: bool = False,
+    check: Check | None = None,
 ) -> YamlDocument:
     """Load the file at ``path``; problems name it ``display`` (default: ``str(path)``).
 
     Raises ``ValidationFailed`` with every problem found in the file; with ``partial``,
     only when no data could be read at all (not YAML, not UTF-8, too big, an alias
     bomb): a duplicate key or a refused tag is then in the document's ``problems``,
-    and its data goes on to the other checks.
+    and its data goes on to the other checks. ``check`` (with ``partial``) runs on the
+    document before the node graph that loading built is let go: the marks of its
+    problems cost no second parse, and its problems join the document's.
     """
     shown = str(path) if display is None else display
     source = read_source(path, shown, max_bytes)
-    return load_yaml_text(source, shown, max_bytes=max_bytes, partial=partial)
+    return load_yaml_text(source, shown, max_bytes=max_bytes, partial=partial, check=check)
 
 
 def load_yaml_text(
-    text: bytes, display: str, *, max_bytes: int = DEFAULT_MAX_BYTES, partial: bool = False
+    text: bytes,
+    display: str,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    partial: bool = False,
+    check: Check | None = None,
 ) -> YamlDocument:
     """Load YAML from bytes, exactly as ``load_yaml`` loads a file holding them."""
     check_size(text, display, max_bytes)
     check_encoding(text, display)
     with collector_paused():
-        built = _data(text, display)  # the node graph is freed before the collector is back
-    if not partial:
-        built.problems.raise_if_any()
-    return YamlDocument(display, built.data, text, problems=built.problems, blamed=built.blamed)
+        root, built = _data(text, display)
+        if not partial:
+            built.problems.raise_if_any()
+        doc = YamlDocument(display, built.data, text, problems=built.problems, blamed=built.blamed)
+        if check is not None and built.data is not None:
+            doc.checked(root, check)
+        del root  # the node graph is freed before the collector is back
+    return doc
 
 
-def _data(text: bytes, display: str) -> Built:
+def _data(text: bytes, display: str) -> tuple[Node | None, Built]:
     try:
         root = compose(text, display)
         if root is not None and may_have_aliases(text):
             check_aliases(root, text, display)
-        return build_partial(root, display)
+        return root, build_partial(root, display)
     except RecursionError:  # LibYAML stops at 1,000 levels; Python's stack may stop sooner
         raise ValidationFailed([Problem(display, 1, 1, TOO_DEEP)]) from None
 
@@ -198,11 +239,13 @@ def load_many(
     jobs: int | None = None,
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    check: Check | None = None,
 ) -> list[YamlDocument | ProblemLog]:
     """Load every file: for each, in input order, its document or its problems.
 
     Problems are returned, not raised, so the caller can gather those of all files. A
-    document is loaded with ``partial=True``: what reading found is in its ``problems``.
+    document is loaded with ``partial=True``: what reading (and ``check``, which must
+    be picklable) found is in its ``problems``.
     ``jobs`` caps the worker processes; by default one per usable CPU, and none at
     all (loading here) when the files total less than ``PARALLEL_MIN_BYTES``.
     """
@@ -212,7 +255,7 @@ def load_many(
     workers = _workers(paths, jobs)
     if workers <= 1:
         return [
-            _load_or_problems(path, name, max_bytes)
+            _load_or_problems(path, name, max_bytes, check)
             for path, name in zip(paths, shown, strict=True)
         ]
     largest_first = sorted(range(len(paths)), key=lambda i: -_size(paths[i]))
@@ -220,16 +263,19 @@ def load_many(
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_start_method())
     with pool, collector_paused():  # unpickling the results is the work left here
         futures = {
-            i: pool.submit(_load_or_problems, paths[i], shown[i], max_bytes) for i in largest_first
+            i: pool.submit(_load_or_problems, paths[i], shown[i], max_bytes, check)
+            for i in largest_first
         }
         for i, future in futures.items():
             results[i] = future.result()
     return results
 
 
-def _load_or_problems(path: Path, display: str, max_bytes: int) -> YamlDocument | ProblemLog:
+def _load_or_problems(
+    path: Path, display: str, max_bytes: int, check: Check | None
+) -> YamlDocument | ProblemLog:
     try:
-        return load_yaml(path, display, max_bytes=max_bytes, partial=True)
+        return load_yaml(path, display, max_bytes=max_bytes, partial=True, check=check)
     except ValidationFailed as failed:
         return failed.log()
 

@@ -102,3 +102,23 @@ def test_a_file_that_is_not_yaml_does_not_stop_the_others(cli, tmp_path: Path) -
     assert result.code == 1
     assert "a.yaml:2:1: YAML syntax error" in result.err
     assert "b.yaml:3:5: users[0]: unknown attribute 'titel'" in result.err
+
+
+def test_the_schema_check_runs_in_the_loaders_worker_processes(tmp_path: Path) -> None:
+    from functools import partial
+
+    from reconciler.desired.schema import iter_schema_problems
+    from reconciler.desired.yamlfile import YamlDocument, load_many
+
+    paths = []
+    for name, text in (("a.yaml", "users: [{}, {}]\n"), ("b.yaml", "users: [{userName: b}]\n")):
+        _write(tmp_path, name, text)
+        paths.append(tmp_path / name)
+    check = partial(iter_schema_problems, name="desired-state")
+    a, b = load_many(paths, ["a.yaml", "b.yaml"], jobs=2, check=check)
+    assert isinstance(a, YamlDocument) and isinstance(b, YamlDocument)
+    assert not a.schema_valid and b.schema_valid
+    assert [str(p) for p in a.problems.kept] == [
+        "a.yaml:1:9: users[0]: 'userName' is required",
+        "a.yaml:1:13: users[1]: 'userName' is required",
+    ]
