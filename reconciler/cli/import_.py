@@ -118,7 +118,7 @@ def import_(
     if write_targets:
         out.print(
             f"Wrote target {entry.name!r} ({printable(entry.url)}, token from ${entry.token_env}, "
-            f"profile {entry.profile}) to {shown}/{CONFIG_FILE}.",
+            f"profile {entry.profile}) to {printable(str(targets_file))}.",
             markup=False,
         )
     if unmanaged:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, partial
@@ -137,7 +138,7 @@ def display_path(path: Path) -> str:
         shown = str(path)
     # A problem line starts with the file's name: never with '::' (a workflow command in
     # a GitHub Actions log) or '-'.
-    return shown if shown[:1].isalnum() or shown[:1] in "/._" else f"./{shown}"
+    return shown if shown[:1].isalnum() or shown[:1] in "/._" else os.path.join(".", shown)
 
 
 def org_digest(org: Org) -> str:
