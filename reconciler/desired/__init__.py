@@ -52,18 +52,24 @@ class DesiredState:
 def desired_files(directory: Path) -> list[Path]:
     """The desired-state files of a directory, sorted (links leaving it included: see
     ``outside_link``)."""
+    return _walk(directory)[0]
+
+
+def _walk(directory: Path) -> tuple[list[Path], list[Path]]:
+    """The desired-state files (and links named like one) and the linked folders below
+    ``directory`` (never walked into), each sorted."""
     if not directory.is_dir():
         raise InputError(
             f"{printable(str(directory))}: no such directory (give the desired state with --dir)"
         )
-    found = [
-        p
-        for p in directory.rglob("*")
-        if p.suffix in (".yaml", ".yml")
-        and (p.is_file() or p.is_symlink())
-        and p != directory / CONFIG_FILE
-    ]
-    return sorted(found)
+    files, folders = [], []
+    for path in directory.rglob("*"):
+        if path.suffix in (".yaml", ".yml") and (path.is_file() or path.is_symlink()):
+            if path != directory / CONFIG_FILE:
+                files.append(path)
+        elif path.is_symlink() and path.is_dir():
+            folders.append(path)
+    return sorted(files), sorted(folders)
 
 
 def outside_link(path: Path, root: Path) -> Problem | None:
@@ -78,10 +84,16 @@ def outside_link(path: Path, root: Path) -> Problem | None:
         inside = False
     if inside:
         return None
-    message = (
-        "is a symbolic link that leads outside the desired-state directory; it was not read: "
-        "put the file itself in the directory"
-    )
+    if path.is_dir():
+        message = (
+            "is a symbolic link to a folder outside the desired-state directory; its files "
+            "were not read: put the folder itself in the directory"
+        )
+    else:
+        message = (
+            "is a symbolic link that leads outside the desired-state directory; it was not "
+            "read: put the file itself in the directory"
+        )
     return Problem(display_path(path), 1, 1, message)
 
 
@@ -92,7 +104,12 @@ def load_documents(directory: Path) -> tuple[list[YamlDocument], ProblemLog, set
     log = ProblemLog()
     invalid: set[str] = set()
     paths = []
-    for path in desired_files(directory):
+    files, folders = _walk(directory)
+    for folder in folders:  # never walked into; one that leads outside is named
+        refused = outside_link(folder, root)
+        if refused is not None:
+            log.add(refused)
+    for path in files:
         refused = outside_link(path, root)
         if refused is not None:
             log.add(refused)

@@ -25,6 +25,7 @@ def test_a_link_leaving_the_directory_is_refused_unread(cli, tmp_path: Path) -> 
     (directory / "users" / "creds.yaml").symlink_to(outside)
     (directory / "users" / "up.yaml").symlink_to("../../home/.git-credentials")
     (directory / "users" / "gone.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    (directory / "home").symlink_to(outside.parent, target_is_directory=True)
     (directory / "ok.yaml").write_text("users:\n  - userName: alice@example.com\n")
     for command in (["validate"], ["plan"]):
         result = cli(*command, "--dir", directory, env={"SCIM_URL": "http://127.0.0.1:9/v2"})
@@ -33,7 +34,8 @@ def test_a_link_leaving_the_directory_is_refused_unread(cli, tmp_path: Path) -> 
         assert "ghp_SECRET" not in output and "octocat" not in output
         for name in ("creds.yaml", "up.yaml", "gone.yaml"):
             assert f"users/{name}:1:1: is a symbolic link that leads outside the desired" in output
-        assert "3 problems found" in output
+        assert "desired/home:1:1: is a symbolic link to a folder outside the desired" in output
+        assert "4 problems found" in output
 
 
 def test_a_link_inside_the_directory_is_read(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
