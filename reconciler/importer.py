@@ -132,10 +132,13 @@ class TargetEntry:
     url: str
     token_env: str
     profile: str
+    ca_bundle: str | None = None
 
 
 def targets_document(entry: TargetEntry, schema: str | None) -> str:
     body = {"url": entry.url, "token_env": entry.token_env, "profile": entry.profile}
+    if entry.ca_bundle:
+        body["ca_bundle"] = entry.ca_bundle
     head = SCHEMA_LINE.format(schema=schema) if schema else ""
     return head + TARGETS_HEADER + _dump({"targets": {entry.name: body}})
 

@@ -60,7 +60,7 @@ def _target_entry(session: Session) -> TargetEntry:
     target = connection.target
     token_env = "SCIM_TOKEN" if os.environ.get("SCIM_TOKEN") else target.token_env
     name = ENV_TARGET_NAME if target.name == ENV_TARGET else target.name
-    return TargetEntry(name, connection.url, token_env, connection.profile)
+    return TargetEntry(name, connection.url, token_env, connection.profile, target.ca_bundle)
 
 
 def import_(
