@@ -15,6 +15,7 @@ branch to an exit code and prints its message, never a traceback::
     │   ├── ServerError                 an HTTP error status, with the SCIM error body
     │   ├── ProtocolError               an answer that is not the SCIM we expect
     │   └── IncompleteReadError         a listing we cannot trust: no plan is made
+    ├── GitHubError                     the GitHub API (pull-request reviews) failed
     └── RefusedError                    a safety rule said no (exit 3)
 
 Messages say what failed and what to do. None of them ever holds a token: the
@@ -148,6 +149,10 @@ class PlanFileError(ReconcileError):
 class LockedError(ReconcileError):
     """Another apply against the same target runs on this machine (or the lock cannot
     be taken): nothing was changed."""
+
+
+class GitHubError(ReconcileError):
+    """A failure reading from GitHub's REST API (a pull request, its reviews, a team)."""
 
 
 class ScimError(ReconcileError):

@@ -1,0 +1,1 @@
+"""GitHub: what the pull-request pipeline reads from GitHub's REST API (untrusted data)."""
