@@ -2,9 +2,13 @@
 # Install scimctl for the composite action (action.yml) into its own virtualenv under
 # $RUNNER_TEMP and put it on PATH for the steps after this one.
 #
-#   ACTION_INSTALL  empty: this action's own checkout ($GITHUB_ACTION_PATH), so the tool
-#                   matches the action's ref; a pip requirement or path; or "none" to use
-#                   the scimctl already on PATH.
+# This step runs before any token is in the environment (action.yml gives the tokens only
+# to the steps that need them), and installs nothing unpinned: the dependencies come from
+# requirements/action.txt, each pinned by version and hash (pip --require-hashes, wheels
+# only), then this action's own checkout is built offline (--no-index, --no-deps), so the
+# tool is the one of the ref you pinned the action to.
+#
+#   ACTION_INSTALL  empty: as above; "none": use the scimctl already on PATH.
 set -euo pipefail
 
 spec=${ACTION_INSTALL:-}
@@ -16,10 +20,16 @@ if [[ "$spec" == none ]]; then
   scimctl --version
   exit 0
 fi
+if [[ -n "$spec" ]]; then
+  echo "::error::install takes '' (this action's own checkout, dependencies pinned by hash) or 'none'"
+  exit 1
+fi
 
+root=${GITHUB_ACTION_PATH:?}
 venv="${RUNNER_TEMP:?}/scim-reconciler-venv"
 python3 -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-  "${spec:-${GITHUB_ACTION_PATH:?}}"
+pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input)
+"${pip[@]}" --require-hashes --only-binary :all: --no-deps -r "$root/requirements/action.txt"
+"${pip[@]}" --no-index --no-deps --no-build-isolation "$root"
 echo "$venv/bin" >> "${GITHUB_PATH:?}"
 "$venv/bin/scimctl" --version

@@ -6,16 +6,29 @@
 # markdown-path, json-path) and exits with scimctl's code, except that 2 (changes found, or
 # drift) is no failure for plan and drift: it is has-changes=true.
 #
-#   ACTION_COMMAND    validate, plan, apply or drift
-#   ACTION_DIRECTORY  the desired-state directory (default desired-state)
-#   ACTION_TARGET     the target of targets.yaml (may be empty)
-#   ACTION_ARGS       extra scimctl arguments, split on whitespace (no quoting, no globbing)
+# The tool's output goes to the job log between ::stop-commands:: and its random token:
+# a file or resource name cannot become a workflow command (an annotation, a mask).
+#
+#   ACTION_COMMAND       validate, plan, apply, apply-reviewed or drift
+#   ACTION_DIRECTORY     the desired-state directory (default desired-state)
+#   ACTION_TARGET        the target of targets.yaml (may be empty)
+#   ACTION_ARGS          extra scimctl arguments, split on whitespace (no quoting, no globbing)
+#   ACTION_PULL_REQUEST  validate/plan: the pull request whose desired state pull.sh fetched
+#                        into $RUNNER_TEMP/scim-pull; the plan is judged by this checkout's
+#                        targets.yaml (the base branch's): scimctl plan --base
+#   ACTION_PLAN_WORKFLOW apply-reviewed: the workflow that makes the reviewed plans
+#   ACTION_TOKEN         the SCIM token (becomes SCIM_TOKEN when given)
+#   ACTION_GITHUB_TOKEN  GitHub's token (becomes GITHUB_TOKEN when given)
 set -euo pipefail
 
 command=${ACTION_COMMAND:-}
 directory=${ACTION_DIRECTORY:-desired-state}
 target=${ACTION_TARGET:-}
+pull_request=${ACTION_PULL_REQUEST:-}
 read -r -a extra <<< "${ACTION_ARGS:-}"
+if [[ -n "${ACTION_TOKEN:-}" ]]; then export SCIM_TOKEN=$ACTION_TOKEN; fi
+if [[ -n "${ACTION_GITHUB_TOKEN:-}" ]]; then export GITHUB_TOKEN=$ACTION_GITHUB_TOKEN; fi
+unset ACTION_TOKEN ACTION_GITHUB_TOKEN
 
 # The same marker as reconciler.render.markdown.marker(): percent-encoded, no "--" inside.
 marker() {
@@ -30,7 +43,8 @@ marker() {
 
 out_dir="${RUNNER_TEMP:?}/scim-reconciler"
 mkdir -p "$out_dir"
-name="$command${target:+-${target//[^A-Za-z0-9._-]/_}}"
+kind=${command%-reviewed}
+name="$kind${target:+-${target//[^A-Za-z0-9._-]/_}}"
 markdown="$out_dir/$name.md"
 json="$out_dir/$name.json"
 log="$out_dir/$name.log"
@@ -42,18 +56,47 @@ case "$command" in
   validate) ;;
   plan) args+=(--detailed-exitcode --out "$json" --markdown "$markdown") ;;
   apply) args+=(--auto-approve --report "$json" --markdown "$markdown") ;;
+  apply-reviewed)
+    workflow=${ACTION_PLAN_WORKFLOW:-.github/workflows/scim-plan.yml}
+    args+=(--workflow "$workflow" --report "$json" --markdown "$markdown")
+    ;;
   drift) args+=(--report "$json" --markdown "$markdown") ;;
   *)
-    echo "::error::unknown command '$command': use validate, plan, apply or drift"
+    echo "::error::unknown command '$command': use validate, plan, apply, apply-reviewed or drift"
     exit 1
     ;;
 esac
 
+# A pull request's desired state is data fetched by pull.sh: scimctl reads it from there
+# (so its file names are the repository's), judged by this checkout's targets.yaml.
+if [[ -n "$pull_request" ]]; then
+  if [[ "$command" != plan && "$command" != validate ]]; then
+    echo "::error::pull-request is for validate and plan, not $command"
+    exit 1
+  fi
+  base=$directory
+  if [[ "$base" != /* ]]; then base="${GITHUB_WORKSPACE:-$PWD}/$base"; fi
+  if [[ "$command" == plan ]]; then args+=(--base "$base"); fi
+  cd "${RUNNER_TEMP:?}/scim-pull"
+fi
+
+tool=(scimctl "$command")
+if [[ "$command" == apply-reviewed ]]; then
+  scimctl_bin=$(command -v scimctl)
+  python=$(dirname "$scimctl_bin")/python
+  if [[ ! -x "$python" ]]; then python=python3; fi
+  tool=("$python" -m reconciler.github.merge_apply)
+fi
+
 echo "::group::scimctl $command"
+# From here to the token, the runner takes no line of the tool's output as a command.
+stop=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+echo "::stop-commands::$stop"
 set +e
-scimctl "$command" "${args[@]}" "${extra[@]}" 2>&1 | tee "$log"
+"${tool[@]}" "${args[@]}" "${extra[@]}" 2>&1 | tee "$log"
 code=${PIPESTATUS[0]}
 set -e
+echo "::$stop::"
 echo "::endgroup::"
 
 # Problems reported as file:line:column become annotations on the pull request's diff.
@@ -78,8 +121,8 @@ fallback() {
     3) title="refused by a safety rule (exit 3)" ;;
     *) title="failed (exit $code)" ;;
   esac
-  if [[ "$command" == plan || "$command" == apply ]]; then
-    if [[ -n "$target" ]]; then marker "$target" "$command"; else printf '<!-- scim-reconciler:%s -->' "$command"; fi
+  if [[ "$kind" == plan || "$kind" == apply ]]; then
+    if [[ -n "$target" ]]; then marker "$target" "$kind"; else printf '<!-- scim-reconciler:%s -->' "$kind"; fi
     echo
   fi
   echo "### scimctl $command: $title"
@@ -93,7 +136,7 @@ if [[ ! -s "$markdown" ]]; then fallback > "$markdown"; fi
 has_changes=false
 case "$command" in
   plan | drift) if [[ $code == 2 ]]; then has_changes=true; fi ;;
-  apply)
+  apply | apply-reviewed)
     if [[ -s "$json" ]] && grep -q '"result": *"ok"' "$json"; then has_changes=true; fi
     ;;
 esac

@@ -30,18 +30,22 @@ def prepare(
     *,
     all_targets: bool = False,
     profile: str | None = None,
+    config: Path | None = None,
 ) -> tuple[DesiredState, list[Target]]:
-    """Validate everything local (format, targets, desired state) before any request."""
+    """Validate everything local (format, targets, desired state) before any request.
+
+    ``config``: the directory whose targets.yaml to use (default ``directory``)."""
+    config = directory if config is None else config
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
     if all_targets:
         if target is not None:
             raise InputError("--target and --all-targets exclude each other")
-        targets = list(load_targets(directory).values())
+        targets = list(load_targets(config).values())
         if not targets:
-            raise InputError(f"--all-targets: {directory}/targets.yaml defines no target")
+            raise InputError(f"--all-targets: {config}/targets.yaml defines no target")
     else:
-        targets = [choose_target(directory, target)]
+        targets = [choose_target(config, target)]
     names = {profile_name(t, os.environ, profile) for t in targets}
     return load_desired(directory, [get_profile(n) for n in sorted(names)]), targets
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +26,7 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.output import err, out, setup_logging
 from reconciler.config import Target
+from reconciler.github.policy_change import policy_change
 from reconciler.plan.model import Plan
 from reconciler.plan.saved import write_plan
 from reconciler.render.managers import readable, user_names
@@ -35,6 +37,14 @@ from reconciler.session import PlanOptions, open_session, planned
 DetailedExitcode = Annotated[
     bool,
     typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when none."),
+]
+BaseDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--base",
+        help="The base branch's desired-state directory (a pull request's plan): its "
+        "targets.yaml (servers, policy) judges the plan; how --dir's differs is shown first.",
+    ),
 ]
 OutPath = Annotated[
     Path | None,
@@ -55,6 +65,7 @@ def plan(
     only: Only = None,
     adopt: Adopt = False,
     force: Force = False,
+    base: BaseDir = None,
     all_targets: AllTargets = False,
     verbose: Verbose = False,
     ca_bundle: CaBundle = None,
@@ -76,10 +87,12 @@ def plan(
       scimctl plan --only user:alice@example.com --only group:engineering
 
       scimctl plan --all-targets --out 'plan-{target}.json'
+
+      scimctl plan --dir pr/desired-state --base desired-state
     """
     setup_logging(verbose)
     desired, targets = common.prepare(
-        directory, target, fmt, all_targets=all_targets, profile=profile
+        directory, target, fmt, all_targets=all_targets, profile=profile, config=base
     )
     options = PlanOptions(
         adopt=adopt,
@@ -97,6 +110,8 @@ def plan(
         with open_session(chosen, profile=profile, tls=security) as session:
             live = session.read(like=desired.org)
             result = planned(session, desired, live, options)
+        if base is not None:
+            result = replace(result, policy_change=policy_change(base, directory, chosen.name))
         shown = readable(result, user_names((desired.org, live.org)))
         if fmt == "text":
             out.print(plan_text(shown, source), end="")

@@ -211,6 +211,8 @@ class Plan:
     warnings: tuple[str, ...] = ()
     managed: Mapping[str, int] = field(default_factory=dict)
     """Managed live resources by kind (users, groups, memberships): the base of limits."""
+    policy_change: tuple[str, ...] = ()
+    """How a pull request changes targets.yaml (``plan --base``): shown, not yet in force."""
 
     @classmethod
     def build(cls, target: str, changes: list[Change], **rest: Any) -> Plan:
@@ -254,6 +256,7 @@ class Plan:
             "warnings": list(self.warnings),
             "unmanaged": dict(self.unmanaged),
             "managed": dict(self.managed),
+            "policy_change": list(self.policy_change),
             "changes": [c.to_dict() for c in self.changes],
         }
 
@@ -267,6 +270,7 @@ class Plan:
             unmanaged=dict(data.get("unmanaged", {})),
             warnings=tuple(data.get("warnings", ())),
             managed=dict(data.get("managed", {})),
+            policy_change=tuple(str(line) for line in data.get("policy_change", ())),
         )
 
 

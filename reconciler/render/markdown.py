@@ -154,7 +154,7 @@ HELD = ("conflicts", "skipped", "refused")
 def plan_markdown(plan: Plan, source: str = "desired-state/", *, limit: int = LIMIT) -> str:
     """The plan for a pull-request comment or a step summary, at most ``limit`` characters."""
     head = _plan_head(plan, source)
-    if not plan.changes and not plan.warnings and not plan.violations:
+    if not (plan.changes or plan.warnings or plan.violations or plan.policy_change):
         return "\n".join(head)
     attention = _attention(plan, min(ATTENTION_LIMIT, limit // 3))
     budget = Budget(limit - size(head) - size(attention) - 400)
@@ -239,7 +239,11 @@ def attention_kind(change: Change) -> str | None:
 
 
 def _attention(plan: Plan, limit: int) -> list[str]:
-    notes = [*_notes("Unsafe", plan.violations), *_notes("Warning", plan.warnings)]
+    notes = [
+        *_notes("Policy change", plan.policy_change),
+        *_notes("Unsafe", plan.violations),
+        *_notes("Warning", plan.warnings),
+    ]
     rows = sorted(
         ((kind, change) for change in plan.changes if (kind := attention_kind(change))),
         key=lambda pair: ATTENTION_ORDER.index(pair[0]),

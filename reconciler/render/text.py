@@ -31,6 +31,8 @@ def plan_text(plan: Plan, source: str = "desired-state/") -> Text:
 
 
 def _warnings(plan: Plan) -> Iterator[str]:
+    for change in plan.policy_change:
+        yield f"Policy change: {printable(change)}"
     for warning in plan.warnings:
         yield f"Warning: {warning}"
 

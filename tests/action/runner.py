@@ -8,6 +8,11 @@ environment files (``GITHUB_OUTPUT``, ``GITHUB_ENV``, ``GITHUB_PATH``,
 ``GITHUB_STEP_SUMMARY``), stops at the first failing step, and evaluates the action's
 ``outputs``. An expression or a ``uses:`` step it cannot run is an error, so the action
 cannot silently grow beyond what this test checks.
+
+It also reads the steps' output for workflow commands as the runner does (``::error …::``,
+``::add-mask::``…), honouring ``::stop-commands::TOKEN`` until ``::TOKEN::``, and keeps
+each step's environment, so a test can say which annotations a run made and which step saw
+which variable.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ import yaml
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 COMPARISON = re.compile(r"^([\w.-]+)\s*(==|!=)\s*'([^']*)'$")
 PATH = re.compile(r"^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*$")
+COMMAND = re.compile(r"^::([A-Za-z0-9_-]+)(?: ([^:]*))?::(.*)$")
+GITHUB_TOKEN = "ghs_simulated-github-token"
 
 
 @dataclass
@@ -62,16 +69,18 @@ class Runner:
         declared = spec.get("inputs") or {}
         unknown = set(inputs) - set(declared)
         assert not unknown, f"inputs the action does not declare: {unknown}"
-        values = {name: str(d.get("default", "")) for name, d in declared.items()}
+        github = {
+            "action_path": str(self.action),
+            "workspace": str(self.workspace),
+            "token": self.env.get("SIMULATED_GITHUB_TOKEN", GITHUB_TOKEN),
+            "event": self.event,
+        }
+        context: dict[str, Any] = {"github": github, "runner": {"temp": str(self.temp)}}
+        values = {n: substitute(str(d.get("default", "")), context) for n, d in declared.items()}
         values.update(inputs)
         missing = [n for n, d in declared.items() if d.get("required") and not values[n]]
         assert not missing, f"required inputs missing: {missing}"
-        return {
-            "inputs": values,
-            "github": {"action_path": str(self.action), "workspace": str(self.workspace)},
-            "runner": {"temp": str(self.temp)},
-            "steps": {},
-        }
+        return {**context, "inputs": values, "steps": {}}
 
     def _environment(self) -> dict[str, str]:
         event = self.temp / "event.json"
@@ -117,6 +126,8 @@ class Runner:
             timeout=300,
         )
         result.log += done.stdout + done.stderr
+        result.steps.append(StepRun(step.get("name", str(number)), env, done.returncode))
+        result.commands += workflow_commands(done.stdout + done.stderr)
         result.summary += files["GITHUB_STEP_SUMMARY"].read_text()
         result.env.update(parse_file_command(files["GITHUB_ENV"].read_text()))
         result.path += [line for line in files["GITHUB_PATH"].read_text().splitlines() if line]
@@ -127,6 +138,13 @@ class Runner:
 
 
 @dataclass
+class StepRun:
+    name: str
+    env: dict[str, str]
+    code: int
+
+
+@dataclass
 class ActionRun:
     code: int = 0
     outputs: dict[str, str] = field(default_factory=dict)
@@ -134,6 +152,32 @@ class ActionRun:
     log: str = ""
     env: dict[str, str] = field(default_factory=dict)
     path: list[str] = field(default_factory=list)
+    steps: list[StepRun] = field(default_factory=list)
+    commands: list[tuple[str, str, str]] = field(default_factory=list)
+    """(command, properties, message) of each workflow command the runner would act on."""
+
+    def annotations(self) -> list[tuple[str, str, str]]:
+        return [c for c in self.commands if c[0] in ("error", "warning", "notice")]
+
+
+def workflow_commands(output: str) -> list[tuple[str, str, str]]:
+    """The workflow commands in a step's output, as the runner reads them line by line."""
+    found: list[tuple[str, str, str]] = []
+    stopped: str | None = None
+    for line in output.splitlines():
+        match = COMMAND.match(line.strip())
+        if match is None:
+            continue
+        name, properties, message = match[1], match[2] or "", match[3]
+        if stopped is not None:
+            if name == stopped and not properties:
+                stopped = None
+            continue
+        if name == "stop-commands":
+            stopped = message
+            continue
+        found.append((name, properties, message))
+    return found
 
 
 def parse_file_command(text: str) -> dict[str, str]:

@@ -1,0 +1,290 @@
+"""Apply, after a merge, the plan that was reviewed on the pull request, and nothing else.
+
+    python -m reconciler.github.merge_apply --dir desired-state --target aws \\
+        --workflow .github/workflows/scim-plan.yml --markdown apply.md --report apply.json
+
+Run by the action (``command: apply-reviewed``) on a push to the default branch. It
+applies nothing, explains why and shows what a fresh plan would do (exit 3), when:
+
+- the pushed commit is no longer the head of the default branch (a re-run of an old apply
+  would roll back what came after it: no replays);
+- no pull request merged the pushed commit (a direct push was never reviewed);
+- that pull request's head has no successful plan made by the plan workflow;
+- the reviewed plan is of another head, another target, or another desired state than the
+  merged tree (main moved since, or a squash folded in other changes).
+
+Otherwise it runs ``scimctl apply PLANFILE``: each row whose resource changed since the
+review is refused as stale (exit 3), and nothing outside the plan is ever changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from reconciler.desired import load_desired
+from reconciler.errors import GitHubError, InputError, ReconcileError
+from reconciler.github.api import GitHubApi, GitHubRepo, check_sha
+from reconciler.github.reviewed import MergedPull, ReviewedPlan, merged_pull, reviewed_plan
+from reconciler.plan.model import Plan
+from reconciler.render.markdown import code, marker
+from reconciler.render.values import printable
+from reconciler.session import choose_target
+
+REFUSED = 3
+MAX_HELD = 100
+
+
+@dataclass(frozen=True)
+class Push:
+    """The commit this run was started for, and the branch it must be the head of."""
+
+    sha: str
+    ref: str
+    branch: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Push:
+        sha = check_sha(env.get("GITHUB_SHA"), "GITHUB_SHA")
+        try:
+            event = json.loads(Path(env.get("GITHUB_EVENT_PATH", "")).read_text())
+            branch = event["repository"]["default_branch"]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise InputError("GITHUB_EVENT_PATH holds no event with the default branch") from None
+        if not isinstance(branch, str) or not branch:
+            raise InputError("the event names no default branch")
+        return cls(sha, env.get("GITHUB_REF", ""), branch)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to apply (a reviewed plan of a pull request), or why nothing."""
+
+    reason: str = ""
+    pull: MergedPull | None = None
+    reviewed: ReviewedPlan | None = None
+
+
+def decide(api: GitHubApi, push: Push, target: str, workflow: str, digest: str) -> Verdict:
+    """The reviewed plan to apply for ``push``, or the reason there is none."""
+    if push.ref != f"refs/heads/{push.branch}":
+        return Verdict(f"this run is for {printable(push.ref)!r}, not the default branch")
+    head = _branch_head(api, push.branch)
+    if head != push.sha:
+        return Verdict(
+            f"commit {push.sha[:12]} is no longer the head of {printable(push.branch)} "
+            f"({head[:12]} is): applying it again would undo what came after it"
+        )
+    pull = merged_pull(api, push.sha, push.branch)
+    if pull is None:
+        return Verdict(f"no pull request merged commit {push.sha[:12]}: it was never reviewed")
+    reviewed, why = reviewed_plan(api, pull, target, workflow)
+    if reviewed is None:
+        return Verdict(f"pull request #{pull.number} has no reviewed plan: {why}", pull)
+    return Verdict(_mismatch(reviewed, pull, target, digest), pull, reviewed)
+
+
+def _branch_head(api: GitHubApi, branch: str) -> str:
+    ref = api.get(api.repo.path(f"git/ref/heads/{quote(branch, safe='')}"))
+    target = ref.get("object") if isinstance(ref, dict) else None
+    return check_sha(target.get("sha") if isinstance(target, dict) else None, "the branch head")
+
+
+def _mismatch(reviewed: ReviewedPlan, pull: MergedPull, target: str, digest: str) -> str:
+    """Why the reviewed plan is not the plan of this merge, or "" when it is."""
+    meta = reviewed.pull
+    if meta.get("pull_request") != pull.number or meta.get("head_sha") != pull.head:
+        return f"the plan artifact is not of pull request #{pull.number} at {pull.head[:12]}"
+    plan = _plan_fields(reviewed.plan)
+    if plan.get("target") != target:
+        return f"the reviewed plan is for another target, not {printable(target)!r}"
+    if plan.get("desired_digest") != digest:
+        return (
+            "the merged desired state is not the one the plan was made from (the default "
+            "branch moved before the merge, or the merge folded in other changes)"
+        )
+    return ""
+
+
+def _plan_fields(data: bytes) -> dict[str, Any]:
+    try:
+        plan = json.loads(data)
+    except ValueError:
+        raise GitHubError("the reviewed plan is not JSON") from None
+    if not isinstance(plan, dict):
+        raise GitHubError("the reviewed plan is not a plan")
+    return plan
+
+
+# --- running scimctl -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Paths:
+    directory: Path
+    target: str
+    markdown: Path
+    report: Path
+
+    def beside(self, name: str) -> Path:
+        return self.markdown.with_name(f"{name}-{self.markdown.stem}{self.markdown.suffix}")
+
+
+def scimctl(*args: str | Path) -> int:
+    """Run scimctl (this interpreter's) with its output going to ours."""
+    sys.stdout.flush()
+    return subprocess.run([sys.executable, "-m", "reconciler", *map(str, args)]).returncode
+
+
+def apply_reviewed(verdict: Verdict, paths: Paths) -> int:
+    assert verdict.reviewed is not None and verdict.pull is not None
+    planfile = paths.report.with_name(f"reviewed-plan-{paths.markdown.stem}.json")
+    planfile.write_bytes(verdict.reviewed.plan)
+    applied = paths.beside("report")
+    print(f"Applying the plan reviewed on pull request #{verdict.pull.number}.", flush=True)
+    code_ = scimctl(
+        "apply", planfile, "--dir", paths.directory, "--target", paths.target,
+        "--auto-approve", "--report", paths.report, "--markdown", applied,
+        *_approvals(verdict.pull.number),
+    )  # fmt: skip
+    report = applied.read_text() if applied.is_file() else ""
+    held = not_applied(verdict.reviewed.plan, paths.report)
+    paths.markdown.write_text(_applied_markdown(verdict, paths.target, report, held))
+    return code_
+
+
+def not_applied(plan: bytes, report: Path) -> list[str]:
+    """The reviewed plan's rows that the apply did not run (refused when it re-checked)."""
+    try:
+        rows = Plan.from_dict(json.loads(plan)).executable
+        outcomes = json.loads(report.read_text()).get("outcomes", []) if report.is_file() else []
+        done = {(o.get("address"), o.get("action")) for o in outcomes if isinstance(o, dict)}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return []
+    return [
+        f"{c.action.value} {c.kind} {c.name}"
+        for c in rows
+        if (c.address, c.action.value) not in done
+    ]
+
+
+def _approvals(number: int) -> list[str]:
+    """``--pull-request N`` when this scimctl reads approvals from reviews."""
+    from reconciler.cli.apply import apply
+
+    return (
+        ["--pull-request", str(number)]
+        if "pull_request" in inspect.signature(apply).parameters
+        else []
+    )
+
+
+def refuse(verdict: Verdict, paths: Paths) -> int:
+    print(f"Nothing applied: {verdict.reason}.", file=sys.stderr, flush=True)
+    fresh = paths.beside("fresh-plan")
+    print("What a fresh plan of the merged desired state would do:", flush=True)
+    scimctl("plan", "--dir", paths.directory, "--target", paths.target, "--markdown", fresh)
+    plan = fresh.read_text() if fresh.is_file() else "(the fresh plan failed: see the log)"
+    paths.markdown.write_text(_refused_markdown(verdict, paths.target, plan))
+    return REFUSED
+
+
+def _applied_markdown(verdict: Verdict, target: str, report: str, held: list[str]) -> str:
+    assert verdict.pull is not None and verdict.reviewed is not None
+    lines = report.splitlines()
+    body = lines[1:] if lines and lines[0].startswith("<!--") else lines
+    intro = (
+        f"Applied the plan reviewed on pull request #{verdict.pull.number} "
+        f"(head {code(verdict.pull.head[:12])}, plan made by "
+        f"[this run]({_link(verdict.reviewed.run_url)})); nothing outside it was changed."
+    )
+    notes: list[str] = []
+    if held:
+        shown = [f"- {code(row)}" for row in held[:MAX_HELD]]
+        more = [f"- …and {len(held) - MAX_HELD} more"] if len(held) > MAX_HELD else []
+        notes = [
+            f"**{len(held)} reviewed change(s) were refused, not overwritten**: what they would "
+            "change was changed since the review (stale), or a rule now refuses it (the log "
+            "says which). Nothing else was changed; a fresh plan in a new pull request "
+            "carries what is still wanted.",
+            "",
+            *shown,
+            *more,
+            "",
+        ]
+    return "\n".join([marker(target, "apply"), intro, "", *notes, *body]) + "\n"
+
+
+def _refused_markdown(verdict: Verdict, target: str, plan: str) -> str:
+    lines = plan.splitlines()
+    body = lines[1:] if lines and lines[0].startswith("<!--") else lines
+    return (
+        "\n".join(
+            [
+                marker(target, "apply"),
+                f"### scim-reconciler apply to {code(target)}: ⛔ nothing applied",
+                "",
+                f"**{printable(verdict.reason)}.**",
+                "",
+                "Only a plan reviewed on the pull request that made this commit is ever applied. "
+                "Below is what a fresh plan of the merged desired state would do: open a "
+                "pull request (an empty commit will do) so that it is reviewed, and merge it.",
+                "",
+                "#### What a fresh plan would do",
+                "",
+                *body,
+            ]
+        )
+        + "\n"
+    )
+
+
+def _link(url: str) -> str:
+    return url if url.startswith("https://") and not set(url) & set(" ()<>[]\"'") else "#"
+
+
+# --- entry point ---------------------------------------------------------------------------
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m reconciler.github.merge_apply")
+    parser.add_argument("--dir", type=Path, default=Path("desired-state"))
+    parser.add_argument("--target", default="")
+    parser.add_argument("--workflow", default=".github/workflows/scim-plan.yml")
+    parser.add_argument("--markdown", type=Path, required=True)
+    parser.add_argument("--report", type=Path, required=True)
+    return parser.parse_args(argv)
+
+
+def run(argv: Sequence[str], env: Mapping[str, str]) -> int:
+    args = parse(argv)
+    target = choose_target(args.dir, args.target or None).name
+    paths = Paths(args.dir, target, args.markdown, args.report)
+    digest = load_desired(args.dir).digest
+    with GitHubApi(GitHubRepo.from_env(env)) as api:
+        verdict = decide(api, Push.from_env(env), target, args.workflow, digest)
+    if verdict.reason:
+        return refuse(verdict, paths)
+    return apply_reviewed(verdict, paths)
+
+
+def main() -> None:
+    try:
+        code_ = run(sys.argv[1:], os.environ)
+    except ReconcileError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        code_ = error.exit_code
+    sys.exit(code_)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""A pull request's desired state, fetched as data: no checkout, nothing of it run.
+
+    python -m reconciler.github.pull_files --pull-request 7 --head SHA \\
+        --directory desired-state --into "$RUNNER_TEMP/scim-pull" --meta pull-request.json
+
+The head commit's tarball comes from GitHub's API; only the regular files under
+``--directory`` are written, below ``--into`` (links, devices and anything that would land
+outside are skipped and counted). What is written is then read by the hardened loader of the
+base branch's tool. ``--meta`` records the pull request and head, which travel with the
+saved plan so that the apply after the merge can tell it is the plan of that head.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sys
+import tarfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from reconciler.errors import GitHubError, InputError, ReconcileError
+from reconciler.github.api import GitHubApi, GitHubRepo, check_sha
+
+MAX_TARBALL = 512 * 1024 * 1024
+MAX_FILE = 64 * 1024 * 1024
+MAX_FILES = 200_000
+
+
+@dataclass(frozen=True)
+class Fetched:
+    files: int
+    skipped: int
+
+
+def head_of(api: GitHubApi, number: int, head: str) -> str:
+    """``head`` (the event's) when given, else the pull request's current head."""
+    if head:
+        return check_sha(head, "--head")
+    pull = api.get(api.repo.path(f"pulls/{number}"))
+    found = pull.get("head") if isinstance(pull, dict) else None
+    return check_sha(found.get("sha") if isinstance(found, dict) else None, "the head")
+
+
+def fetch(api: GitHubApi, head: str, directory: str, into: Path) -> Fetched:
+    """Write ``directory``'s regular files at commit ``head`` below ``into``."""
+    wanted = _relative(directory)
+    body = api.download(api.repo.path(f"tarball/{head}"), MAX_TARBALL)
+    files = skipped = 0
+    try:
+        with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as archive:
+            for member in archive:
+                inside = _inside(member.name, wanted)
+                if inside is None:
+                    continue
+                if not member.isfile() or member.size > MAX_FILE or files >= MAX_FILES:
+                    skipped += not member.isdir()
+                    continue
+                _write(archive, member, into / wanted / inside)
+                files += 1
+    except (tarfile.TarError, EOFError, OSError) as error:
+        raise GitHubError(f"the pull request's tarball could not be read ({error})") from None
+    return Fetched(files, skipped)
+
+
+def _relative(directory: str) -> PurePosixPath:
+    path = PurePosixPath(directory)
+    if path.is_absolute() or ".." in path.parts or not path.parts:
+        raise InputError(f"--directory {directory!r} must be a path inside the repository")
+    return path
+
+
+def _inside(name: str, wanted: PurePosixPath) -> PurePosixPath | None:
+    """The member's path below ``wanted``, or None when it is elsewhere or unsafe."""
+    parts = PurePosixPath(name).parts[1:]  # GitHub's tarball has one top folder
+    if any(p in ("..", "", ".") or "\\" in p for p in parts):
+        return None
+    n = len(wanted.parts)
+    if len(parts) <= n or tuple(parts[:n]) != wanted.parts:
+        return None
+    return PurePosixPath(*parts[n:])
+
+
+def _write(archive: tarfile.TarFile, member: tarfile.TarInfo, path: Path) -> None:
+    source = archive.extractfile(member)
+    if source is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with source, open(path, "xb") as target:
+        target.write(source.read(MAX_FILE))
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m reconciler.github.pull_files")
+    parser.add_argument("--pull-request", type=int, required=True)
+    parser.add_argument("--head", default="")
+    parser.add_argument("--directory", default="desired-state")
+    parser.add_argument("--into", type=Path, required=True)
+    parser.add_argument("--meta", type=Path, required=True)
+    return parser.parse_args(argv)
+
+
+def run(argv: Sequence[str], env: Mapping[str, str]) -> int:
+    args = parse(argv)
+    if args.pull_request < 1:
+        raise InputError("--pull-request must be a pull request's number")
+    args.into.mkdir(parents=True, exist_ok=True)
+    with GitHubApi(GitHubRepo.from_env(env)) as api:
+        head = head_of(api, args.pull_request, args.head)
+        fetched = fetch(api, head, args.directory, args.into)
+    meta = {"pull_request": args.pull_request, "head_sha": head}
+    args.meta.write_text(json.dumps(meta) + "\n")
+    print(
+        f"Fetched {fetched.files} files of {args.directory}/ of pull request "
+        f"#{args.pull_request} at {head[:12]}, as data"
+        + (f"; skipped {fetched.skipped} that are not regular files" if fetched.skipped else "")
+    )
+    return 0
+
+
+def main() -> None:
+    try:
+        code = run(sys.argv[1:], os.environ)
+    except ReconcileError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        code = error.exit_code
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

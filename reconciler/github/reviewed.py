@@ -1,0 +1,154 @@
+"""Finding the plan a pull request was reviewed with, from GitHub's API.
+
+The plan workflow uploads, for each pull request head it plans, the artifact
+``scim-plan-<target>-<head sha>`` holding the saved plan (``plan-<target>.json``) and
+``pull-request.json`` (number, head SHA, target). After a merge, the apply finds:
+
+1. the pull request that merged the pushed commit (``GET commits/{sha}/pulls``: merged, its
+   merge commit is this commit, into the default branch);
+2. the newest plan run for that pull request's head that uploaded the artifact, made by the
+   plan workflow itself as a ``pull_request_target`` run (so by the base branch's workflow
+   code, never by a workflow file a pull request added or changed); that run must have
+   succeeded, or there is no reviewed plan;
+3. the artifact's two files, from its zip, within size caps.
+
+Everything read is untrusted: each field is checked before it is used.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.errors import GitHubError
+from reconciler.github.api import GitHubApi, check_sha
+
+ARTIFACT_PREFIX = "scim-plan-"
+PULL_FILE = "pull-request.json"
+MAX_ZIP = 256 * 1024 * 1024
+MAX_FILE = 256 * 1024 * 1024
+MAX_ENTRIES = 50
+TRUSTED_EVENT = "pull_request_target"
+
+
+def artifact_name(target: str, head: str) -> str:
+    """The plan artifact's name: the target (made safe) and the head it was planned for."""
+    return f"{ARTIFACT_PREFIX}{re.sub(r'[^A-Za-z0-9._-]', '_', target)}-{head}"
+
+
+def plan_file_name(target: str) -> str:
+    """The saved plan's name inside the artifact (as the action writes it)."""
+    return f"plan-{re.sub(r'[^A-Za-z0-9._-]', '_', target)}.json"
+
+
+@dataclass(frozen=True)
+class MergedPull:
+    number: int
+    head: str
+    """The head commit that was reviewed (a pull request's head does not change at merge)."""
+    url: str
+
+
+@dataclass(frozen=True)
+class ReviewedPlan:
+    plan: bytes
+    pull: dict[str, Any]
+    run_url: str
+
+
+def merged_pull(api: GitHubApi, sha: str, branch: str) -> MergedPull | None:
+    """The pull request whose merge into ``branch`` made commit ``sha``, if any."""
+    for pull in api.pages(api.repo.path(f"commits/{sha}/pulls")):
+        if not isinstance(pull, dict) or not pull.get("merged_at"):
+            continue
+        base = pull.get("base")
+        if pull.get("merge_commit_sha") != sha or not isinstance(base, dict):
+            continue
+        number = pull.get("number")
+        if base.get("ref") == branch and isinstance(number, int) and number > 0:
+            head = pull.get("head")
+            sha_of_head = check_sha(head.get("sha") if isinstance(head, dict) else None, "head")
+            return MergedPull(number, sha_of_head, str(pull.get("html_url", "")))
+    return None
+
+
+def reviewed_plan(
+    api: GitHubApi, pull: MergedPull, target: str, workflow: str
+) -> tuple[ReviewedPlan | None, str]:
+    """The newest plan of ``pull``'s head made by ``workflow``, or None and why not."""
+    name = artifact_name(target, pull.head)
+    found = [
+        a
+        for a in api.pages(api.repo.path("actions/artifacts"), key="artifacts", name=name)
+        if isinstance(a, dict) and a.get("name") == name and isinstance(a.get("id"), int)
+    ]
+    for artifact in sorted(found, key=_run_id, reverse=True):
+        run = api.get_or_none(api.repo.path(f"actions/runs/{_run_id(artifact)}"))
+        if not _made_by(run, workflow):
+            continue
+        if run.get("status") != "completed" or run.get("conclusion") != "success":
+            return None, (
+                f"the last plan of head {pull.head[:12]} did not succeed "
+                f"({run.get('conclusion') or run.get('status')}: {run.get('html_url')}); "
+                "re-run it once the plan is right"
+            )
+        if artifact.get("expired"):
+            return None, f"the plan artifact {name} has expired"
+        files = _unzip(
+            api.download(api.repo.path(f"actions/artifacts/{artifact['id']}/zip"), MAX_ZIP)
+        )
+        return _reviewed(files, target, str(run.get("html_url", ""))), ""
+    return None, f"no plan of head {pull.head[:12]} was made by {workflow} on the pull request"
+
+
+def _run_id(artifact: dict[str, Any]) -> int:
+    run = artifact.get("workflow_run")
+    number = run.get("id") if isinstance(run, dict) else None
+    return number if isinstance(number, int) and number > 0 else 0
+
+
+def _made_by(run: Any, workflow: str) -> bool:
+    """A run of the plan workflow as the base branch defines it (pull_request_target)."""
+    return (
+        isinstance(run, dict) and run.get("event") == TRUSTED_EVENT and run.get("path") == workflow
+    )
+
+
+def _unzip(data: bytes) -> dict[str, bytes]:
+    """The regular files at the top of an artifact zip, each within the cap."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = archive.infolist()
+        if len(entries) > MAX_ENTRIES:
+            raise GitHubError("the plan artifact holds too many files; refusing it")
+        return {e.filename: _read(archive, e) for e in entries if "/" not in e.filename.strip("/")}
+    except zipfile.BadZipFile:
+        raise GitHubError("the plan artifact is not a zip archive") from None
+
+
+def _read(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> bytes:
+    with archive.open(entry) as handle:
+        body = handle.read(MAX_FILE + 1)
+    if len(body) > MAX_FILE:
+        raise GitHubError(f"the plan artifact's {entry.filename!r} is too large; refusing it")
+    return body
+
+
+def _reviewed(files: dict[str, bytes], target: str, run_url: str) -> ReviewedPlan:
+    plan, pull = files.get(plan_file_name(target)), files.get(PULL_FILE)
+    if plan is None or pull is None:
+        raise GitHubError(
+            f"the plan artifact lacks {plan_file_name(target)} or {PULL_FILE}: "
+            "the plan step wrote no plan"
+        )
+    try:
+        meta = json.loads(pull)
+    except ValueError:
+        raise GitHubError(f"the plan artifact's {PULL_FILE} is not JSON") from None
+    if not isinstance(meta, dict):
+        raise GitHubError(f"the plan artifact's {PULL_FILE} is not an object")
+    return ReviewedPlan(plan, meta, run_url)

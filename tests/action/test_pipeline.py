@@ -1,0 +1,400 @@
+"""The pull-request pipeline, scenario by scenario: the action run as a runner would, against
+the sandbox SCIM server and a fake GitHub API (tests/github/fakeapi.py).
+
+A pull request's plan is made by the base branch's tool from the pull request's files
+fetched as data, judged by the base branch's targets.yaml; the saved plan travels as the
+artifact of that head; after the merge, ``apply-reviewed`` applies that plan and nothing
+else, or nothing at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from reconciler.github.reviewed import PULL_FILE, artifact_name, plan_file_name
+from tests.action.runner import GITHUB_TOKEN, ActionRun, Runner
+from tests.conftest import EXAMPLE, ROOT, TOKEN, Server
+from tests.github.fakeapi import FakeGitHub, serving
+from tests.workflow.helpers import edit_group, edit_user
+
+pytestmark = pytest.mark.integration
+
+HEAD = "1" * 40
+MERGE = "2" * 40
+LATER = "3" * 40
+PR = 7
+ALAN = "alan.turing@example.com"
+GRACE = "grace.hopper@example.com"
+JOAN = "joan.clarke@example.com"
+
+
+def pull_request_event(head: str = HEAD) -> dict[str, Any]:
+    repo = {"full_name": "example/identity"}
+    return {
+        "action": "synchronize",
+        "number": PR,
+        "pull_request": {
+            "number": PR,
+            "head": {"ref": "change", "sha": head, "repo": repo},
+            "base": {"ref": "main", "repo": repo},
+        },
+        "repository": {"full_name": "example/identity", "default_branch": "main"},
+    }
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    with serving(FakeGitHub(token=GITHUB_TOKEN)) as fake:
+        fake.branches["main"] = "0" * 40
+        fake.open_pull(PR, HEAD)
+        yield fake
+
+
+@pytest.fixture
+def base(tmp_path: Path) -> Path:
+    """The workspace's desired state: the base branch (later: the merged tree)."""
+    target = tmp_path / "workspace" / "desired-state"
+    shutil.copytree(EXAMPLE, target)
+    return target
+
+
+@pytest.fixture
+def proposed(tmp_path: Path) -> Path:
+    """The pull request's desired state, which the fake GitHub serves as the head's tree."""
+    target = tmp_path / "pull" / "desired-state"
+    shutil.copytree(EXAMPLE, target)
+    return target
+
+
+def runner_for(base: Path, github: FakeGitHub, event: dict[str, Any], **env: str) -> Runner:
+    temp = base.parent.parent / f"runner-temp-{len(list(base.parent.parent.iterdir()))}"
+    temp.mkdir()
+    environment = {
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
+        "HOME": str(base.parent.parent),
+        "LANG": "C.UTF-8",
+        "SCIMCTL_CACHE_DIR": str(base.parent.parent / "cache"),
+        "GITHUB_API_URL": github.url,
+        **env,
+    }
+    name = "push" if "GITHUB_SHA" in env else "pull_request_target"
+    return Runner(ROOT, base.parent, temp, environment, event=event, event_name=name)
+
+
+def act(runner: Runner, server: Server, command: str, **inputs: str) -> ActionRun:
+    return runner.run(
+        {"command": command, "target": "sandbox", "install": "none", "token": TOKEN, **inputs},
+        env={"SCIM_URL": server.url},
+    )
+
+
+def tree(directory: Path) -> dict[str, bytes]:
+    return {
+        f"desired-state/{p.relative_to(directory).as_posix()}": p.read_bytes()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def plan_pull_request(
+    base: Path, proposed: Path, github: FakeGitHub, server: Server, head: str = HEAD
+) -> ActionRun:
+    """The plan job: the head's files as data, then plan; its artifact uploaded."""
+    github.commit_tree(head, tree(proposed))
+    run = act(
+        runner_for(base, github, pull_request_event(head)),
+        server,
+        "plan",
+        **{"pull-request": str(PR)},
+    )
+    out = Path(run.outputs["markdown-path"]).parent
+    if (out / plan_file_name("sandbox")).is_file():
+        github.plan_run(
+            artifact_name("sandbox", head),
+            {
+                plan_file_name("sandbox"): (out / plan_file_name("sandbox")).read_bytes(),
+                PULL_FILE: (out / PULL_FILE).read_bytes(),
+            },
+            conclusion="success" if run.code == 0 else "failure",
+        )
+    return run
+
+
+def merge(base: Path, proposed: Path, github: FakeGitHub) -> None:
+    """Merge the pull request: the workspace now holds its tree; main's head is MERGE."""
+    shutil.rmtree(base)
+    shutil.copytree(proposed, base)
+    github.merge(PR, MERGE)
+
+
+def apply_merge(base: Path, github: FakeGitHub, server: Server, sha: str = MERGE) -> ActionRun:
+    event = {
+        "after": sha,
+        "repository": {"full_name": "example/identity", "default_branch": "main"},
+    }
+    runner = runner_for(base, github, event, GITHUB_SHA=sha, GITHUB_REF="refs/heads/main")
+    return act(runner, server, "apply-reviewed")
+
+
+def apply_base(base: Path, github: FakeGitHub, server: Server) -> None:
+    run = act(runner_for(base, github, pull_request_event()), server, "apply")
+    assert run.code == 0, run.log
+
+
+def set_title_by_hand(server: Server, user_name: str, title: str) -> None:
+    user = server.user(user_name)
+    server.http.patch(
+        f"/Users/{user['id']}",
+        json={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "title", "value": title}],
+        },
+    ).raise_for_status()
+
+
+def add_member_by_hand(server: Server, group: str, user_name: str) -> None:
+    (found,) = [g for g in server.groups() if g["displayName"] == group]
+    server.http.patch(
+        f"/Groups/{found['id']}",
+        json={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [
+                {"op": "add", "path": "members", "value": [{"value": server.user(user_name)["id"]}]}
+            ],
+        },
+    ).raise_for_status()
+
+
+# --- the scenarios ---------------------------------------------------------------------------
+
+
+def test_merge_applies_the_reviewed_plan_and_refuses_what_changed_since(
+    base: Path, proposed: Path, github: FakeGitHub, generic_server: Server
+) -> None:
+    """Review → out-of-band change → merge: the stale row is refused, not overwritten."""
+    apply_base(base, github, generic_server)
+    edit_user(proposed, ALAN, title="Reviewed title for Alan")
+    edit_user(proposed, GRACE, title="Reviewed title for Grace")
+    planned = plan_pull_request(base, proposed, github, generic_server)
+    assert planned.outputs["exit-code"] == "2", planned.log
+    assert json.loads(Path(planned.outputs["json-path"]).read_text())["summary"]["update"] == 2
+
+    set_title_by_hand(generic_server, ALAN, "Set in the console")
+    add_member_by_hand(generic_server, "aws-admins", JOAN)
+    merge(base, proposed, github)
+    applied = apply_merge(base, github, generic_server)
+
+    assert applied.outputs["exit-code"] == "3", applied.log
+    assert generic_server.user(ALAN)["title"] == "Set in the console"  # refused, kept
+    assert generic_server.user(GRACE)["title"] == "Reviewed title for Grace"  # reviewed, done
+    assert JOAN in generic_server.member_names("aws-admins")  # not in the plan: untouched
+    assert "Applied the plan reviewed on pull request #7" in applied.summary
+    assert "1 reviewed change(s) were refused, not overwritten" in applied.summary
+    assert "- <code>update user alan.turing@example.com</code>" in applied.summary
+    assert "(refused: stale: changed since the plan (title))" in applied.log
+    assert applied.annotations() == [
+        ("error", "", "scimctl apply-reviewed: refused by a safety rule (exit 3); see the summary")
+    ]
+
+
+def test_a_clean_merge_applies_the_reviewed_plan(
+    base: Path, proposed: Path, github: FakeGitHub, generic_server: Server
+) -> None:
+    apply_base(base, github, generic_server)
+    edit_user(proposed, GRACE, title="Rear Admiral")
+    assert plan_pull_request(base, proposed, github, generic_server).outputs["exit-code"] == "2"
+    merge(base, proposed, github)
+    applied = apply_merge(base, github, generic_server)
+    assert applied.code == 0, applied.log
+    assert applied.outputs["has-changes"] == "true"
+    assert generic_server.user(GRACE)["title"] == "Rear Admiral"
+    # The artifact's zip came from "blob storage" without GitHub's token.
+    assert [auth for path, auth in github.requests if path.startswith("/blob/")] == ["", ""]
+
+
+def test_a_pull_request_cannot_switch_off_the_rule_that_flags_it(
+    base: Path, proposed: Path, github: FakeGitHub, generic_server: Server
+) -> None:
+    """It removes privileged_groups while adding an admin: still flagged, exit 3."""
+    apply_base(base, github, generic_server)
+    policy = {"on_remove": "deactivate", "privileged_groups": ["aws-admins"]}
+    write_policy(base, policy)
+    write_policy(proposed, {"on_remove": "deactivate"})
+    edit_group(proposed, "aws-admins", members=[*admins(proposed), GRACE])
+
+    run = plan_pull_request(base, proposed, github, generic_server)
+
+    assert run.code == 3, run.log
+    assert run.outputs["exit-code"] == "3"
+    summary = run.summary
+    assert "🔒 **privileged**" in summary
+    attention = summary[summary.index("#### Needs attention") :]
+    first = attention.split("\n- ", 1)[1]
+    assert first.startswith("**Policy change:** this pull request changes target")
+    assert (
+        '- **Policy change:** policy.privileged&#95;groups: &#91;"aws-admins"&#93; → (not set)'
+        in summary
+    )
+    plan = json.loads(Path(run.outputs["json-path"]).read_text())
+    assert plan["policy_change"][1] == 'policy.privileged_groups: ["aws-admins"] → (not set)'
+
+
+def test_a_pull_requests_server_address_is_not_used(
+    base: Path, proposed: Path, github: FakeGitHub, generic_server: Server
+) -> None:
+    """The token goes to the base branch's server, whatever the pull request's file says."""
+    apply_base(base, github, generic_server)
+    targets = yaml.safe_load((proposed / "targets.yaml").read_text())
+    targets["targets"]["sandbox"]["url"] = "http://127.0.0.1:9/steal"
+    (proposed / "targets.yaml").write_text(yaml.safe_dump(targets))
+    runner = runner_for(base, github, pull_request_event())
+    github.commit_tree(HEAD, tree(proposed))
+    run = runner.run(
+        {"command": "plan", "target": "sandbox", "install": "none", "pull-request": str(PR)},
+        env={"SCIM_TOKEN": TOKEN},  # no SCIM_URL: the target's url decides
+    )
+    assert run.outputs["exit-code"] == "1", run.log
+    assert "127.0.0.1:8080" in run.log  # the base branch's url (nothing listens there)
+    assert "steal" not in run.log.split("Policy change")[0]
+
+
+def test_a_re_run_of_an_old_apply_is_refused(
+    base: Path, proposed: Path, github: FakeGitHub, generic_server: Server
+) -> None:
+    apply_base(base, github, generic_server)
+    edit_user(proposed, GRACE, title="Rear Admiral")
+    plan_pull_request(base, proposed, github, generic_server)
+    merge(base, proposed, github)
+    github.branches["main"] = LATER  # a later merge came after this one
+
+    rerun = apply_merge(base, github, generic_server)
+
+    assert rerun.outputs["exit-code"] == "3", rerun.log
+    assert f"commit {MERGE[:12]} is no longer the head of main ({LATER[:12]} is)" in rerun.log
+    assert "nothing applied" in rerun.summary
+    assert generic_server.user(GRACE).get("title") != "Rear Admiral"
+
+
+def test_a_merged_tree_that_differs_from_the_reviewed_one_applies_nothing(
+    base: Path, proposed: Path, github: FakeGitHub, generic_server: Server
+) -> None:
+    apply_base(base, github, generic_server)
+    edit_user(proposed, GRACE, title="Rear Admiral")
+    plan_pull_request(base, proposed, github, generic_server)
+    merge(base, proposed, github)
+    edit_user(base, ALAN, title="Folded in by the squash")  # not what was reviewed
+
+    applied = apply_merge(base, github, generic_server)
+
+    assert applied.outputs["exit-code"] == "3", applied.log
+    assert generic_server.user(GRACE).get("title") != "Rear Admiral"
+    assert generic_server.user(ALAN).get("title") != "Folded in by the squash"
+    summary = applied.summary
+    assert "⛔ nothing applied" in summary
+    assert "the merged desired state is not the one the plan was made from" in summary
+    assert "#### What a fresh plan would do" in summary
+    assert "**Plan: 0 to create, 2 to update" in summary  # both titles: for a follow-up PR
+
+
+def test_a_direct_push_applies_nothing(
+    base: Path, github: FakeGitHub, generic_server: Server
+) -> None:
+    apply_base(base, github, generic_server)
+    github.branches["main"] = MERGE  # pushed, not merged from a pull request
+    edit_user(base, GRACE, title="Pushed straight to main")
+    applied = apply_merge(base, github, generic_server)
+    assert applied.outputs["exit-code"] == "3", applied.log
+    assert f"no pull request merged commit {MERGE[:12]}" in applied.summary
+    assert generic_server.user(GRACE).get("title") != "Pushed straight to main"
+
+
+@pytest.mark.parametrize(
+    ("event", "path", "conclusion"),
+    [
+        ("pull_request", ".github/workflows/scim-plan.yml", "success"),  # the PR's own workflow
+        ("pull_request_target", ".github/workflows/other.yml", "success"),  # another workflow
+        ("pull_request_target", ".github/workflows/scim-plan.yml", "failure"),  # a failed plan
+    ],
+)
+def test_only_a_successful_run_of_the_plan_workflow_is_a_reviewed_plan(
+    base: Path,
+    proposed: Path,
+    github: FakeGitHub,
+    generic_server: Server,
+    event: str,
+    path: str,
+    conclusion: str,
+) -> None:
+    """An artifact of the right name from any other run is not a reviewed plan."""
+    apply_base(base, github, generic_server)
+    edit_user(proposed, GRACE, title="Rear Admiral")
+    assert plan_pull_request(base, proposed, github, generic_server).outputs["exit-code"] == "2"
+    (artifact,) = github.artifacts
+    github.runs[artifact["workflow_run"]["id"]].update(
+        event=event, path=path, conclusion=conclusion
+    )
+    merge(base, proposed, github)
+    applied = apply_merge(base, github, generic_server)
+    assert applied.outputs["exit-code"] == "3", applied.log
+    assert "has no reviewed plan" in applied.summary
+    assert generic_server.user(GRACE).get("title") != "Rear Admiral"
+
+
+def test_no_token_reaches_the_install_step(
+    base: Path, proposed: Path, github: FakeGitHub, generic_server: Server
+) -> None:
+    github.commit_tree(HEAD, tree(proposed))
+    run = act(
+        runner_for(base, github, pull_request_event()),
+        generic_server,
+        "plan",
+        **{"pull-request": str(PR)},
+    )
+    assert run.outputs["exit-code"] == "2", run.log
+    by_name = {step.name.split(" (")[0]: step.env for step in run.steps}
+    assert set(by_name) == {
+        "Install scim-reconciler",
+        "Fetch the pull request's desired state as data",
+        "scimctl ${{ inputs.command }}",
+    }
+    install = by_name["Install scim-reconciler"]
+    assert not any(TOKEN in v or GITHUB_TOKEN in v for v in install.values())
+    assert not any(
+        TOKEN in v for v in by_name["Fetch the pull request's desired state as data"].values()
+    )
+    assert TOKEN in by_name["scimctl ${{ inputs.command }}"].values()
+
+
+def test_a_file_name_cannot_make_an_annotation(
+    base: Path, proposed: Path, github: FakeGitHub, generic_server: Server
+) -> None:
+    hostile = "x\n::error title=spoof::x\n::add-mask::everything.yaml"
+    (proposed / "users" / hostile).write_text("users:\n  - userName: x@example.com\n    titel: X\n")
+    github.commit_tree(HEAD, tree(proposed))
+    runner = runner_for(base, github, pull_request_event())
+    run = act(runner, generic_server, "validate", **{"pull-request": str(PR)})
+    assert run.code == 1
+    assert "spoof" in run.log  # it was printed...
+    assert not [c for c in run.commands if "spoof" in c[1] + c[2] or c[0] == "add-mask"]  # ...inert
+    assert ("error", "", "scimctl validate failed (exit 1); see the summary") in run.annotations()
+
+
+def write_policy(directory: Path, policy: dict[str, Any]) -> None:
+    targets = yaml.safe_load((directory / "targets.yaml").read_text())
+    targets["targets"]["sandbox"]["policy"] = policy
+    (directory / "targets.yaml").write_text(yaml.safe_dump(targets))
+
+
+def admins(directory: Path) -> list[str]:
+    data = yaml.safe_load((directory / "groups" / "groups.yaml").read_text())
+    (group,) = [g for g in data["groups"] if g["displayName"] == "aws-admins"]
+    return list(group["members"])
