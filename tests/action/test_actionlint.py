@@ -22,7 +22,9 @@ import pytest
 
 from tests.conftest import ROOT
 
-WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+WORKFLOWS = sorted(
+    [*(ROOT / ".github" / "workflows").glob("*.yml"), *(ROOT / "examples" / "github").glob("*.yml")]
+)
 SCRIPTS = sorted((ROOT / ".github" / "action").glob("*.sh"))
 SEARCH = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 
@@ -41,7 +43,12 @@ def lint(*command: str) -> None:
 
 
 def test_workflows_exist() -> None:
-    assert {p.name for p in WORKFLOWS} >= {"plan.yml", "apply.yml", "drift.yml", "multi-target.yml"}
+    assert {p.name for p in WORKFLOWS} == {
+        "ci.yml",
+        "scim-plan.yml",
+        "scim-apply.yml",
+        "scim-drift.yml",
+    }
 
 
 def test_jactionlint() -> None:
@@ -52,8 +59,6 @@ def test_jactionlint() -> None:
         "--no-online",
         "--strict-exit",
         "--profile=pedantic",
-        # "./" is what works in this repository; users of the action use owner/repo@sha.
-        "--ignore=self-repository",
         "action.yml",
         *(str(p.relative_to(ROOT)) for p in WORKFLOWS),
     )

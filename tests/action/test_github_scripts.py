@@ -21,7 +21,7 @@ import yaml
 from reconciler.render.markdown import marker
 from tests.conftest import ROOT
 
-WORKFLOWS = ROOT / ".github" / "workflows"
+WORKFLOWS = ROOT / "examples" / "github"
 NODE = shutil.which("node")
 pytestmark = pytest.mark.skipif(
     NODE is None, reason="node is not installed (apt-get install nodejs)"
@@ -114,9 +114,9 @@ def plan_md(tmp_path: Path) -> Path:
 
 
 def comment(tmp_path: Path, plan_md: Path, comments: list[dict[str, Any]]) -> list[list[Any]]:
-    env = {"MARKDOWN": str(plan_md), "ARTIFACT": "scim-plan-aws"}
+    env = {"MARKDOWN": str(plan_md), "ARTIFACT": "scim-plan-aws-abcdef1234567890"}
     state = {"payload": PR, "comments": comments}
-    return run_script(tmp_path, script_of("plan.yml", "plan"), state, env)
+    return run_script(tmp_path, script_of("scim-plan.yml", "plan"), state, env)
 
 
 def test_first_plan_creates_the_comment(tmp_path: Path, plan_md: Path) -> None:
@@ -124,7 +124,7 @@ def test_first_plan_creates_the_comment(tmp_path: Path, plan_md: Path) -> None:
     assert names(calls) == ["createComment"]
     body = calls[0][1]["body"]
     assert body.startswith(marker("aws") + "\n### scim-reconciler plan")
-    assert "artifact `scim-plan-aws`" in body
+    assert "artifact `scim-plan-aws-abcdef1234567890`" in body
     assert "Plan of abcdef1" in body
     assert calls[0][1]["issue_number"] == 7
 
@@ -154,48 +154,33 @@ def test_no_markdown_fails_the_step(tmp_path: Path) -> None:
     assert names(calls) == ["setFailed"]
 
 
-def test_multi_target_comments_with_the_same_script() -> None:
-    assert script_of("multi-target.yml", "plan") == script_of("plan.yml", "plan")
-
-
 # --- the fork notice ------------------------------------------------------------------------
 
-RUN = {
-    "workflow_run": {
-        "head_sha": "f" * 40,
-        "head_branch": "patch-1",
-        "head_repository": {"owner": {"login": "outsider"}},
-        "conclusion": "success",
-        "html_url": "https://github.com/example/identity/actions/runs/5",
-    }
-}
+FORK_MARKER = "<!-- scim-reconciler:fork-notice -->"
 
 
-def test_fork_notice_comments_on_the_pull_request_of_that_commit(tmp_path: Path) -> None:
-    pulls = [{"number": 8, "head": {"sha": "0" * 40}}, {"number": 9, "head": {"sha": "f" * 40}}]
-    env = {"MARKER": marker("aws")}
-    calls = run_script(
-        tmp_path,
-        script_of("fork-notice.yml", "notice"),
-        {"payload": RUN, "pulls": pulls, "comments": []},
-        env,
-    )
+def fork_notice(tmp_path: Path, comments: list[dict[str, Any]], valid: str) -> list[list[Any]]:
+    state = {"payload": PR, "comments": comments}
+    return run_script(tmp_path, script_of("scim-plan.yml", "fork"), state, {"VALID": valid})
+
+
+def test_fork_notice_says_why_there_is_no_plan(tmp_path: Path) -> None:
+    calls = fork_notice(tmp_path, [], "0")
     assert names(calls) == ["createComment"]
-    assert calls[0][1]["issue_number"] == 9
     body = calls[0][1]["body"]
-    assert body.startswith(marker("aws"))
-    assert "comes from a fork" in body and "Validation **passed**" in body
+    assert body.startswith(FORK_MARKER) and "Validation **passed**" in body
+    assert calls[0][1]["issue_number"] == 7
 
 
-def test_fork_notice_does_nothing_without_a_matching_pull_request(tmp_path: Path) -> None:
-    pulls = [{"number": 8, "head": {"sha": "0" * 40}}]
-    calls = run_script(
-        tmp_path,
-        script_of("fork-notice.yml", "notice"),
-        {"payload": RUN, "pulls": pulls},
-        {"MARKER": marker("aws")},
-    )
-    assert calls == []
+def test_fork_notice_updates_its_own_comment_not_a_plans(tmp_path: Path) -> None:
+    old = [
+        {"id": 2, "user": BOT, "body": marker("aws") + "\nplan"},
+        {"id": 3, "user": BOT, "body": FORK_MARKER + "\nold notice"},
+    ]
+    calls = fork_notice(tmp_path, old, "1")
+    assert names(calls) == ["updateComment"]
+    assert calls[0][1]["comment_id"] == 3
+    assert "Validation **failed**" in calls[0][1]["body"]
 
 
 # --- the drift issue ------------------------------------------------------------------------
@@ -220,7 +205,7 @@ def drift(
         "TARGET": "aws",
     }
     state = {"issues": issues, "labelExists": label}
-    return run_script(tmp_path, script_of("drift.yml", "issue"), state, env)
+    return run_script(tmp_path, script_of("scim-drift.yml", "issue"), state, env)
 
 
 OPEN = [{"number": 5, "body": ISSUE_MARKER + "\nold report"}]

@@ -9,10 +9,17 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from reconciler.config import load_targets
+from tests.conftest import EXAMPLE, ROOT
 
-WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+TEMPLATES = sorted((ROOT / "examples" / "github").glob("*.yml"))
+OWN = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+WORKFLOWS = [*TEMPLATES, *OWN]
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+ACTION = "scim-reconciler/scim-reconciler@"
+TEMPLATE_PLAN = ROOT / "examples" / "github" / "scim-plan.yml"
+TEMPLATE_APPLY = ROOT / "examples" / "github" / "scim-apply.yml"
+TEMPLATE_DRIFT = ROOT / "examples" / "github" / "scim-drift.yml"
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -39,9 +46,20 @@ def workflow(request: pytest.FixtureRequest) -> Path:
     return Path(request.param)
 
 
-def test_no_pull_request_target(workflow: Path) -> None:
-    assert "pull_request_target" not in load(workflow)["on"]
-    assert "pull_request_target" not in workflow.read_text()
+def test_pull_request_target_only_in_the_plan_and_never_with_the_pull_requests_code(
+    workflow: Path,
+) -> None:
+    """No checkout of the pull request, no `uses: ./`, no script: its content is data."""
+    if "pull_request_target" not in load(workflow)["on"]:
+        return
+    assert workflow.name == "scim-plan.yml"
+    for step in steps(workflow):
+        assert "run" not in step, step
+        assert step.get("uses") != "./" and not str(step.get("uses", "")).startswith("./")
+        if str(step.get("uses", "")).startswith("actions/checkout@"):
+            assert set(step["with"]) == {"persist-credentials"}  # the base branch, nothing else
+    assert "pull_request.head.ref" not in workflow.read_text()
+    assert "refs/pull/" not in workflow.read_text()
 
 
 def test_token_has_no_permission_but_what_each_job_names(workflow: Path) -> None:
@@ -54,7 +72,7 @@ def test_token_has_no_permission_but_what_each_job_names(workflow: Path) -> None
 
 def test_every_action_is_pinned_to_a_commit_with_its_version(workflow: Path) -> None:
     for line in uses_lines(workflow):
-        assert line == "./" or PINNED.match(line), f"{workflow.name}: not pinned: {line}"
+        assert PINNED.match(line), f"{workflow.name}: not pinned: {line}"
 
 
 def test_the_action_itself_pins_what_it_uses() -> None:
@@ -66,9 +84,8 @@ def test_same_action_same_commit_everywhere() -> None:
     seen: dict[str, set[str]] = {}
     for path in [*WORKFLOWS, ROOT / "action.yml"]:
         for line in uses_lines(path):
-            if line != "./":
-                name, ref = line.split("@", 1)
-                seen.setdefault(name, set()).add(ref)
+            name, ref = line.split("@", 1)
+            seen.setdefault(name, set()).add(ref)
     assert {name: refs for name, refs in seen.items() if len(refs) > 1} == {}
 
 
@@ -78,11 +95,32 @@ def test_checkout_keeps_no_credentials(workflow: Path) -> None:
             assert step["with"]["persist-credentials"] is False
 
 
-def test_secrets_reach_steps_only_through_env(workflow: Path) -> None:
-    for step in steps(workflow):
-        assert "secrets." not in str(step.get("run", "")) + str(step.get("with", ""))
-    text = workflow.read_text()
-    assert "secrets[" not in text, "a computed secret name exposes every secret to the runner"
+def test_secrets_reach_only_the_actions_token_input(workflow: Path) -> None:
+    """Not through env (a composite action's every step would see it, install included)."""
+    for job in jobs(workflow).values():
+        assert "secrets." not in str(job.get("env", ""))
+        for step in job.get("steps", []):
+            assert "secrets." not in str(step.get("run", "")) + str(step.get("env", ""))
+            inputs = dict(step.get("with", {}))
+            token = inputs.pop("token", "")
+            assert "secrets." not in str(inputs)
+            if "secrets." in token:
+                assert str(step["uses"]).startswith(ACTION)
+    assert "secrets." not in str(load(workflow).get("env", ""))
+    assert "secrets[" not in workflow.read_text(), "a computed secret name exposes every secret"
+
+
+def test_no_install_step_sees_a_secret() -> None:
+    """The action installs in a step of its own, before any token is in the environment."""
+    spec = yaml.safe_load((ROOT / "action.yml").read_text())
+    (install,) = [s for s in spec["runs"]["steps"] if "install.sh" in str(s.get("run"))]
+    assert set(install["env"]) == {"ACTION_INSTALL"}
+    script = (ROOT / ".github" / "action" / "install.sh").read_text()
+    assert "--require-hashes" in script and "--no-index" in script
+    lock = (ROOT / "requirements" / "action.txt").read_text()
+    pins = re.findall(r"^([A-Za-z0-9_.-]+)==", lock, flags=re.MULTILINE)
+    assert {"httpx", "pyyaml", "typer", "setuptools"} <= set(pins)
+    assert lock.count("--hash=sha256:") >= len(pins)
 
 
 def test_no_expression_is_pasted_into_a_script(workflow: Path) -> None:
@@ -91,41 +129,106 @@ def test_no_expression_is_pasted_into_a_script(workflow: Path) -> None:
         assert "${{" not in str(step.get("with", {}).get("script", "")), step
 
 
-def test_plan_comments_only_for_same_repository_pull_requests() -> None:
-    plan = jobs(ROOT / ".github/workflows/plan.yml")
-    assert "pull_request" in load(ROOT / ".github/workflows/plan.yml")["on"]
+def test_plan_runs_for_same_repository_pull_requests_and_validates_forks() -> None:
+    plan = jobs(TEMPLATE_PLAN)
+    assert list(load(TEMPLATE_PLAN)["on"]) == ["pull_request_target"]
     assert "head.repo.full_name == github.repository" in plan["plan"]["if"]
-    assert "validate" in plan and "permissions" in plan["validate"]
-    assert plan["validate"]["permissions"] == {"contents": "read"}
-    assert "secrets." not in str(plan["validate"])
-    assert plan["plan"]["needs"] == "validate"
+    assert "head.repo.full_name != github.repository" in plan["fork"]["if"]
+    assert "secrets." not in str(plan["fork"]) and "environment" not in plan["fork"]
+    (action,) = [s for s in plan["plan"]["steps"] if str(s.get("uses")).startswith(ACTION)]
+    assert action["with"]["command"] == "plan"
+    assert action["with"]["pull-request"] == "${{ github.event.pull_request.number }}"
+    (upload,) = [s for s in plan["plan"]["steps"] if "upload-artifact" in str(s.get("uses"))]
+    # The name the apply looks for (reconciler.github.reviewed.artifact_name).
+    head = "${{ github.event.pull_request.head.sha }}"
+    assert upload["with"]["name"] == "scim-plan-${{ matrix.target }}-" + head
 
 
-def test_fork_notice_never_runs_the_forks_code() -> None:
-    notice = ROOT / ".github/workflows/fork-notice.yml"
-    assert list(load(notice)["on"]) == ["workflow_run"]
-    for step in steps(notice):
-        assert "checkout" not in str(step.get("uses", ""))
-        assert "download-artifact" not in str(step.get("uses", ""))
-        assert "run" not in step
-    assert "secrets." not in notice.read_text()
-
-
-def test_apply_is_serialised_behind_the_environment() -> None:
-    (apply,) = jobs(ROOT / ".github/workflows/apply.yml").values()
-    assert apply["environment"] == "scim-production"
-    assert apply["concurrency"] == {"group": "scim-apply-aws", "cancel-in-progress": False}
+def test_apply_applies_the_reviewed_plan_serialised_behind_the_environment() -> None:
+    (apply,) = jobs(TEMPLATE_APPLY).values()
+    assert apply["environment"] == "scim-production-${{ matrix.target }}"
+    assert apply["concurrency"] == {
+        "group": "scim-apply-${{ matrix.target }}",
+        "cancel-in-progress": False,
+    }
     assert "default_branch" in apply["if"]
-    assert load(ROOT / ".github/workflows/apply.yml")["on"]["push"]["branches"] == ["main"]
-    (step,) = [s for s in apply["steps"] if s.get("id") == "apply"]
-    assert step["with"]["command"] == "apply"
-    assert "continue-on-error" not in step  # a failed apply fails the job
+    assert apply["permissions"] == {"contents": "read", "pull-requests": "read", "actions": "read"}
+    assert load(TEMPLATE_APPLY)["on"] == {
+        "push": {"branches": ["main"], "paths": ["desired-state/**"]}
+    }
+    (step,) = [s for s in apply["steps"] if str(s.get("uses")).startswith(ACTION)]
+    assert step["with"]["command"] == "apply-reviewed"
+    assert "plan-workflow" not in step["with"]  # the default: .github/workflows/scim-plan.yml
+    assert TEMPLATE_PLAN.name == Path(action_input("plan-workflow")).name
+    assert "continue-on-error" not in step  # a refused or failed apply fails the job
+
+
+def test_one_apply_per_push() -> None:
+    """Only scim-apply.yml writes on a push; the drift heal runs on its schedule."""
+    for path in WORKFLOWS:
+        on = load(path)["on"]
+        commands = [s.get("with", {}).get("command") for s in steps(path)]
+        if "push" in on:
+            assert path == TEMPLATE_APPLY or not {"apply", "apply-reviewed"} & set(commands)
+
+
+def test_every_target_named_is_one_of_the_example_targets() -> None:
+    known = set(load_targets(EXAMPLE))
+    named: set[str] = set()
+    for path in TEMPLATES:
+        named |= {
+            str(t)
+            for job in jobs(path).values()
+            for t in job.get("strategy", {}).get("matrix", {}).get("target", [])
+        }
+        named |= {str(load(path).get("env", {}).get("SCIM_TARGET", ""))} - {""}
+    assert named == {"sandbox"} and named <= known
+
+
+def test_one_writer_per_comment_marker() -> None:
+    writers: dict[str, list[str]] = {}
+    for path in TEMPLATES:
+        for name, job in jobs(path).items():
+            for step in job.get("steps", []):
+                script = str(step.get("with", {}).get("script", ""))
+                for found in re.findall(r"scim-reconciler:([\w-]+)", script):
+                    writers.setdefault(found, []).append(f"{path.name}:{name}")
+    assert writers == {
+        "plan": ["scim-plan.yml:plan"],
+        "fork-notice": ["scim-plan.yml:fork"],
+        "drift-issue": ["scim-drift.yml:issue"],
+    }
+
+
+def test_the_last_seen_guard_is_kept_per_target_between_runs() -> None:
+    for path in TEMPLATES:
+        for job in jobs(path).values():
+            uses = [str(s.get("uses", "")) for s in job.get("steps", [])]
+            action = [s for s in job.get("steps", []) if str(s.get("uses")).startswith(ACTION)]
+            if not any("token" in s.get("with", {}) for s in action):
+                continue
+            (restore,) = [s for s in job["steps"] if "cache/restore@" in str(s.get("uses"))]
+            (save,) = [s for s in job["steps"] if "cache/save@" in str(s.get("uses"))]
+            assert uses.index(restore["uses"]) < uses.index(action[0]["uses"])
+            assert uses.index(action[0]["uses"]) < uses.index(save["uses"])
+            assert (
+                action[0]["env"]["SCIMCTL_CACHE_DIR"]
+                == restore["with"]["path"]
+                == save["with"]["path"]
+            )
+            target = (
+                "${{ matrix.target }}"
+                if "matrix" in job.get("strategy", {})
+                else "${{ env.SCIM_TARGET }}"
+            )
+            assert restore["with"]["restore-keys"] == f"scim-last-seen-{target}-"
+            assert save["with"]["key"].startswith(f"scim-last-seen-{target}-")
 
 
 def test_heal_shares_applys_group_and_environment() -> None:
-    drift = jobs(ROOT / ".github/workflows/drift.yml")
-    assert drift["heal"]["concurrency"]["group"] == "scim-apply-aws"
-    assert drift["heal"]["environment"] == "scim-production"
+    drift = jobs(TEMPLATE_DRIFT)
+    assert drift["heal"]["concurrency"]["group"] == "scim-apply-sandbox"
+    assert drift["heal"]["environment"] == "scim-production-sandbox"
     assert "inputs.heal" in drift["heal"]["if"]
     assert "drifted == 'true'" in drift["heal"]["if"]
     assert drift["issue"]["permissions"] == {"issues": "write"}
@@ -133,13 +236,20 @@ def test_heal_shares_applys_group_and_environment() -> None:
 
 
 def test_drift_runs_on_a_schedule_and_by_hand() -> None:
-    on = load(ROOT / ".github/workflows/drift.yml")["on"]
+    on = load(TEMPLATE_DRIFT)["on"]
     assert on["schedule"] and on["workflow_dispatch"]["inputs"]["heal"]["type"] == "boolean"
 
 
-def test_multi_target_runs_one_job_per_target_independently() -> None:
-    for job in jobs(ROOT / ".github/workflows/multi-target.yml").values():
-        assert job["strategy"]["fail-fast"] is False
-        assert len(job["strategy"]["matrix"]["target"]) >= 2
-        assert "${{ matrix.target }}" in job["concurrency"]["group"]
-        assert "${{ matrix.target }}" in job["environment"]
+def test_this_repositorys_own_ci_lints_types_and_tests() -> None:
+    assert [p.name for p in OWN] == ["ci.yml"]
+    ci = ROOT / ".github" / "workflows" / "ci.yml"
+    assert set(load(ci)["on"]) == {"push", "pull_request"}
+    runs = " ".join(str(s.get("run", "")) for s in steps(ci))
+    for command in ("ruff check", "ruff format --check", "mypy", "pytest"):
+        assert command in runs
+    assert "secrets." not in ci.read_text()
+
+
+def action_input(name: str) -> str:
+    spec = yaml.safe_load((ROOT / "action.yml").read_text())
+    return str(spec["inputs"][name]["default"])
