@@ -25,7 +25,7 @@ from reconciler.cli.options import (
     Verbose,
 )
 from reconciler.cli.output import err, out, setup_logging
-from reconciler.config import Target
+from reconciler.config import Target, load_targets
 from reconciler.github.policy_change import policy_change
 from reconciler.plan.model import Plan
 from reconciler.plan.saved import write_plan
@@ -94,6 +94,8 @@ def plan(
     desired, targets = common.prepare(
         directory, target, fmt, all_targets=all_targets, profile=profile, config=base
     )
+    if base is not None:
+        load_targets(directory)  # the proposed targets.yaml must be valid too, to be merged
     options = PlanOptions(
         adopt=adopt,
         force=force,

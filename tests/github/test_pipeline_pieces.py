@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -162,3 +163,12 @@ def test_a_pull_requests_targets_file_that_does_not_load_is_the_change(tmp_path:
     (tmp_path / "pr" / "targets.yaml").write_text("targets: &a [*a, *a]\n")
     (change,) = policy_change(tmp_path / "base", tmp_path / "pr", "sandbox")
     assert change.startswith("targets.yaml of the pull request does not load")
+
+
+def test_plan_with_a_base_refuses_an_invalid_proposed_targets_file(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    proposed = tmp_path / "pr"
+    shutil.copytree(EXAMPLE, proposed)
+    (proposed / "targets.yaml").write_text("targets:\n  sandbox:\n    urll: x\n")
+    done = cli("plan", "--dir", proposed, "--base", EXAMPLE, env={"SCIM_TOKEN": "t"})
+    assert done.code == 1
+    assert "targets.yaml:3:5" in done.err and "urll" in done.err
