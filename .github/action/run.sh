@@ -113,6 +113,7 @@ annotate() {
       file=${BASH_REMATCH[2]//%/%25}
       file=${file//,/%2C}
       message=${BASH_REMATCH[5]//%/%25}
+      message=${message//$'\r'/%0D}
       echo "::error file=${file//:/%3A},line=${BASH_REMATCH[3]},col=${BASH_REMATCH[4]}::$message"
     fi
   done < "$log"

@@ -388,6 +388,25 @@ def test_a_file_name_cannot_make_an_annotation(
     assert ("error", "", "scimctl validate failed (exit 1); see the summary") in run.annotations()
 
 
+def test_problems_in_a_pull_requests_files_are_annotated_at_their_place_in_the_repository(
+    base: Path, proposed: Path, github: FakeGitHub, generic_server: Server
+) -> None:
+    (proposed / "users" / "broken.yaml").write_text(
+        "users:\n  - userName: x@example.com\n    titel: X\n"
+    )
+    github.commit_tree(HEAD, tree(proposed))
+    run = act(
+        runner_for(base, github, pull_request_event()),
+        generic_server,
+        "plan",
+        **{"pull-request": str(PR)},
+    )
+    assert run.outputs["exit-code"] == "1"
+    (annotation,) = [a for a in run.annotations() if a[1]]
+    assert annotation[:2] == ("error", "file=desired-state/users/broken.yaml,line=3,col=5")
+    assert "titel" in annotation[2]
+
+
 def write_policy(directory: Path, policy: dict[str, Any]) -> None:
     targets = yaml.safe_load((directory / "targets.yaml").read_text())
     targets["targets"]["sandbox"]["policy"] = policy
