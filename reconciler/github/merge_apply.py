@@ -157,9 +157,35 @@ def apply_reviewed(verdict: Verdict, paths: Paths) -> int:
         *_approvals(verdict.pull.number),
     )  # fmt: skip
     report = applied.read_text() if applied.is_file() else ""
-    held = not_applied(verdict.reviewed.plan, paths.report)
-    paths.markdown.write_text(_applied_markdown(verdict, paths.target, report, held))
+    notes = _outcome_notes(code_, verdict.reviewed.plan, paths.report)
+    paths.markdown.write_text(_applied_markdown(verdict, paths.target, report, notes))
     return code_
+
+
+def _outcome_notes(exit_code: int, plan: bytes, report: Path) -> list[str]:
+    """What the reader must know beyond the report: rows refused, or a failure."""
+    if exit_code == 0:
+        return []
+    if exit_code != REFUSED:
+        return [
+            f"**The apply failed (exit {exit_code})**: the report and the log name what. "
+            "A re-run of this job, once the cause is fixed, applies what is still to do "
+            "(what was done is stale by then, and refused).",
+            "",
+        ]
+    held = not_applied(plan, report)
+    shown = [f"- {code(row)}" for row in held[:MAX_HELD]]
+    more = [f"- …and {len(held) - MAX_HELD} more"] if len(held) > MAX_HELD else []
+    return [
+        f"**{len(held)} reviewed change(s) were refused, not overwritten**: what they would "
+        "change was changed since the review (stale), or a rule now refuses it (the log "
+        "says which). Nothing else was changed; a fresh plan in a new pull request "
+        "carries what is still wanted.",
+        "",
+        *shown,
+        *more,
+        "",
+    ]
 
 
 def not_applied(plan: bytes, report: Path) -> list[str]:
@@ -198,7 +224,7 @@ def refuse(verdict: Verdict, paths: Paths) -> int:
     return REFUSED
 
 
-def _applied_markdown(verdict: Verdict, target: str, report: str, held: list[str]) -> str:
+def _applied_markdown(verdict: Verdict, target: str, report: str, notes: list[str]) -> str:
     assert verdict.pull is not None and verdict.reviewed is not None
     lines = report.splitlines()
     body = lines[1:] if lines and lines[0].startswith("<!--") else lines
@@ -207,20 +233,6 @@ def _applied_markdown(verdict: Verdict, target: str, report: str, held: list[str
         f"(head {code(verdict.pull.head[:12])}, plan made by "
         f"[this run]({_link(verdict.reviewed.run_url)})); nothing outside it was changed."
     )
-    notes: list[str] = []
-    if held:
-        shown = [f"- {code(row)}" for row in held[:MAX_HELD]]
-        more = [f"- …and {len(held) - MAX_HELD} more"] if len(held) > MAX_HELD else []
-        notes = [
-            f"**{len(held)} reviewed change(s) were refused, not overwritten**: what they would "
-            "change was changed since the review (stale), or a rule now refuses it (the log "
-            "says which). Nothing else was changed; a fresh plan in a new pull request "
-            "carries what is still wanted.",
-            "",
-            *shown,
-            *more,
-            "",
-        ]
     return "\n".join([marker(target, "apply"), intro, "", *notes, *body]) + "\n"
 
 

@@ -221,6 +221,20 @@ def test_a_clean_merge_applies_the_reviewed_plan(
     assert [auth for path, auth in github.requests if path.startswith("/blob/")] == ["", ""]
 
 
+def test_a_failed_apply_of_the_reviewed_plan_says_so_and_how_to_finish(
+    base: Path, proposed: Path, github: FakeGitHub, generic_server: Server
+) -> None:
+    apply_base(base, github, generic_server)
+    edit_user(proposed, GRACE, title="Rear Admiral")
+    plan_pull_request(base, proposed, github, generic_server)
+    merge(base, proposed, github)
+    down = Server("http://127.0.0.1:9/v2", "generic", generic_server.http)  # nothing listens
+    applied = apply_merge(base, github, down)
+    assert applied.outputs["exit-code"] == "1", applied.log
+    assert "**The apply failed (exit 1)**" in applied.summary
+    assert "were refused" not in applied.summary
+
+
 def test_a_pull_request_cannot_switch_off_the_rule_that_flags_it(
     base: Path, proposed: Path, github: FakeGitHub, generic_server: Server
 ) -> None:
