@@ -53,6 +53,7 @@ const github = {
       update: record('update'),
     },
     pulls: { list: async () => ({ data: state.pulls || [] }) },
+    repos: { createCommitStatus: record('createCommitStatus') },
   },
 };
 const core = { setFailed: (message) => calls.push(['setFailed', message]), info: () => {} };
@@ -152,6 +153,25 @@ def test_another_targets_comment_or_a_humans_copy_is_left_alone(
 def test_no_markdown_fails_the_step(tmp_path: Path) -> None:
     calls = comment(tmp_path, tmp_path / "missing.md", [])
     assert names(calls) == ["setFailed"]
+
+
+# --- the plan's status on the pull request's head ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "state"),
+    [("0", "success"), ("2", "success"), ("3", "failure"), ("1", "failure"), ("", "failure")],
+)
+def test_the_plan_sets_a_status_on_the_pull_requests_head(
+    tmp_path: Path, code: str, state: str
+) -> None:
+    script = script_of("scim-plan.yml", "plan", 0)
+    calls = run_script(tmp_path, script, {"payload": PR}, {"EXIT_CODE": code, "TARGET": "aws"})
+    assert names(calls) == ["createCommitStatus"]
+    status = calls[0][1]
+    assert (status["sha"], status["state"]) == ("abcdef1234567890", state)
+    assert status["context"] == "scim-reconciler/plan (aws)"
+    assert status["target_url"] == "https://github.com/example/identity/actions/runs/99"
 
 
 # --- the fork notice ------------------------------------------------------------------------
