@@ -48,7 +48,7 @@ name="$kind${target:+-${target//[^A-Za-z0-9._-]/_}}"
 markdown="$out_dir/$name.md"
 json="$out_dir/$name.json"
 log="$out_dir/$name.log"
-rm -f "$markdown" "$json" "$log"
+rm -f "$markdown" "$json" "$log" "$out_dir/$name.exit"
 
 args=(--dir "$directory")
 if [[ -n "$target" ]]; then args+=(--target "$target"); fi
@@ -104,6 +104,7 @@ code=${PIPESTATUS[0]}
 set -e
 echo "::$stop::"
 echo "::endgroup::"
+echo "$code" > "$out_dir/$name.exit" # with the saved plan: whether this plan succeeded
 
 # Problems reported as file:line:column become annotations on the pull request's diff.
 annotate() {

@@ -9,7 +9,7 @@ applies nothing, explains why and shows what a fresh plan would do (exit 3), whe
 - the pushed commit is no longer the head of the default branch (a re-run of an old apply
   would roll back what came after it: no replays);
 - no pull request merged the pushed commit (a direct push was never reviewed);
-- that pull request's head has no successful plan made by the plan workflow;
+- the last plan of that pull request's head by the plan workflow is missing or refused;
 - the reviewed plan is of another head, another target, or another desired state than the
   merged tree (main moved since, or a squash folded in other changes).
 
@@ -36,12 +36,13 @@ from reconciler.errors import GitHubError, InputError, ReconcileError
 from reconciler.github.api import GitHubApi, GitHubRepo, check_sha
 from reconciler.github.reviewed import MergedPull, ReviewedPlan, merged_pull, reviewed_plan
 from reconciler.plan.model import Plan
-from reconciler.render.markdown import code, marker
+from reconciler.render.markdown import code, marker, prose
 from reconciler.render.values import printable
 from reconciler.session import choose_target
 
 REFUSED = 3
 MAX_HELD = 100
+REASON_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,7 @@ def _refused_markdown(verdict: Verdict, target: str, plan: str) -> str:
                 marker(target, "apply"),
                 f"### scim-reconciler apply to {code(target)}: ⛔ nothing applied",
                 "",
-                f"**{printable(verdict.reason)}.**",
+                f"**{prose(verdict.reason, REASON_LIMIT)}.**",
                 "",
                 "Only a plan reviewed on the pull request that made this commit is ever applied. "
                 "Below is what a fresh plan of the merged desired state would do: open a "

@@ -8,9 +8,11 @@ The plan workflow uploads, for each pull request head it plans, the artifact
    merge commit is this commit, into the default branch);
 2. the newest plan run for that pull request's head that uploaded the artifact, made by the
    plan workflow itself as a ``pull_request_target`` run (so by the base branch's workflow
-   code, never by a workflow file a pull request added or changed); that run must have
-   succeeded, or there is no reviewed plan;
-3. the artifact's two files, from its zip, within size caps.
+   code, never by a workflow file a pull request added or changed), and finished;
+3. the artifact's files, from its zip, within size caps; the plan's exit code in it
+   (``plan-<target>.exit``) must be 0 or 2, or there is no reviewed plan: the last plan
+   shown failed or was refused. (The target's own exit code, not the run's conclusion,
+   so that one target's refusal does not hold back another's apply.)
 
 Everything read is untrusted: each field is checked before it is used.
 """
@@ -33,16 +35,27 @@ MAX_ZIP = 256 * 1024 * 1024
 MAX_FILE = 256 * 1024 * 1024
 MAX_ENTRIES = 50
 TRUSTED_EVENT = "pull_request_target"
+SUCCEEDED = {b"0", b"2"}
+"""The plan's exit codes that make it a reviewed plan: no changes, or changes (not refused)."""
 
 
 def artifact_name(target: str, head: str) -> str:
     """The plan artifact's name: the target (made safe) and the head it was planned for."""
-    return f"{ARTIFACT_PREFIX}{re.sub(r'[^A-Za-z0-9._-]', '_', target)}-{head}"
+    return f"{ARTIFACT_PREFIX}{_safe(target)}-{head}"
 
 
 def plan_file_name(target: str) -> str:
     """The saved plan's name inside the artifact (as the action writes it)."""
-    return f"plan-{re.sub(r'[^A-Za-z0-9._-]', '_', target)}.json"
+    return f"plan-{_safe(target)}.json"
+
+
+def exit_file_name(target: str) -> str:
+    """The plan's exit code inside the artifact (as the action writes it)."""
+    return f"plan-{_safe(target)}.exit"
+
+
+def _safe(target: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", target)
 
 
 @dataclass(frozen=True)
@@ -90,17 +103,20 @@ def reviewed_plan(
         run = api.get_or_none(api.repo.path(f"actions/runs/{_run_id(artifact)}"))
         if not _made_by(run, workflow):
             continue
-        if run.get("status") != "completed" or run.get("conclusion") != "success":
-            return None, (
-                f"the last plan of head {pull.head[:12]} did not succeed "
-                f"({run.get('conclusion') or run.get('status')}: {run.get('html_url')}); "
-                "re-run it once the plan is right"
-            )
+        if run.get("status") != "completed":
+            return None, f"the last plan of head {pull.head[:12]} has not finished"
         if artifact.get("expired"):
             return None, f"the plan artifact {name} has expired"
         files = _unzip(
             api.download(api.repo.path(f"actions/artifacts/{artifact['id']}/zip"), MAX_ZIP)
         )
+        code = files.get(exit_file_name(target), b"").strip()
+        if code not in SUCCEEDED:
+            shown = code.decode("ascii", "replace")[:3] or "unknown"
+            return None, (
+                f"the last plan of head {pull.head[:12]} did not succeed (exit {shown}); "
+                "re-run it once the plan is right"
+            )
         return _reviewed(files, target, str(run.get("html_url", ""))), ""
     return None, f"no plan of head {pull.head[:12]} was made by {workflow} on the pull request"
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.github.reviewed import PULL_FILE, artifact_name, plan_file_name
+from reconciler.github.reviewed import artifact_name
 from tests.action.runner import GITHUB_TOKEN, ActionRun, Runner
 from tests.conftest import EXAMPLE, ROOT, TOKEN, Server
 from tests.github.fakeapi import FakeGitHub, serving
@@ -117,15 +117,11 @@ def plan_pull_request(
         **{"pull-request": str(PR)},
     )
     out = Path(run.outputs["markdown-path"]).parent
-    if (out / plan_file_name("sandbox")).is_file():
-        github.plan_run(
-            artifact_name("sandbox", head),
-            {
-                plan_file_name("sandbox"): (out / plan_file_name("sandbox")).read_bytes(),
-                PULL_FILE: (out / PULL_FILE).read_bytes(),
-            },
-            conclusion="success" if run.code == 0 else "failure",
-        )
+    github.plan_run(
+        artifact_name("sandbox", head),
+        {p.name: p.read_bytes() for p in out.iterdir()},  # the whole folder, as uploaded
+        conclusion="success" if run.code == 0 else "failure",
+    )
     return run
 
 
@@ -332,35 +328,51 @@ def test_a_direct_push_applies_nothing(
 
 
 @pytest.mark.parametrize(
-    ("event", "path", "conclusion"),
+    ("event", "path", "status"),
     [
-        ("pull_request", ".github/workflows/scim-plan.yml", "success"),  # the PR's own workflow
-        ("pull_request_target", ".github/workflows/other.yml", "success"),  # another workflow
-        ("pull_request_target", ".github/workflows/scim-plan.yml", "failure"),  # a failed plan
+        ("pull_request", ".github/workflows/scim-plan.yml", "completed"),  # the PR's own workflow
+        ("pull_request_target", ".github/workflows/other.yml", "completed"),  # another workflow
+        ("pull_request_target", ".github/workflows/scim-plan.yml", "in_progress"),  # unfinished
     ],
 )
-def test_only_a_successful_run_of_the_plan_workflow_is_a_reviewed_plan(
+def test_only_a_finished_run_of_the_plan_workflow_makes_a_reviewed_plan(
     base: Path,
     proposed: Path,
     github: FakeGitHub,
     generic_server: Server,
     event: str,
     path: str,
-    conclusion: str,
+    status: str,
 ) -> None:
     """An artifact of the right name from any other run is not a reviewed plan."""
     apply_base(base, github, generic_server)
     edit_user(proposed, GRACE, title="Rear Admiral")
     assert plan_pull_request(base, proposed, github, generic_server).outputs["exit-code"] == "2"
     (artifact,) = github.artifacts
-    github.runs[artifact["workflow_run"]["id"]].update(
-        event=event, path=path, conclusion=conclusion
-    )
+    github.runs[artifact["workflow_run"]["id"]].update(event=event, path=path, status=status)
     merge(base, proposed, github)
     applied = apply_merge(base, github, generic_server)
     assert applied.outputs["exit-code"] == "3", applied.log
     assert "has no reviewed plan" in applied.summary
     assert generic_server.user(GRACE).get("title") != "Rear Admiral"
+
+
+def test_when_the_last_plan_shown_was_refused_nothing_is_applied(
+    base: Path, proposed: Path, github: FakeGitHub, generic_server: Server
+) -> None:
+    """An earlier successful plan of the same head does not count: the reviewers last saw
+    a refusal (here: a privileged change, planned again after the policy said so)."""
+    apply_base(base, github, generic_server)
+    edit_group(proposed, "aws-admins", members=[*admins(proposed), GRACE])
+    assert plan_pull_request(base, proposed, github, generic_server).outputs["exit-code"] == "2"
+    write_policy(base, {"on_remove": "deactivate", "privileged_groups": ["aws-admins"]})
+    assert plan_pull_request(base, proposed, github, generic_server).outputs["exit-code"] == "3"
+    merge(base, proposed, github)
+    write_policy(base, {"on_remove": "deactivate", "privileged_groups": ["aws-admins"]})
+    applied = apply_merge(base, github, generic_server)
+    assert applied.outputs["exit-code"] == "3", applied.log
+    assert f"the last plan of head {HEAD[:12]} did not succeed (exit 3)" in applied.summary
+    assert GRACE not in generic_server.member_names("aws-admins")
 
 
 def test_no_token_reaches_the_install_step(
