@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 
@@ -53,9 +53,12 @@ class GitHubRepo:
             raise InputError(f"GITHUB_API_URL must be an https URL, not {printable(api)!r}")
         return cls(api, repository, token)
 
-    def path(self, rest: str) -> str:
-        """``/repos/{owner}/{name}/`` + ``rest``."""
-        return f"/repos/{self.repository}/{rest}"
+    def path(self, *segments: str | int) -> str:
+        """``/repos/{owner}/{name}/…``: each segment percent-encoded into exactly one."""
+        parts = ["repos", *self.repository.split("/"), *map(str, segments)]
+        if any(part in ("", ".", "..") for part in parts):
+            raise GitHubError(f"GitHub API: {printable('/'.join(parts))!r} is not a path")
+        return "/".join(["", *(quote(part, safe="") for part in parts)])
 
 
 def _allowed(url: str) -> bool:

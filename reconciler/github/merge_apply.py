@@ -29,7 +29,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from reconciler.desired import load_desired
 from reconciler.errors import GitHubError, InputError, ReconcileError
@@ -41,6 +40,7 @@ from reconciler.render.values import printable
 from reconciler.session import choose_target
 
 REFUSED = 3
+HEADS = "refs/heads/"
 MAX_HELD = 100
 REASON_LIMIT = 1000
 
@@ -77,7 +77,7 @@ class Verdict:
 
 def decide(api: GitHubApi, push: Push, target: str, workflow: str, digest: str) -> Verdict:
     """The reviewed plan to apply for ``push``, or the reason there is none."""
-    if push.ref != f"refs/heads/{push.branch}":
+    if not push.ref.startswith(HEADS) or push.ref.removeprefix(HEADS) != push.branch:
         return Verdict(f"this run is for {printable(push.ref)!r}, not the default branch")
     head = _branch_head(api, push.branch)
     if head != push.sha:
@@ -95,7 +95,7 @@ def decide(api: GitHubApi, push: Push, target: str, workflow: str, digest: str) 
 
 
 def _branch_head(api: GitHubApi, branch: str) -> str:
-    ref = api.get(api.repo.path(f"git/ref/heads/{quote(branch, safe='')}"))
+    ref = api.get(api.repo.path("git", "ref", "heads", *branch.split("/")))
     target = ref.get("object") if isinstance(ref, dict) else None
     return check_sha(target.get("sha") if isinstance(target, dict) else None, "the branch head")
 

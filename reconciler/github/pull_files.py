@@ -40,7 +40,7 @@ def head_of(api: GitHubApi, number: int, head: str) -> str:
     """``head`` (the event's) when given, else the pull request's current head."""
     if head:
         return check_sha(head, "--head")
-    pull = api.get(api.repo.path(f"pulls/{number}"))
+    pull = api.get(api.repo.path("pulls", number))
     found = pull.get("head") if isinstance(pull, dict) else None
     return check_sha(found.get("sha") if isinstance(found, dict) else None, "the head")
 
@@ -48,7 +48,7 @@ def head_of(api: GitHubApi, number: int, head: str) -> str:
 def fetch(api: GitHubApi, head: str, directory: str, into: Path) -> Fetched:
     """Write ``directory``'s regular files at commit ``head`` below ``into``."""
     wanted = _relative(directory)
-    body = api.download(api.repo.path(f"tarball/{head}"), MAX_TARBALL)
+    body = api.download(api.repo.path("tarball", head), MAX_TARBALL)
     files = skipped = 0
     try:
         with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as archive:

@@ -75,7 +75,7 @@ class ReviewedPlan:
 
 def merged_pull(api: GitHubApi, sha: str, branch: str) -> MergedPull | None:
     """The pull request whose merge into ``branch`` made commit ``sha``, if any."""
-    for pull in api.pages(api.repo.path(f"commits/{sha}/pulls")):
+    for pull in api.pages(api.repo.path("commits", sha, "pulls")):
         if not isinstance(pull, dict) or not pull.get("merged_at"):
             continue
         base = pull.get("base")
@@ -96,11 +96,11 @@ def reviewed_plan(
     name = artifact_name(target, pull.head)
     found = [
         a
-        for a in api.pages(api.repo.path("actions/artifacts"), key="artifacts", name=name)
+        for a in api.pages(api.repo.path("actions", "artifacts"), key="artifacts", name=name)
         if isinstance(a, dict) and a.get("name") == name and isinstance(a.get("id"), int)
     ]
     for artifact in sorted(found, key=_run_id, reverse=True):
-        run = api.get_or_none(api.repo.path(f"actions/runs/{_run_id(artifact)}"))
+        run = api.get_or_none(api.repo.path("actions", "runs", _run_id(artifact)))
         if not _made_by(run, workflow):
             continue
         if run.get("status") != "completed":
@@ -108,7 +108,7 @@ def reviewed_plan(
         if artifact.get("expired"):
             return None, f"the plan artifact {name} has expired"
         files = _unzip(
-            api.download(api.repo.path(f"actions/artifacts/{artifact['id']}/zip"), MAX_ZIP)
+            api.download(api.repo.path("actions", "artifacts", artifact["id"], "zip"), MAX_ZIP)
         )
         code = files.get(exit_file_name(target), b"").strip()
         if code not in SUCCEEDED:

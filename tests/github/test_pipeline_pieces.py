@@ -126,13 +126,13 @@ def test_a_redirect_to_plain_http_elsewhere_is_not_followed(github: FakeGitHub) 
     with api_of(github) as api:
         github.url = "http://blobs.example"  # where the fake now redirects downloads
         with pytest.raises(GitHubError, match="redirected to a URL that is not https"):
-            api.download(api.repo.path(f"tarball/{HEAD}"), 1_000_000)
+            api.download(api.repo.path("tarball", HEAD), 1_000_000)
 
 
 def test_a_download_over_its_cap_is_refused(github: FakeGitHub) -> None:
     github.commit_tree(HEAD, {"desired-state/a.yaml": b"x" * 10_000})
     with api_of(github) as api, pytest.raises(GitHubError, match="larger than 100 bytes"):
-        api.download(api.repo.path(f"tarball/{HEAD}"), 100)
+        api.download(api.repo.path("tarball", HEAD), 100)
 
 
 def write_targets(directory: Path, policy: dict[str, object]) -> None:
@@ -172,3 +172,17 @@ def test_plan_with_a_base_refuses_an_invalid_proposed_targets_file(cli, tmp_path
     done = cli("plan", "--dir", proposed, "--base", EXAMPLE, env={"SCIM_TOKEN": "t"})
     assert done.code == 1
     assert "targets.yaml:3:5" in done.err and "urll" in done.err
+
+
+def test_each_path_segment_is_one_segment() -> None:
+    repo = GitHubRepo.from_env({"GITHUB_REPOSITORY": "acme/identity", "GITHUB_TOKEN": "t"})
+    assert repo.path("git", "ref", "heads", "release", "1.x") == (
+        "/repos/acme/identity/git/ref/heads/release/1.x"
+    )
+    assert (
+        repo.path("actions", "runs", "1?x=/../2")
+        == "/repos/acme/identity/actions/runs/1%3Fx%3D%2F..%2F2"
+    )
+    for bad in ("..", ".", ""):
+        with pytest.raises(GitHubError, match="is not a path"):
+            repo.path("git", "ref", "heads", bad)
