@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 DURATION = re.compile(r"^(\d+)([smhdw])$")
@@ -67,6 +67,10 @@ class Policy:
     protected_users: frozenset[str] = frozenset()
     protected_groups: frozenset[str] = frozenset()
     privileged_groups: frozenset[str] = frozenset()
+    approvers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per privileged group (folded name): the GitHub logins and ``@org/team`` names whose
+    approving review of the pull request lets its membership change; none named: only
+    ``--allow privileged`` does."""
     limits: Limits = Limits()
     adopt: bool = False
     prune_unmanaged: bool = False
@@ -85,6 +89,7 @@ class Policy:
             protected_users=_folded(protected.get("users")),
             protected_groups=_folded(protected.get("groups")),
             privileged_groups=_folded(data.get("privileged_groups")),
+            approvers=_approvers(data.get("privileged_groups")),
             limits=_limits(data.get("limits") or {}),
             adopt=bool(data.get("adopt", False)),
             prune_unmanaged=bool(data.get("prune_unmanaged", False)),
@@ -96,6 +101,16 @@ class Policy:
 
 def _folded(names: Any) -> frozenset[str]:
     return frozenset(str(n).casefold() for n in names or ())
+
+
+def _approvers(groups: Any) -> dict[str, tuple[str, ...]]:
+    """``{group: {approvers: [...]}}`` as folded group name to approvers; a list names none."""
+    if not isinstance(groups, Mapping):
+        return {}
+    return {
+        str(name).casefold(): tuple(str(a) for a in (rule or {}).get("approvers") or ())
+        for name, rule in groups.items()
+    }
 
 
 def _limits(data: Mapping[str, Any]) -> Limits:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reconciler import __version__
@@ -18,7 +18,7 @@ from reconciler.mapping import for_target
 from reconciler.model import Org
 from reconciler.plan.diff import diff
 from reconciler.plan.model import Plan
-from reconciler.plan.safety import check
+from reconciler.plan.safety import Approvals, check
 from reconciler.plan.saved import attach_snapshots, narrow
 from reconciler.plan.select import parse_addresses, restrict
 from reconciler.policy import Policy
@@ -130,6 +130,8 @@ class PlanOptions:
     """``--only`` addresses (``user:NAME``, ``group:NAME``)."""
     digest: bool = False
     """Record the desired state's digest (a saved or JSON plan needs it; it costs a pass)."""
+    approvals: Approvals = field(default_factory=Approvals)
+    """What approves privileged changes (``--allow privileged``, pull-request reviews)."""
 
 
 def desired_for(target: Target, desired: DesiredState) -> Org:
@@ -178,4 +180,5 @@ def planned(
     if within is not None:
         plan = narrow(plan, within, live.org)
     # Snapshots first: the limits tell a delete of an active user by what was read.
-    return check(attach_snapshots(plan, live.org), policy, force=options.force)
+    snapshots = attach_snapshots(plan, live.org)
+    return check(snapshots, policy, force=options.force, approvals=options.approvals)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -18,6 +19,7 @@ from reconciler.cli import common
 from reconciler.cli.options import (
     DEFAULT_DIR,
     Adopt,
+    Allow,
     AllTargets,
     CaBundle,
     Dir,
@@ -26,19 +28,23 @@ from reconciler.cli.options import (
     MarkdownPath,
     Only,
     ProfileName,
+    PullRequest,
     ReportPath,
     TargetName,
     Verbose,
+    allows_privileged,
 )
 from reconciler.cli.output import err, out, setup_logging
 from reconciler.cli.progress import progress
 from reconciler.config import ENV_TARGET, Target
 from reconciler.desired import DesiredState
 from reconciler.errors import InputError, RefusedError
+from reconciler.github.reviews import approvals_for
 from reconciler.lastseen import remember
 from reconciler.lock import target_lock
 from reconciler.model import Org
 from reconciler.plan.model import Plan, Status
+from reconciler.plan.safety import Approvals
 from reconciler.plan.saved import check_origin, read_plan
 from reconciler.render.managers import readable, user_names
 from reconciler.render.markdown import plan_markdown, report_markdown
@@ -69,6 +75,8 @@ def apply(
     only: Only = None,
     adopt: Adopt = False,
     force: Force = False,
+    allow: Allow = None,
+    pull_request: PullRequest = None,
     report: ReportPath = None,
     markdown: MarkdownPath = None,
     all_targets: AllTargets = False,
@@ -85,8 +93,12 @@ def apply(
 
     Exit codes: 0 applied (or nothing to do), 1 error or a change failed,
     3 refused by a safety rule (protected resource, over a limit without --force,
-    stale saved plan) or a change left in conflict, 130 interrupted (Ctrl-C):
-    the summary and --report say what was done and what was not.
+    stale saved plan, privileged change not approved) or a change left in conflict,
+    130 interrupted (Ctrl-C): the summary and --report say what was done and what
+    was not.
+
+    Approvals of privileged changes are read again here (--allow privileged, or
+    --pull-request N's reviews), never taken from a saved plan.
 
     Examples:
 
@@ -109,6 +121,8 @@ def apply(
         profile=profile,
         tls=common.tls(ca_bundle, insecure),
         options=PlanOptions(adopt=adopt, force=force, only=tuple(only or ())),
+        allow_privileged=allows_privileged(allow),
+        pull_request=pull_request,
         auto_approve=auto_approve,
         report=report,
         markdown=markdown,
@@ -127,6 +141,8 @@ class _Apply:
     profile: str | None
     tls: Tls
     options: PlanOptions
+    allow_privileged: bool
+    pull_request: int | None
     auto_approve: bool
     report: Path | None
     markdown: Path | None
@@ -139,12 +155,18 @@ class _Apply:
         )
         if headline := common.headline(chosen):
             out.print(headline, markup=False)
+        approvals = approvals_for(
+            chosen.policy,
+            allow_privileged=self.allow_privileged,
+            pull_request=self.pull_request,
+            env=os.environ,
+        )
         with (
             open_session(chosen, profile=self.profile, tls=self.tls) as session,
             target_lock(session.connection.url),  # held from the read to the last write
         ):
             live = session.read(like=self.desired.org)
-            the_plan = self._plan(session, live)
+            the_plan = self._plan(session, live, approvals)
             shown = readable(the_plan, user_names((self.desired.org, live.org)))
             out.print(plan_text(shown, self.source), end="")
             if not self._go_ahead(the_plan, paths, Report(chosen.name, ()), shown):
@@ -156,12 +178,13 @@ class _Apply:
             remember(session.connection.url, managed + result.managed_delta())
         return _finish(result, the_plan, *paths)
 
-    def _plan(self, session: Session, live: LiveState) -> Plan:
+    def _plan(self, session: Session, live: LiveState, approvals: Approvals) -> Plan:
+        options = replace(self.options, approvals=approvals)  # today's, never the file's
         if self.plan_file is None:
-            return planned(session, self.desired, live, self.options)
+            return planned(session, self.desired, live, options)
         saved = read_plan(self.plan_file)
         check_origin(saved, self.plan_file, session.target.name, self.desired.digest)
-        return planned(session, self.desired, live, self.options, within=saved)
+        return planned(session, self.desired, live, options, within=saved)
 
     def _go_ahead(
         self, plan: Plan, paths: tuple[Path | None, Path | None], nothing: Report, shown: Plan

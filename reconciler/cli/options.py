@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from reconciler.errors import InputError
+
 Dir = Annotated[
     Path,
     typer.Option(
@@ -56,8 +58,40 @@ Format = Annotated[
 ]
 Force = Annotated[
     bool,
-    typer.Option("--force", help="Go past limits and privileged-group rules (never protected)."),
+    typer.Option(
+        "--force",
+        help="Go past the limits on deletes and removals (never protected, never privileged).",
+    ),
 ]
+Allow = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow",
+        metavar="privileged",
+        help="Approve what a rule holds back: 'privileged' approves membership changes of "
+        "privileged groups (never lifts a limit).",
+    ),
+]
+PullRequest = Annotated[
+    int | None,
+    typer.Option(
+        "--pull-request",
+        min=1,
+        metavar="N",
+        help="Read pull request N's reviews (GITHUB_REPOSITORY, GITHUB_TOKEN, GITHUB_API_URL): "
+        "a privileged change passes when an approver its policy names approved the PR's head.",
+    ),
+]
+
+
+def allows_privileged(allow: list[str] | None) -> bool:
+    """Whether ``--allow`` approves privileged changes; any other value is an error."""
+    unknown = sorted(set(allow or ()) - {"privileged"})
+    if unknown:
+        raise InputError(f"--allow {unknown[0]!r}: the only thing --allow approves is 'privileged'")
+    return bool(allow)
+
+
 Adopt = Annotated[
     bool,
     typer.Option(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +13,7 @@ from reconciler.cli import common
 from reconciler.cli.options import (
     DEFAULT_DIR,
     Adopt,
+    Allow,
     AllTargets,
     CaBundle,
     Dir,
@@ -21,12 +23,15 @@ from reconciler.cli.options import (
     MarkdownPath,
     Only,
     ProfileName,
+    PullRequest,
     TargetName,
     Verbose,
+    allows_privileged,
 )
 from reconciler.cli.output import err, out, setup_logging
 from reconciler.config import Target, load_targets
 from reconciler.github.policy_change import policy_change
+from reconciler.github.reviews import approvals_for
 from reconciler.plan.model import Plan
 from reconciler.plan.saved import write_plan
 from reconciler.render.managers import readable, user_names
@@ -66,6 +71,8 @@ def plan(
     adopt: Adopt = False,
     force: Force = False,
     base: BaseDir = None,
+    allow: Allow = None,
+    pull_request: PullRequest = None,
     all_targets: AllTargets = False,
     verbose: Verbose = False,
     ca_bundle: CaBundle = None,
@@ -75,6 +82,10 @@ def plan(
 
     Exit codes: 0 (no changes, or changes without --detailed-exitcode), 1 error,
     2 changes (with --detailed-exitcode), 3 a safety rule refuses the plan.
+
+    Privileged groups: --force never approves their changes; --allow privileged
+    does, or (with --pull-request N) an approving review of the PR's head by an
+    approver the policy names.
 
     Examples:
 
@@ -89,6 +100,8 @@ def plan(
       scimctl plan --all-targets --out 'plan-{target}.json'
 
       scimctl plan --dir pr/desired-state --base desired-state
+
+      scimctl plan --pull-request 42 --format markdown
     """
     setup_logging(verbose)
     desired, targets = common.prepare(
@@ -102,6 +115,7 @@ def plan(
         only=tuple(only or ()),
         digest=out_path is not None or fmt == "json",
     )
+    allow_privileged = allows_privileged(allow)
     security = common.tls(ca_bundle, insecure)
     source = common.source_name(directory)
     many = len(targets) > 1
@@ -109,9 +123,15 @@ def plan(
     def one(chosen: Target) -> int:
         if headline := common.headline(chosen):
             (out if fmt == "text" else err).print(headline, markup=False)
+        approvals = approvals_for(
+            chosen.policy,
+            allow_privileged=allow_privileged,
+            pull_request=pull_request,
+            env=os.environ,
+        )
         with open_session(chosen, profile=profile, tls=security) as session:
             live = session.read(like=desired.org)
-            result = planned(session, desired, live, options)
+            result = planned(session, desired, live, replace(options, approvals=approvals))
         if base is not None:
             result = replace(result, policy_change=policy_change(base, directory, chosen.name))
         shown = readable(result, user_names((desired.org, live.org)))

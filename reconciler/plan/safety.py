@@ -1,14 +1,18 @@
 """Safety rules, checked at plan time so a pull request shows them and apply refuses them.
 
-``check(plan, policy, force=...)`` returns a new plan whose rows are marked
-skipped (operation switched off), refused (protected; privileged without
-``--force``), and whose ``violations`` list every limit the plan breaks.
+``check(plan, policy, force=..., approvals=...)`` returns a new plan whose rows are
+marked skipped (operation switched off), refused (protected; privileged and not
+approved), and whose ``violations`` list every limit the plan breaks.
+
+Two overrides, never one for the other: ``force`` lifts limits only; ``approvals``
+(``--allow privileged``, or a named approver's review of the pull request) lets a
+privileged group's membership change, and nothing else.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from reconciler.plan.model import Action, Change, Kind, Plan, Status
 from reconciler.policy import Limit, Policy
@@ -24,11 +28,30 @@ OPERATION = {
 }
 
 DESTRUCTIVE = (Action.DEACTIVATE, Action.DELETE, Action.REMOVE_MEMBERS)
+PRIVILEGED = "privileged group"
+"""How the reason of every privileged row starts, approved or refused."""
 
 
-def check(plan: Plan, policy: Policy, *, force: bool = False) -> Plan:
+@dataclass(frozen=True)
+class Approvals:
+    """What approves privileged changes in this run: never read from a plan file.
+
+    ``approved_by`` maps each approver the policy may name (a folded GitHub login, or
+    ``@org/team``) that approved the pull request's current head to the login who did.
+    """
+
+    allow_privileged: bool = False
+    """``--allow privileged``: every privileged change is approved."""
+    approved_by: Mapping[str, str] = field(default_factory=dict)
+    source: str = ""
+    """Where the reviews were read (``pull request #12 at 0a1b2c3``), for the plan's reason."""
+
+
+def check(
+    plan: Plan, policy: Policy, *, force: bool = False, approvals: Approvals = Approvals()
+) -> Plan:
     """``plan`` with every safety rule of ``policy`` applied to it."""
-    changes = tuple(_rule(change, policy, force) for change in plan.changes)
+    changes = tuple(_rule(change, policy, approvals) for change in plan.changes)
     checked = replace(plan, changes=changes)
     violations = tuple(_violations(checked, policy))
     if force and violations:
@@ -37,7 +60,7 @@ def check(plan: Plan, policy: Policy, *, force: bool = False) -> Plan:
     return replace(checked, violations=violations)
 
 
-def _rule(change: Change, policy: Policy, force: bool) -> Change:
+def _rule(change: Change, policy: Policy, approvals: Approvals) -> Change:
     if change.status is not Status.PLANNED:
         return change
     operation = OPERATION[change.action]
@@ -50,11 +73,33 @@ def _rule(change: Change, policy: Policy, force: bool) -> Change:
         return change.with_status(
             Status.REFUSED, f"{change.kind} is protected by policy: never {_verb(change.action)}"
         )
-    if _privileged(change, name, policy) and not force:
-        return change.with_status(
-            Status.REFUSED, "privileged group: membership changes need --force"
-        )
+    if _privileged(change, name, policy):
+        return approve(change, policy.approvers.get(name, ()), approvals)
     return change
+
+
+def approve(change: Change, named: tuple[str, ...], approvals: Approvals) -> Change:
+    """A privileged row, planned with who approved it, or refused naming who must approve."""
+    if approvals.allow_privileged:
+        return change.with_status(Status.PLANNED, f"{PRIVILEGED}: approved by --allow privileged")
+    by = [
+        f"{name} ({approvals.approved_by[name.casefold()]})"
+        for name in named
+        if name.casefold() in approvals.approved_by
+    ]
+    if by:
+        where = f" on {approvals.source}" if approvals.source else ""
+        return change.with_status(Status.PLANNED, f"{PRIVILEGED}: approved by {by[0]}{where}")
+    if not named:
+        return change.with_status(
+            Status.REFUSED,
+            f"{PRIVILEGED}: needs --allow privileged (the policy names no approvers)",
+        )
+    return change.with_status(
+        Status.REFUSED,
+        f"{PRIVILEGED}: needs an approving review of the pull request's current head by "
+        f"one of: {', '.join(named)}",
+    )
 
 
 def _protected(change: Change, name: str, policy: Policy) -> bool:
@@ -63,8 +108,9 @@ def _protected(change: Change, name: str, policy: Policy) -> bool:
 
 
 def _privileged(change: Change, name: str, policy: Policy) -> bool:
-    membership = change.action in (Action.ADD_MEMBERS, Action.REMOVE_MEMBERS)
-    return membership and name in policy.privileged_groups
+    """A membership change of a privileged group, or its deletion (everyone loses access)."""
+    touches = change.action in (Action.ADD_MEMBERS, Action.REMOVE_MEMBERS, Action.DELETE)
+    return change.kind is Kind.GROUP and touches and name in policy.privileged_groups
 
 
 def _verb(action: Action) -> str:

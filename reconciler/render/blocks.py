@@ -40,12 +40,14 @@ def head(changes: list[Change], escape: Escape = _same) -> str:
 
 
 def _status(changes: Iterable[Change], escape: Escape) -> str:
-    notes = {
-        f"{c.status.value}: {escape(c.reason or '')}"
-        for c in changes
-        if c.status is not Status.PLANNED
-    }
+    notes = {_note(c, escape) for c in changes if c.status is not Status.PLANNED or c.reason}
     return "".join(f"  ({note})" for note in sorted(notes))
+
+
+def _note(change: Change, escape: Escape) -> str:
+    """``refused: why``; a planned row with a reason (an approved privileged one): the reason."""
+    reason = escape(change.reason or "")
+    return reason if change.status is Status.PLANNED else f"{change.status.value}: {reason}"
 
 
 def details(change: Change, escape: Escape = _same) -> Iterator[tuple[str, str]]:

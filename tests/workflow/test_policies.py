@@ -81,18 +81,25 @@ def test_protected_group_is_never_stripped_of_members(
     assert "refused: group is protected by policy: never stripped of members" in plan.out
 
 
-def test_privileged_group_change_needs_force(cli, org: Path, generic_server: Server) -> None:  # type: ignore[no-untyped-def]
+def test_privileged_group_change_needs_allow_privileged_never_force(
+    cli, org: Path, generic_server: Server
+) -> None:  # type: ignore[no-untyped-def]
     set_policy(org, privileged_groups=["aws-admins"])
     first = cli("apply", "--dir", org, "--auto-approve", env=generic_server.env)
-    assert first.code == 3, "even the first members of a privileged group need --force"
-    _applied(cli, org, generic_server, "--force", privileged_groups=["aws-admins"])
+    assert first.code == 3, "even the first members of a privileged group need an approval"
+    _applied(cli, org, generic_server, "--allow", "privileged", privileged_groups=["aws-admins"])
     edit_group(org, "aws-admins", members=[*members(org, "aws-admins"), "grace.hopper@example.com"])
     refused = cli("apply", "--dir", org, "--auto-approve", env=generic_server.env)
     assert refused.code == 3
-    assert "privileged group: membership changes need --force" in refused.out
+    assert "privileged group: needs --allow privileged" in refused.out
     assert "grace.hopper@example.com" not in generic_server.member_names("aws-admins")
     forced = cli("apply", "--dir", org, "--auto-approve", "--force", env=generic_server.env)
-    assert forced.code == 0, forced.out
+    assert forced.code == 3, "--force lifts limits, never approves a privileged change"
+    assert "grace.hopper@example.com" not in generic_server.member_names("aws-admins")
+    allowed = cli(
+        "apply", "--dir", org, "--auto-approve", "--allow", "privileged", env=generic_server.env
+    )
+    assert allowed.code == 0, allowed.out
     assert "grace.hopper@example.com" in generic_server.member_names("aws-admins")
 
 
