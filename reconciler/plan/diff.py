@@ -449,6 +449,7 @@ def _groups(desired: Iterable[Group], live: Iterable[Group], ctx: Context) -> li
                     have.display_name,
                     have.key,
                     id=have.id,
+                    members=tuple(sorted(_member(uid, ctx) for uid in have.members)),
                     fingerprint=fingerprint(have),
                     version=have.version,
                 )

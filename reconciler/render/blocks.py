@@ -20,6 +20,8 @@ HEAD = {
     Action.CONFLICT: "conflict",
 }
 MEMBERSHIP = {Action.ADD_MEMBERS, Action.REMOVE_MEMBERS, Action.UPDATE}
+SHOWN = 50
+"""Most members of a deleted group named in a plan; the rest are counted."""
 
 
 def _same(text: str) -> str:
@@ -60,6 +62,17 @@ def details(change: Change, escape: Escape = _same) -> Iterator[tuple[str, str]]
             yield "~", f"{path}: {escape(show(attr.before))} → {escape(show(attr.after))}"
     if change.action in (Action.CREATE, Action.ADOPT) and change.external_id:
         yield "+", f"externalId: {escape(show(change.external_id))} (ownership marker)"
+    if change.action is Action.DELETE:
+        yield from _losing_access(change, escape)
+        return
     sign = "+" if change.action is Action.ADD_MEMBERS else "-"
     for member in change.members:
         yield sign, f"member {escape(member.user_name)}"
+
+
+def _losing_access(change: Change, escape: Escape) -> Iterator[tuple[str, str]]:
+    """The members of a deleted group, who lose the access it gives: the first ``SHOWN``."""
+    for member in change.members[:SHOWN]:
+        yield "-", f"member {escape(member.user_name)} (loses access)"
+    if len(change.members) > SHOWN:
+        yield "-", f"… and {len(change.members) - SHOWN} more members lose access"

@@ -21,8 +21,9 @@ from urllib.parse import quote
 
 from reconciler.apply.report import Outcome, Report, Result
 from reconciler.plan.model import Action, Change, Kind, Plan, Status
+from reconciler.plan.safety import PRIVILEGED
 from reconciler.render import blocks
-from reconciler.render.blocks import HEAD
+from reconciler.render.blocks import HEAD, SHOWN
 from reconciler.render.text import report_summary, summary_line, unkept_notes
 from reconciler.render.values import printable, show
 
@@ -210,10 +211,49 @@ def _column(change: Change) -> tuple[str, int]:
 
 
 def _unmanaged(plan: Plan) -> list[str]:
+    """How many live resources lack our marker, and which of them this plan touches."""
     counts = [_count(n, kind.removesuffix("s")) for kind, n in sorted(plan.unmanaged.items()) if n]
-    if not counts:
+    touched = _touched_unmanaged(plan)
+    if not counts and not touched:
         return []
-    return ["", f"Unmanaged on the server, never touched: {prose(', '.join(counts))}."]
+    held = prose(", ".join(counts) or "none counted")
+    if not touched:
+        return ["", f"Unmanaged on the server, never touched: {held}."]
+    return [
+        "",
+        f"Unmanaged on the server: {held}. **This plan touches some of them:** "
+        f"{'; '.join(touched)}. The others are never touched.",
+    ]
+
+
+def _touched_unmanaged(plan: Plan) -> list[str]:
+    """What a planned change does to resources without our marker (adopt, prune, members)."""
+    planned = [c for c in plan.changes if c.status is Status.PLANNED]
+    adopted = sum(1 for c in planned if c.action is Action.ADOPT)
+    pruned = sum(1 for c in planned if c.key is None and c.action in REMOVALS)
+    removed = {
+        m.id or m.user_name
+        for c in planned
+        if c.action is Action.REMOVE_MEMBERS
+        for m in c.members
+        if not m.key
+    }
+    return [
+        text
+        for n, text in (
+            (adopted, f"{_count(adopted, 'resource')} adopted (the ownership marker written)"),
+            (pruned, f"{pruned} removed by `prune_unmanaged` (deactivated or deleted)"),
+            (
+                len(removed),
+                f"{_count(len(removed), 'unmanaged user')} removed from managed groups "
+                "(the memberships only)",
+            ),
+        )
+        if n
+    ]
+
+
+REMOVALS = (Action.DEACTIVATE, Action.DELETE)
 
 
 def _count(n: int, noun: str) -> str:
@@ -229,8 +269,10 @@ def attention_kind(change: Change) -> str | None:
     """Why a change needs a reviewer's eye, or None when it does not."""
     if change.status is Status.CONFLICT or change.action is Action.CONFLICT:
         return "conflict"
+    if (change.reason or "").startswith(PRIVILEGED):
+        return "privileged"
     if change.status is Status.REFUSED:
-        return "privileged" if "privileged" in (change.reason or "") else "refused"
+        return "refused"
     if change.status is Status.SKIPPED:
         return "skipped"
     if change.action in (Action.DELETE, Action.DEACTIVATE):
@@ -239,6 +281,12 @@ def attention_kind(change: Change) -> str | None:
 
 
 def _attention(plan: Plan, limit: int) -> list[str]:
+    """Notes and rows that need a reviewer, within ``limit``; privileged rows whatever it is.
+
+    Who gains or loses a privileged group's access is what a reviewer approves, so those
+    rows are never cut for the budget: only past what a comment can hold at all
+    (``PRIVILEGED_LIMIT``) are their names counted instead of listed.
+    """
     notes = [
         *_notes("Policy change", plan.policy_change),
         *_notes("Unsafe", plan.violations),
@@ -250,9 +298,13 @@ def _attention(plan: Plan, limit: int) -> list[str]:
     )
     if not notes and not rows:
         return ["", "Nothing needs special attention: no deletions, deactivations or refusals."]
-    budget = Budget(limit)
+    privileged = _privileged_rows([c for k, c in rows if k == "privileged"])
+    budget = Budget(limit - size(privileged))
     kept_notes, dropped_notes = budget.take([note] for note in notes)
-    kept_rows, dropped_rows = budget.take([_attention_row(k, c)] for k, c in rows)
+    others = [[_attention_row(k, c)] for k, c in rows if k != "privileged"]
+    kept_rows, dropped_rows = budget.take(others)
+    first = min(len(kept_rows), sum(1 for k, _ in rows if k == "conflict"))
+    kept_rows[first:first] = privileged  # in ATTENTION_ORDER: conflicts, then privileged
     lines = ["", f"#### Needs attention ({len(notes) + len(rows)})"]
     if kept_notes:
         lines += ["", *kept_notes]
@@ -262,6 +314,17 @@ def _attention(plan: Plan, limit: int) -> list[str]:
     if dropped:
         lines += ["", f"_…and {dropped} more not shown here: {ARTIFACT_NOTE}._"]
     return lines
+
+
+PRIVILEGED_LIMIT = 45_000
+"""Most characters the privileged rows may take: what a comment holds, with its head."""
+
+
+def _privileged_rows(changes: list[Change]) -> list[str]:
+    rows = [_attention_row("privileged", c) for c in changes]
+    if size(rows) <= PRIVILEGED_LIMIT:
+        return rows
+    return [_attention_row("privileged", c, names=SHOWN) for c in changes]
 
 
 def _notes(label: str, texts: Iterable[str]) -> Iterator[str]:
@@ -279,16 +342,17 @@ LABELS = {
 }
 
 
-def _attention_row(kind: str, change: Change) -> str:
+def _attention_row(kind: str, change: Change, names: int | None = None) -> str:
     resource = f"{change.kind} {code(change.name)}"
-    return f"| {LABELS[kind]} | {HEAD[change.action]} | {resource} | {_why(change)} |"
+    shown = SHOWN if kind != "privileged" else names
+    return f"| {LABELS[kind]} | {HEAD[change.action]} | {resource} | {_why(change, shown)} |"
 
 
-def _why(change: Change) -> str:
-    parts = [prose(change.reason)] if change.reason else []
+def _why(change: Change, names: int | None = SHOWN) -> str:
+    """The reason, and who: every member named, or the first ``names`` and a count."""
+    parts = [prose(change.reason, NOTE_LIMIT)] if change.reason else []
     if change.members:
-        sign = "+" if change.action is Action.ADD_MEMBERS else "−"
-        parts.append(sign + _count(len(change.members), "member"))
+        parts.append(_who(change, names))
     if change.action in (Action.DELETE, Action.DEACTIVATE) and change.key is None:
         parts.append("unmanaged: pruned by policy")
     elif change.action is Action.DELETE:
@@ -298,16 +362,31 @@ def _why(change: Change) -> str:
     return "; ".join(parts) or "—"
 
 
+def _who(change: Change, names: int | None) -> str:
+    """``+2 members: <code>a</code>, <code>b</code>``: who gains or loses access."""
+    count = _count(len(change.members), "member")
+    if change.action is Action.DELETE:
+        head = f"{count} lose{'s' * (len(change.members) == 1)} access"
+    else:
+        head = ("+" if change.action is Action.ADD_MEMBERS else "−") + count
+    shown = change.members if names is None else change.members[:names]
+    listed = ", ".join(code(m.user_name) for m in shown)
+    more = len(change.members) - len(shown)
+    tail = f" and {more} more (all in the JSON plan)" if more else ""
+    return f"{head}: {listed}{tail}"
+
+
 # --- detail ---------------------------------------------------------------------------------
 
 
 def _plan_detail(plan: Plan, budget: Budget) -> list[str]:
-    lines: list[str] = []
-    for kind in Kind:
+    """One block per kind, users first; groups take the budget first (who joins what)."""
+    detail: dict[Kind, list[str]] = {}
+    for kind in (Kind.GROUP, Kind.USER):
         changes = [c for c in plan.changes if c.kind is kind]
         if changes:
-            lines += ["", *_kind_detail(kind, changes, budget)]
-    return lines
+            detail[kind] = ["", *_kind_detail(kind, changes, budget)]
+    return [line for kind in Kind for line in detail.get(kind, [])]
 
 
 def _kind_detail(kind: Kind, changes: list[Change], budget: Budget) -> list[str]:

@@ -107,7 +107,9 @@ def attention_plan() -> Plan:
                 attributes=(AttrChange("title", "a|b", "<b>c</b>\nd"),),
             ),
             group("aws-admins", Action.ADD_MEMBERS, "mallory@example.com", id="g-1").with_status(
-                Status.REFUSED, "privileged group: membership changes need --force"
+                Status.REFUSED,
+                "privileged group: needs an approving review of the pull request's current head "
+                "by one of: alice-gh, @acme/security",
             ),
             group("security", Action.REMOVE_MEMBERS, "a@example.com", "b@example.com", id="g-2"),
         ],
