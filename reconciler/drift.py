@@ -2,6 +2,8 @@
 
 - **changed**: a managed resource whose attributes or members differ from git
   (changed out of band), or a managed resource git does not hold at all;
+  each attribute and member is classified on its own, with what git says and what
+  the server has;
 - **missing**: a resource git holds (at the baseline) that the server lacks:
   deleted behind git's back;
 - **pending**: a difference that the baseline does not have: edits in the
@@ -13,12 +15,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
 from reconciler.model import Org
-from reconciler.plan.model import Action, Change, Plan
+from reconciler.plan.model import Action, AttrChange, Change, Member, Plan
 
 
 class DriftClass(StrEnum):
@@ -29,19 +31,40 @@ class DriftClass(StrEnum):
 
 
 @dataclass(frozen=True)
+class AttrDrift:
+    """One attribute: what git says, and what the server has."""
+
+    path: str
+    git: Any
+    server: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "git": _plain(self.git), "server": _plain(self.server)}
+
+
+@dataclass(frozen=True)
 class DriftItem:
     drift: DriftClass
     kind: str
     name: str
     detail: str
     change: Change | None = None
+    attributes: tuple[AttrDrift, ...] = ()
+    members: tuple[str, ...] = ()
+    """The userNames (or, for a member we cannot name, live ids) the detail is about."""
+
+    def describe(self) -> str:
+        """The detail with every member named (the renderers cap the list)."""
+        return f"{self.detail}: {', '.join(self.members)}" if self.members else self.detail
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "class": self.drift.value,
             "kind": self.kind,
             "name": self.name,
-            "detail": self.detail,
+            "detail": self.describe(),
+            "attributes": [a.to_dict() for a in self.attributes],
+            "members": list(self.members),
             "change": self.change.to_dict() if self.change else None,
         }
 
@@ -77,58 +100,133 @@ class Baseline:
     names: frozenset[str]
 
 
+@dataclass(frozen=True)
+class _Committed:
+    """What the baseline's plan says, per address: its attribute changes and member rows."""
+
+    attributes: dict[str, dict[str, AttrChange]]
+    members: dict[tuple[str, Action], set[str]]
+    rows: set[tuple[str, Action]]
+
+    @classmethod
+    def of(cls, plan: Plan) -> _Committed:
+        attributes: dict[str, dict[str, AttrChange]] = {}
+        members: dict[tuple[str, Action], set[str]] = {}
+        for change in plan.changes:
+            address = change.address.casefold()
+            for attr in change.attributes:
+                attributes.setdefault(address, {})[attr.path] = attr
+            names = members.setdefault((address, change.action), set())
+            names.update(_member_id(m) for m in change.members)
+        return cls(attributes, members, {(c.address.casefold(), c.action) for c in plan.changes})
+
+
 def classify(current: Plan, live: Org, desired: frozenset[str], baseline: Baseline | None) -> Drift:
     """Classify every difference of ``current`` (the plan of desired against live).
 
     ``desired`` holds the addresses of the desired state. Without a baseline
-    nothing is pending and everything absent is missing.
+    nothing is pending and everything absent is missing. With one, each attribute and
+    each member is classified on its own: one user may be both changed and pending.
     """
-    committed = (
-        {(c.address.casefold(), c.action) for c in baseline.plan.changes} if baseline else None
-    )
+    committed = _Committed.of(baseline.plan) if baseline else None
     names = baseline.names if baseline else frozenset()
     conflicts = {c.address.casefold() for c in current.changes if c.action is Action.CONFLICT}
     items = [
-        _item(c, committed, names, desired)
+        item
         for c in current.changes
         if c.action is not Action.CONFLICT
+        for item in _items(c, committed, names, desired)
     ]
     items += _unmanaged(live, conflicts)
     return Drift(current.target, tuple(items), baseline.ref if baseline else None)
 
 
-def _item(
+def _items(
     change: Change,
-    committed: set[tuple[str, Action]] | None,
+    committed: _Committed | None,
     names: frozenset[str],
     desired: frozenset[str],
-) -> DriftItem:
+) -> list[DriftItem]:
     address = change.address.casefold()
     if address not in desired and change.action in (Action.DEACTIVATE, Action.DELETE):
         if committed is not None and address in names:
-            return _of(
-                DriftClass.PENDING, change, "removed from the desired state, not yet applied"
-            )
-        return _of(DriftClass.CHANGED, change, "managed on the server but not in git")
-    if committed is not None and (address, change.action) not in committed:
-        return _of(DriftClass.PENDING, change, f"{change.action.value} not applied yet")
+            detail = "removed from the desired state, not yet applied"
+            return [DriftItem(DriftClass.PENDING, change.kind.value, change.name, detail, change)]
+        detail = "managed on the server but not in git"
+        return [DriftItem(DriftClass.CHANGED, change.kind.value, change.name, detail, change)]
     if change.action is Action.CREATE:
         if committed is None or address in names:
-            return _of(DriftClass.MISSING, change, "in git but not on the server")
-        return _of(DriftClass.PENDING, change, "new in the desired state")
-    return _of(DriftClass.CHANGED, change, _describe(change))
+            return [_of(DriftClass.MISSING, change, "in git but not on the server")]
+        return [_of(DriftClass.PENDING, change, "new in the desired state")]
+    if change.action in (Action.ADD_MEMBERS, Action.REMOVE_MEMBERS):
+        return _member_items(change, committed)
+    if change.attributes:
+        return _attribute_items(change, committed)
+    if committed is not None and (address, change.action) not in committed.rows:
+        return [_of(DriftClass.PENDING, change, f"{change.action.value} not applied yet")]
+    return [_of(DriftClass.CHANGED, change, change.action.value)]
+
+
+def _attribute_items(change: Change, committed: _Committed | None) -> list[DriftItem]:
+    """Per attribute: pending when the baseline agrees with the server (git moved since),
+    changed when the server left what the baseline says (changed out of band)."""
+    base = committed.attributes.get(change.address.casefold(), {}) if committed else None
+    split: dict[DriftClass, list[AttrChange]] = {}
+    for attr in change.attributes:
+        pending = base is not None and attr.path not in base
+        split.setdefault(DriftClass.PENDING if pending else DriftClass.CHANGED, []).append(attr)
+    detail = {
+        DriftClass.CHANGED: "the server differs from git",
+        DriftClass.PENDING: "edited in git, not applied yet",
+    }
+    return [
+        _of(cls, replace(change, attributes=tuple(attrs)), detail[cls])
+        for cls, attrs in sorted(split.items())
+    ]
+
+
+MEMBER_DETAIL = {
+    (Action.ADD_MEMBERS, DriftClass.CHANGED): "the server lacks members git has",
+    (Action.ADD_MEMBERS, DriftClass.PENDING): "members added in git, not applied yet",
+    (Action.REMOVE_MEMBERS, DriftClass.CHANGED): "the server has members git does not",
+    (Action.REMOVE_MEMBERS, DriftClass.PENDING): "members removed in git, not applied yet",
+}
+
+
+def _member_items(change: Change, committed: _Committed | None) -> list[DriftItem]:
+    """Per member: pending when the baseline's plan does not hold it (git moved since)."""
+    base = (
+        committed.members.get((change.address.casefold(), change.action), set())
+        if committed
+        else None
+    )
+    split: dict[DriftClass, list[Member]] = {}
+    for member in change.members:
+        pending = base is not None and _member_id(member) not in base
+        split.setdefault(DriftClass.PENDING if pending else DriftClass.CHANGED, []).append(member)
+    return [
+        _of(cls, replace(change, members=tuple(members)), MEMBER_DETAIL[(change.action, cls)])
+        for cls, members in sorted(split.items())
+    ]
+
+
+def _member_id(member: Member) -> str:
+    return (member.key or member.id or member.user_name).casefold()
 
 
 def _of(drift: DriftClass, change: Change, detail: str) -> DriftItem:
-    return DriftItem(drift, change.kind.value, change.name, detail, change)
+    """An item; for an update, with each attribute's two values and the members named."""
+    if change.action in (Action.CREATE, Action.DELETE) or change.key is None:
+        return DriftItem(drift, change.kind.value, change.name, detail, change)
+    attributes = tuple(AttrDrift(a.path, a.after, a.before) for a in change.attributes)
+    members = tuple(m.user_name for m in change.members)
+    return DriftItem(drift, change.kind.value, change.name, detail, change, attributes, members)
 
 
-def _describe(change: Change) -> str:
-    if change.action in (Action.ADD_MEMBERS, Action.REMOVE_MEMBERS):
-        verb = "lacks" if change.action is Action.ADD_MEMBERS else "has extra"
-        return f"{verb} members: " + ", ".join(m.user_name for m in change.members)
-    paths = ", ".join(a.path for a in change.attributes)
-    return f"differs from git: {paths}" if paths else change.action.value
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [dict(item) for item in value]
+    return value
 
 
 def _unmanaged(live: Org, conflicts: set[str]) -> list[DriftItem]:

@@ -28,6 +28,7 @@ from reconciler.desired.baseline import load_baseline
 from reconciler.drift import Baseline, DriftClass, addresses, classify
 from reconciler.errors import InputError
 from reconciler.render.drift import drift_markdown, drift_text
+from reconciler.render.values import printable
 from reconciler.scim.reader import LiveState
 from reconciler.session import Session, desired_for, open_session, planned
 
@@ -41,11 +42,12 @@ FailOn = Annotated[
     ),
 ]
 BaselineRef = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--baseline",
         help="Git ref of the applied desired state; differences it lacks are 'pending'. "
-        "Empty: no baseline (everything absent is 'missing').",
+        "Default: HEAD inside a git repository, none outside one. Empty: no baseline "
+        "(everything absent is 'missing'). A ref given outside a git repository is an error.",
     ),
 ]
 
@@ -56,7 +58,7 @@ def drift(
     profile: ProfileName = None,
     fmt: Format = "text",
     fail_on: FailOn = DEFAULT_FAIL_ON,
-    baseline: BaselineRef = "HEAD",
+    baseline: BaselineRef = None,
     report: ReportPath = None,
     markdown: MarkdownPath = None,
     all_targets: AllTargets = False,
@@ -83,7 +85,14 @@ def drift(
     desired, targets = common.prepare(
         directory, target, fmt, all_targets=all_targets, profile=profile
     )
-    base = load_baseline(directory, baseline) if baseline else None
+    ref = "HEAD" if baseline is None else baseline
+    base = load_baseline(directory, ref) if ref else None
+    if base is None and baseline:
+        raise InputError(
+            f"--baseline {printable(baseline)!r}: {printable(str(directory))} is not in a git "
+            "repository, so there is no commit to compare with; drop --baseline (or pass "
+            "--baseline '') to compare with the desired state as it is"
+        )
     security = common.tls(ca_bundle, insecure)
     many = len(targets) > 1
 
@@ -91,7 +100,7 @@ def drift(
         with open_session(chosen, profile=profile, tls=security) as session:
             live = session.read(like=desired.org)
             current = planned(session, desired, live)
-            reference = _baseline(session, base, live, baseline) if base is not None else None
+            reference = _baseline(session, base, live, ref) if base is not None else None
         wanted = addresses(desired_for(chosen, desired))
         result = classify(current, live.org, wanted, reference)
         if fmt == "json":

@@ -1,12 +1,22 @@
-"""Drift reports as text (terminal, CI log) and Markdown (issue body, step summary)."""
+"""Drift reports as text (terminal, CI log) and Markdown (issue body, step summary).
+
+Every name, member and value comes from the server or from files, so none is written
+raw: text goes through ``printable``, Markdown through the plan comment's escapers
+(``code``, ``prose``). The Markdown is at most ``LIMIT`` characters (under an issue
+body's 65,536 and a step summary's 1 MiB): past it whole rows are left out and counted,
+every ``<details>`` is closed, and a note points at the full JSON report.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from rich.text import Text
 
-from reconciler.drift import Drift, DriftClass, DriftItem
+from reconciler.drift import AttrDrift, Drift, DriftClass, DriftItem
+from reconciler.render.blocks import SHOWN
+from reconciler.render.markdown import LIMIT, Budget, code, details, literal, size, table
+from reconciler.render.values import printable, show
 
 MARKER = "<!-- scim-reconciler:drift -->"
 STYLE = {
@@ -21,6 +31,10 @@ TITLE = {
     DriftClass.PENDING: "Pending (in the desired state, not applied)",
     DriftClass.UNMANAGED: "Unmanaged (no ownership marker)",
 }
+REPORT_NOTE = (
+    "the full report is the JSON report (`scimctl drift --report drift.json`), uploaded as "
+    "an artifact of this workflow run"
+)
 
 
 def drift_text(drift: Drift) -> Text:
@@ -31,9 +45,15 @@ def drift_text(drift: Drift) -> Text:
             continue
         out.append(f"{TITLE[cls]} ({len(items)}):\n", style=f"bold {STYLE[cls]}")
         for item in items:
-            out.append(f"  {item.kind} {item.name}: {item.detail}\n")
-    out.append(summary(drift) + "\n", style="bold")
+            out.append(f"  {item.kind} {printable(item.name)}: {printable(item.describe())}\n")
+            for attr in item.attributes:
+                out.append(f"      {_attr_text(attr)}\n")
+    out.append(printable(summary(drift)) + "\n", style="bold")
     return out
+
+
+def _attr_text(attr: AttrDrift) -> str:
+    return printable(f"{attr.path}: git {show(attr.git)}, server {show(attr.server)}")
 
 
 def summary(drift: Drift) -> str:
@@ -43,25 +63,42 @@ def summary(drift: Drift) -> str:
     return f"Drift on target {drift.target}{base}: {parts}."
 
 
-def drift_markdown(drift: Drift) -> str:
-    lines = [MARKER, f"### scim-reconciler drift on `{drift.target}`", "", f"**{summary(drift)}**"]
+def drift_markdown(drift: Drift, *, limit: int = LIMIT) -> str:
+    """The report for an issue body or a step summary, at most ``limit`` characters."""
+    head = [
+        MARKER,
+        f"### scim-reconciler drift on {code(drift.target)}",
+        "",
+        f"**{literal(summary(drift), 2_000)}**",
+    ]
+    budget = Budget(limit - size(head) - 1_000)
+    lines = list(head)
     for cls in DriftClass:
         items = [i for i in drift.items if i.drift is cls]
         if items:
-            lines += ["", f"<details><summary>{TITLE[cls]} ({len(items)})</summary>", ""]
-            lines += list(_rows(items))
-            lines += ["", "</details>"]
+            lines += ["", *_section(cls, items, budget)]
     return "\n".join(lines)
 
 
-def _rows(items: list[DriftItem]) -> Iterator[str]:
-    yield "| kind | name | detail |"
-    yield "|---|---|---|"
-    for item in items:
-        yield f"| {item.kind} | {_cell(item.name)} | {_cell(item.detail)} |"
+def _section(cls: DriftClass, items: Sequence[DriftItem], budget: Budget) -> list[str]:
+    rows, dropped = budget.take([_row(item)] for item in items)
+    body = table(["kind", "name", "detail"], []) + rows if rows else []
+    if dropped:
+        body += ["", f"**{dropped} of {len(items)} not shown** (too long): {REPORT_NOTE}."]
+    return details(f"{TITLE[cls]} ({len(items)})", body)
 
 
-def _cell(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
-    escaped = escaped.replace("<", "&lt;").replace(">", "&gt;")
-    return " ".join(escaped.split())
+def _row(item: DriftItem) -> str:
+    cell = "<br>".join(_detail(item))
+    return f"| {item.kind} | {code(item.name)} | {cell} |"
+
+
+def _detail(item: DriftItem) -> Iterator[str]:
+    head = literal(item.detail)
+    if item.members:
+        shown = ", ".join(code(name) for name in item.members[:SHOWN])
+        more = len(item.members) - SHOWN
+        head += f": {shown}" + (f" and {more} more" if more > 0 else "")
+    yield head
+    for attr in item.attributes:
+        yield f"{code(attr.path)}: git {code(show(attr.git))}, server {code(show(attr.server))}"

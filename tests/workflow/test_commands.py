@@ -152,11 +152,15 @@ def test_drift_tells_pending_from_missing_against_a_git_baseline(
     edit_user(org, "grace.hopper@example.com", title="Uncommitted title")
     result = cli("drift", "--dir", org, "--fail-on", "pending", env=env)
     assert result.code == 2, result.out + result.err
-    assert "user grace.hopper@example.com: update not applied yet" in result.out
+    assert "user grace.hopper@example.com: edited in git, not applied yet" in result.out
+    assert 'title: git "Uncommitted title", server "Principal Engineer"' in result.out
     assert (
         "user john.nash@example.com: removed from the desired state, not yet applied" in result.out
     )
-    assert "group finance: remove-members not applied yet" in result.out
+    assert (
+        "group finance: members removed in git, not applied yet: john.nash@example.com"
+        in result.out
+    )
     assert "0 changed, 0 missing, 3 pending" in result.out
     clean = cli("drift", "--dir", org, env=env)
     assert clean.code == 0
