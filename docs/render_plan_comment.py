@@ -97,7 +97,9 @@ def scimctl(env: dict[str, str], *args: str, ok: tuple[int, ...] = (0,)) -> str:
 def edit_like_a_pull_request(org: Path) -> None:
     targets = org / "targets.yaml"
     config = yaml.safe_load(targets.read_text())
-    config["targets"]["sandbox"]["policy"]["privileged_groups"] = ["aws-admins"]
+    config["targets"]["sandbox"]["policy"]["privileged_groups"] = {
+        "aws-admins": {"approvers": ["alice-gh", "@acme/security"]}
+    }
     targets.write_text(yaml.safe_dump(config, sort_keys=False))
     eng = org / "users" / "engineering.yaml"
     eng.write_text(
