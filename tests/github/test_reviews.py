@@ -170,3 +170,19 @@ def test_missing_github_settings_are_an_error(cli, org: Path, generic_server: Se
     assert failed.code == 1
     assert "set GITHUB_REPOSITORY (owner/name) and GITHUB_TOKEN" in failed.err
     assert TOKEN not in failed.err
+
+
+@pytest.mark.integration
+def test_a_github_failure_is_an_error_never_an_approval(
+    cli, org: Path, generic_server: Server, github: FakeGitHub
+) -> None:  # type: ignore[no-untyped-def]
+    _with_new_admin(cli, org, generic_server)
+    github.review(PR, "alice-gh", "APPROVED")
+    env = {**_env(generic_server, github), "GITHUB_TOKEN": "wrong-gh-token"}
+    failed = cli("apply", "--dir", org, "--pull-request", str(PR), "--auto-approve", env=env)
+    assert failed.code == 1
+    assert "answered 401: GITHUB_TOKEN is not accepted" in failed.err
+    assert "wrong-gh-token" not in failed.out + failed.err
+    unknown = cli("plan", "--dir", org, "--pull-request", "99", env=_env(generic_server, github))
+    assert unknown.code == 1 and "answered 404" in unknown.err
+    assert GRACE not in generic_server.member_names("aws-admins")
