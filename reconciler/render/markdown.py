@@ -157,7 +157,7 @@ def plan_markdown(plan: Plan, source: str = "desired-state/", *, limit: int = LI
     head = _plan_head(plan, source)
     if not (plan.changes or plan.warnings or plan.violations or plan.policy_change):
         return "\n".join(head)
-    attention = _attention(plan, min(ATTENTION_LIMIT, limit // 3))
+    attention = _attention(plan, min(ATTENTION_LIMIT, limit // 3), limit * 3 // 4)
     budget = Budget(limit - size(head) - size(attention) - 400)
     return "\n".join([*head, *attention, *_plan_detail(plan, budget)])
 
@@ -280,12 +280,12 @@ def attention_kind(change: Change) -> str | None:
     return None
 
 
-def _attention(plan: Plan, limit: int) -> list[str]:
+def _attention(plan: Plan, limit: int, privileged_limit: int) -> list[str]:
     """Notes and rows that need a reviewer, within ``limit``; privileged rows whatever it is.
 
     Who gains or loses a privileged group's access is what a reviewer approves, so those
-    rows are never cut for the budget: only past what a comment can hold at all
-    (``PRIVILEGED_LIMIT``) are their names counted instead of listed.
+    rows are never cut for the attention budget: only past ``privileged_limit`` (most of
+    what a comment can hold) are their names counted instead of listed.
     """
     notes = [
         *_notes("Policy change", plan.policy_change),
@@ -298,7 +298,9 @@ def _attention(plan: Plan, limit: int) -> list[str]:
     )
     if not notes and not rows:
         return ["", "Nothing needs special attention: no deletions, deactivations or refusals."]
-    privileged = _privileged_rows([c for k, c in rows if k == "privileged"])
+    privileged, unlisted = _privileged_rows(
+        [c for k, c in rows if k == "privileged"], privileged_limit
+    )
     budget = Budget(limit - size(privileged))
     kept_notes, dropped_notes = budget.take([note] for note in notes)
     others = [[_attention_row(k, c)] for k, c in rows if k != "privileged"]
@@ -310,21 +312,20 @@ def _attention(plan: Plan, limit: int) -> list[str]:
         lines += ["", *kept_notes]
     if kept_rows:
         lines += ["", *table(["", "change", "resource", "detail"], []), *kept_rows]
-    dropped = dropped_notes + dropped_rows
+    dropped = dropped_notes + dropped_rows + unlisted
     if dropped:
         lines += ["", f"_…and {dropped} more not shown here: {ARTIFACT_NOTE}._"]
     return lines
 
 
-PRIVILEGED_LIMIT = 45_000
-"""Most characters the privileged rows may take: what a comment holds, with its head."""
-
-
-def _privileged_rows(changes: list[Change]) -> list[str]:
+def _privileged_rows(changes: list[Change], limit: int) -> tuple[list[str], int]:
+    """Every privileged row with every name; past ``limit``, the first ``SHOWN`` names of
+    each and a count; past it even so, the rows that fit and how many did not."""
     rows = [_attention_row("privileged", c) for c in changes]
-    if size(rows) <= PRIVILEGED_LIMIT:
-        return rows
-    return [_attention_row("privileged", c, names=SHOWN) for c in changes]
+    if size(rows) <= limit:
+        return rows, 0
+    capped = [[_attention_row("privileged", c, names=SHOWN)] for c in changes]
+    return Budget(limit).take(capped)
 
 
 def _notes(label: str, texts: Iterable[str]) -> Iterator[str]:

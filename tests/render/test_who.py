@@ -51,6 +51,16 @@ def test_privileged_names_are_never_traded_for_other_attention_rows() -> None:
     assert "more not shown here" in shown  # the deletions are what gets cut
 
 
+@pytest.mark.parametrize("limit", [LIMIT, 10_000])
+def test_privileged_names_past_what_a_comment_holds_are_counted_within_the_limit(
+    limit: int,
+) -> None:
+    plan = Plan.build("aws", [admins(5_000)])
+    text = plan_markdown(plan, limit=limit)
+    assert len(text) <= limit
+    assert "<code>admin0049@example.com</code> and 4950 more (all in the JSON plan)" in text
+
+
 def test_group_memberships_take_the_detail_budget_before_users() -> None:
     joiners = [f"joiner{n:02}@example.com" for n in range(40)]
     plan = Plan.build("aws", [*large_plan().changes, group("eng", Action.ADD_MEMBERS, *joiners)])
