@@ -25,7 +25,7 @@ def plan_text(plan: Plan, source: str = "desired-state/") -> Text:
     for _, block in groupby(plan.changes, key=lambda c: (c.kind, c.name)):
         out.append_text(_block(list(block)))
     for violation in plan.violations:
-        out.append(f"Unsafe: {violation}\n", style="bold red")
+        out.append(f"Unsafe: {printable(violation)}\n", style="bold red")
     out.append_text(summary_line(plan, source))
     return out
 
@@ -34,7 +34,7 @@ def _warnings(plan: Plan) -> Iterator[str]:
     for change in plan.policy_change:
         yield f"Policy change: {printable(change)}"
     for warning in plan.warnings:
-        yield f"Warning: {warning}"
+        yield f"Warning: {printable(warning)}"
 
 
 def _block(changes: list[Change]) -> Text:
@@ -82,9 +82,9 @@ def outcome_line(outcome: Outcome) -> Text:
     style = {Result.OK: "green", Result.FAILED: "red", Result.SKIPPED: "yellow"}[outcome.result]
     change = outcome.change
     text = Text(f"  {outcome.result.value:<7}", style=style)
-    text.append(f" {HEAD[change.action]} {change.kind} {change.name}")
+    text.append(f" {HEAD[change.action]} {change.kind} {printable(change.name)}")
     if outcome.message:
-        text.append(f": {outcome.message}")
+        text.append(f": {printable(outcome.message)}")
     if outcome.unkept:
         paths = ", ".join(u.path for u in outcome.unkept)
         text.append(f" (the server did not keep {paths})", style="yellow")

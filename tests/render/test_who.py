@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from reconciler.apply.report import Outcome, Result
 from reconciler.plan.model import Action, Change, Kind, Member, Plan, Status
 from reconciler.render.markdown import LIMIT, plan_markdown
-from reconciler.render.text import plan_text
+from reconciler.render.text import outcome_line, plan_text
 from tests.conftest import Server
 from tests.render.test_markdown import group, large_plan, user
 from tests.workflow.helpers import set_policy
@@ -171,3 +172,12 @@ def test_deleting_a_privileged_group_needs_its_approval(
     applied = cli("apply", "--dir", org, "--auto-approve", *allow, env=generic_server.env)
     assert applied.code == 0, applied.out + applied.err
     assert "security" not in {g["displayName"] for g in generic_server.groups()}
+
+
+def test_apply_lines_show_server_text_escaped() -> None:
+    change = user("evil\x1b[2J\u202e@example.com", Action.DELETE, id="u1")
+    line = outcome_line(Outcome(change, Result.FAILED, "HTTP 500: \x1b]0;owned\x07")).plain
+    warned = plan_text(Plan.build("aws", [], warnings=("name \x1b[31mred",))).plain
+    for raw in ("\x1b", "\x07", "\u202e"):
+        assert raw not in line + warned
+    assert "evil\\u001b[2J\\u202e@example.com: HTTP 500: \\u001b]0;owned\\u0007" in line
