@@ -197,13 +197,15 @@ def test_a_saved_plan_whose_every_row_is_stale_exits_3(
 def test_overrides_and_the_removal_policy_are_todays_not_the_files(
     cli, org: Path, generic_server: Server, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    """--force given to plan is not carried by the file; on_remove changed since: refused."""
+    """--allow privileged given to plan is not carried by the file; on_remove changed since:
+    refused."""
     env = generic_server.env
     set_policy(org, privileged_groups=["finance"])
-    assert cli("apply", "--dir", org, "--auto-approve", "--force", env=env).code == 0
+    allow = ("--allow", "privileged")
+    assert cli("apply", "--dir", org, "--auto-approve", *allow, env=env).code == 0
     remove_user(org, NASH)
     forced = tmp_path / "forced.json"
-    assert cli("plan", "--dir", org, "--force", "--out", forced, env=env).code == 0
+    assert cli("plan", "--dir", org, *allow, "--out", forced, env=env).code == 0
     applied = cli("apply", forced, "--dir", org, "--auto-approve", env=env)
     assert applied.code == 3, applied.out + applied.err
     assert NASH in generic_server.member_names("finance")
