@@ -36,6 +36,9 @@ ROUTES = {
     "run": re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/actions/runs/(?P<id>\d+)$"),
     "tarball": re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/tarball/(?P<sha>\w+)$"),
 }
+MEMBERSHIP = re.compile(
+    r"^/orgs/(?P<org>[^/]+)/teams/(?P<team>[^/]+)/memberships/(?P<login>[^/]+)$"
+)
 
 
 @dataclass
@@ -51,6 +54,8 @@ class FakeGitHub:
     runs: dict[int, dict[str, Any]] = field(default_factory=dict)
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     blobs: dict[str, bytes] = field(default_factory=dict)
+    teams: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    """(org, team slug) → the logins of its active members."""
     requests: list[tuple[str, str]] = field(default_factory=list)
     url: str = ""
 
@@ -76,6 +81,25 @@ class FakeGitHub:
         self.pulls[number] = pull
         self.reviews.setdefault(number, [])
         return pull
+
+    def push(self, number: int, head: str) -> None:
+        """A new commit on pull request ``number``: earlier reviews are of an older head."""
+        self.pulls[number]["head"]["sha"] = head
+
+    def review(self, number: int, login: str, state: str, commit: str | None = None) -> None:
+        """A review submitted now (GitHub lists them in the order they were submitted)."""
+        self.reviews[number].append(
+            {
+                "id": sum(len(r) for r in self.reviews.values()) + 1,
+                "user": {"login": login, "type": "User"},
+                "state": state,
+                "commit_id": commit or self.pulls[number]["head"]["sha"],
+                "submitted_at": "2026-01-01T00:00:00Z",
+            }
+        )
+
+    def team(self, org: str, team: str, members: set[str]) -> None:
+        self.teams[(org, team)] = set(members)
 
     def merge(self, number: int, merge_sha: str) -> None:
         """Merge pull request ``number`` as commit ``merge_sha``, now its base's head."""
@@ -134,6 +158,10 @@ class FakeGitHub:
         if auth != f"Bearer {self.token}":
             return _answer(start, 401, {"message": "Bad credentials"})
         query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        if m := MEMBERSHIP.match(path):
+            if m["login"] in self.teams.get((m["org"], m["team"]), set()):
+                return _answer(start, 200, {"state": "active", "role": "member"})
+            return _answer(start, 404, {"message": "Not Found"})
         for name, pattern in ROUTES.items():
             if (m := pattern.match(path)) and m["repo"] == self.repository:
                 return getattr(self, f"_{name}")(start, m, query)  # type: ignore[no-any-return]

@@ -1,6 +1,6 @@
 """Approvals of privileged changes: a named approver's review of the PR's current head.
 
-Against the fake GitHub API (tests/github/fakegithub.py) and the sandbox SCIM server.
+Against the fake GitHub API (tests/github/fakeapi.py) and the sandbox SCIM server.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 from reconciler.github.reviews import approvers_at
 from tests.conftest import TOKEN, Server
-from tests.github.fakegithub import FakeGitHub, serving
+from tests.github.fakeapi import FakeGitHub, serving
 from tests.workflow.helpers import edit_group, members, remove_user, set_policy
 
 HEAD = "a" * 40
@@ -53,7 +53,7 @@ def test_only_a_standing_approval_of_the_head_counts(
 def github() -> Iterator[FakeGitHub]:
     with serving() as fake:
         fake.open_pull(PR, HEAD)
-        fake.team("acme", "security", ["carol-gh"])
+        fake.team("acme", "security", {"carol-gh"})
         yield fake
 
 

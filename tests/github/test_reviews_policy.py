@@ -31,7 +31,7 @@ def test_both_forms_load_from_targets_yaml(tmp_path: Path) -> None:
     assert named.approvers == {"aws-admins": ("alice-gh", "@acme/security"), "ops": ()}
 
 
-@pytest.mark.parametrize("approver", ["alice gh", "@acme", "../x", "@acme/../x", ""])
+@pytest.mark.parametrize("approver", ["alice gh", "@acme", "../x", "@acme/../x", "@acme/..", ""])
 def test_an_approver_that_is_no_github_login_or_team_is_refused(
     tmp_path: Path, approver: str
 ) -> None:
