@@ -85,17 +85,17 @@ def _who(api: GitHubApi, name: str, approving: Mapping[str, str]) -> str | None:
     """The login whose approval satisfies approver ``name`` (a login or ``@org/team``)."""
     if not name.startswith("@"):
         return approving.get(name.casefold())
-    org, _, team = name[1:].partition("/")
     for login in sorted(approving.values()):
-        if _is_member(api, org, team, login):
+        if _is_member(api, name, login):
             return login
     return None
 
 
-def _is_member(api: GitHubApi, org: str, team: str, login: str) -> bool:
-    """Whether ``login`` is an active member of ``@org/team`` (a 404: not a member)."""
+def _is_member(api: GitHubApi, name: str, login: str) -> bool:
+    """Whether ``login`` is an active member of team ``name`` (``@org/team``; 404: not)."""
+    org, _, team = name[1:].partition("/")
     parts = ("orgs", org, "teams", team, "memberships", login)
     if any(part in ("", ".", "..") for part in parts):
-        raise GitHubError(f"GitHub API: team {printable(f'@{org}/{team}')!r} is not a team")
-    body = api.get_or_none("/" + "/".join(quote(part, safe="") for part in parts))
+        raise GitHubError(f"GitHub API: {printable(name)!r} is not a team")
+    body = api.get_or_none("/".join(["", *(quote(part, safe="") for part in parts)]))
     return isinstance(body, dict) and body.get("state") == "active"
