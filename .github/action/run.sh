@@ -77,11 +77,8 @@ if [[ -n "$pull_request" ]]; then
   base=$directory
   if [[ "$base" != /* ]]; then base="${GITHUB_WORKSPACE:-$PWD}/$base"; fi
   if [[ "$command" == plan ]]; then
-    args+=(--base "$base")
-    # The pull request's reviews approve privileged changes (a scimctl that reads them).
-    if scimctl plan --help 2>/dev/null | grep -q -- --pull-request; then
-      args+=(--pull-request "$pull_request")
-    fi
+    # The pull request's reviews approve privileged changes.
+    args+=(--base "$base" --pull-request "$pull_request")
   fi
   cd "${RUNNER_TEMP:?}/scim-pull"
 fi

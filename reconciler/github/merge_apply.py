@@ -20,7 +20,6 @@ review is refused as stale (exit 3), and nothing outside the plan is ever change
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import subprocess
@@ -155,7 +154,7 @@ def apply_reviewed(verdict: Verdict, paths: Paths) -> int:
     code_ = scimctl(
         "apply", planfile, "--dir", paths.directory, "--target", paths.target,
         "--auto-approve", "--report", paths.report, "--markdown", applied,
-        *_approvals(verdict.pull.number),
+        "--pull-request", str(verdict.pull.number),
     )  # fmt: skip
     report = applied.read_text() if applied.is_file() else ""
     notes = _outcome_notes(code_, verdict.reviewed.plan, paths.report)
@@ -202,17 +201,6 @@ def not_applied(plan: bytes, report: Path) -> list[str]:
         for c in rows
         if (c.address, c.action.value) not in done
     ]
-
-
-def _approvals(number: int) -> list[str]:
-    """``--pull-request N`` when this scimctl reads approvals from reviews."""
-    from reconciler.cli.apply import apply
-
-    return (
-        ["--pull-request", str(number)]
-        if "pull_request" in inspect.signature(apply).parameters
-        else []
-    )
 
 
 def refuse(verdict: Verdict, paths: Paths) -> int:
