@@ -14,6 +14,14 @@ MENTIONS = re.compile(
     r"|scim-reconciler@v(?P<tag>\d+\.\d+\.\d+)"
     r"|@v(?P<git>\d+\.\d+\.\d+)'"
     r"|scimctl (?P<shown>\d+\.\d+\.\d+)"
+    r"|scim-reconciler@[0-9a-f]{40} # v(?P<pinned>\d+\.\d+\.\d+)"
+)
+DOCS = (
+    "README.md",
+    "action.yml",
+    "examples/github/scim-plan.yml",
+    "examples/github/scim-apply.yml",
+    "examples/github/scim-drift.yml",
 )
 
 
@@ -24,7 +32,7 @@ def test_the_package_and_pyproject_agree() -> None:
 
 def test_the_docs_name_the_same_version() -> None:
     found = []
-    for name in ("README.md", "action.yml"):
+    for name in DOCS:
         for match in MENTIONS.finditer((ROOT / name).read_text()):
             found.append((name, next(v for v in match.groups() if v)))
     assert found, "the docs no longer show a version: update this test's patterns"
