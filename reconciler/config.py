@@ -7,19 +7,26 @@ environment (they win), else the chosen target's ``url`` and the variable its
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from reconciler.desired.schema import schema_problems
 from reconciler.desired.yamlfile import YamlDocument, load_yaml
 from reconciler.errors import InputError, Problem, ValidationFailed
 from reconciler.mapping import AttributeMapping, mapping_problems
 from reconciler.policy import Policy
+from reconciler.scim.listing import DEFAULT_MAX_RESOURCES
 
 ENV_TARGET = "env"
 """The name of the target that ``SCIM_URL`` / ``SCIM_TOKEN`` make when no file names one."""
+DEFAULT_PROFILE = "generic"
+AWS_PROFILE = "aws-identity-center"
+_AWS_HOST = re.compile(r"scim\.[a-z]{2}(?:-[a-z]+)+-\d+\.amazonaws\.com")
+"""AWS IAM Identity Center's SCIM host, ``scim.<region>.amazonaws.com``."""
 
 
 class Secret(str):
@@ -36,12 +43,16 @@ class Target:
     name: str
     url: str | None = None
     token_env: str = "SCIM_TOKEN"
-    profile: str = "generic"
+    profile: str | None = None
+    """The profile targets.yaml names; None: chosen from the URL (see ``choose_profile``)."""
     ca_bundle: str | None = None
     timeout: float = 30.0
     concurrency: int | None = None
     rate: float | None = None
     write_rate: float | None = None
+    max_resources: int = DEFAULT_MAX_RESOURCES
+    """The most resources one listing may hold: past it the read fails (a server that
+    keeps inventing pages is not followed forever)."""
     policy: Policy = field(default_factory=Policy)
     mapping: AttributeMapping = field(default_factory=lambda: AttributeMapping({}))
     scope: frozenset[str] | None = None
@@ -61,6 +72,14 @@ class Target:
 
 
 @dataclass(frozen=True)
+class ProfileChoice:
+    """The profile a run uses, and where that choice came from (``check`` says both)."""
+
+    name: str
+    source: str
+
+
+@dataclass(frozen=True)
 class Connection:
     """Where to send requests, resolved from a target and the environment."""
 
@@ -68,6 +87,7 @@ class Connection:
     url: str
     token: Secret = field(repr=False)
     profile: str
+    profile_source: str = "default"
 
 
 def load_targets(directory: Path) -> dict[str, Target]:
@@ -123,11 +143,45 @@ def resolve_connection(
             f"no token: set the environment variable {token_var} "
             f"(target {target.name!r} reads its token from it)"
         )
-    chosen = profile_name(target, env, profile)
-    return Connection(target=target, url=url.rstrip("/"), token=Secret(token), profile=chosen)
+    chosen = choose_profile(target, env, profile)
+    return Connection(
+        target=target,
+        url=url.rstrip("/"),
+        token=Secret(token),
+        profile=chosen.name,
+        profile_source=chosen.source,
+    )
 
 
 def profile_name(target: Target, env: Mapping[str, str], override: str | None = None) -> str:
-    """--profile, else SCIM_PROFILE (when SCIM_URL names the server), else the target's."""
+    """The name of the profile ``choose_profile`` picks."""
+    return choose_profile(target, env, override).name
+
+
+def choose_profile(
+    target: Target, env: Mapping[str, str], override: str | None = None
+) -> ProfileChoice:
+    """--profile, else SCIM_PROFILE (when SCIM_URL names the server), else the target's
+    ``profile``; with none given, the one the server's URL names (an AWS IAM Identity
+    Center host), else generic. A profile given is never second-guessed."""
+    if override:
+        return ProfileChoice(override, "--profile")
     from_env = env.get("SCIM_PROFILE") if env.get("SCIM_URL") else None
-    return override or from_env or target.profile
+    if from_env:
+        return ProfileChoice(from_env, "SCIM_PROFILE")
+    if target.profile:
+        return ProfileChoice(target.profile, f"target {target.name!r} in targets.yaml")
+    url = env.get("SCIM_URL") or target.url or ""
+    if is_aws_identity_center(url):
+        return ProfileChoice(AWS_PROFILE, "the URL's host (scim.<region>.amazonaws.com)")
+    return ProfileChoice(DEFAULT_PROFILE, "default (no profile given)")
+
+
+def is_aws_identity_center(url: str) -> bool:
+    """Whether ``url``'s host is AWS IAM Identity Center's SCIM endpoint,
+    ``scim.<region>.amazonaws.com``."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    return _AWS_HOST.fullmatch(host) is not None

@@ -74,6 +74,7 @@ class Session:
                 self.policy.marker_prefix,
                 concurrency=self.concurrency,
                 like=like,
+                max_resources=self.target.max_resources,
             )
         check_and_record(live.org, self.connection.url)
         return live

@@ -57,6 +57,8 @@ class Server:
     def _all(self, path: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         query: dict[str, Any] = {"count": 100, **(params or {})}
+        if self.profile == "aws-identity-center":
+            query["cursor"] = ""  # AWS pages by cursor only when asked to
         while True:
             body = self.http.get(path, params=query).json()
             items += body.get("Resources", [])

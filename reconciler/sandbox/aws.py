@@ -3,7 +3,8 @@
 It makes the endpoint behave as AWS documents it (see
 ``/work/shared/reference/scim-providers.md``), so a client can rehearse offline:
 
-- listing by cursor, eq-only filters, ``groups.value`` membership (:mod:`.aws_listing`);
+- listing non-paginated without ``cursor``, by cursor with it, eq-only filters,
+  ``groups.value`` membership (:mod:`.aws_listing`);
 - the write rules on users and groups (:mod:`.aws_rules`), plus those that need the
   store: a unique group displayName and a unique primary email (409), and the state a
   user PATCH would leave (400);
@@ -110,17 +111,15 @@ class AwsIdentityCenter:
     # -- Listing ----------------------------------------------------------------------
 
     def _list(self, request: ScimRequest, target: Target) -> ScimResponse:
-        type_name = self._type_of(target) or ""
-        listing = aws_listing.read_listing(type_name, request.query)
-        group_type = self.service.get_resource_type("Group")
-        found = aws_listing.select(self.storage, listing, group_type)
-        if self.legacy_paging:
-            page = found[: min(listing.count, aws_listing.LEGACY_LIMIT)]
-            resources = aws_listing.publish_all(self.service, request.base_url, page)
-            return ScimResponse(HTTPStatus.OK, aws_listing.legacy_body(resources))
-        page, next_cursor = aws_listing.cursor_page(found, listing)
-        resources = aws_listing.publish_all(self.service, request.base_url, page)
-        return ScimResponse(HTTPStatus.OK, aws_listing.cursor_body(resources, next_cursor))
+        listing = aws_listing.read_listing(self._type_of(target) or "", request.query)
+        body = aws_listing.answer(
+            self.storage,
+            listing,
+            self.service.get_resource_type("Group"),
+            lambda page: aws_listing.publish_all(self.service, request.base_url, page),
+            legacy=self.legacy_paging,
+        )
+        return ScimResponse(HTTPStatus.OK, body)
 
     # -- Users ------------------------------------------------------------------------
 

@@ -1,13 +1,25 @@
 """Listing Users and Groups as AWS IAM Identity Center documents it.
 
-Filters are only ``eq`` joined by ``and``, on a few documented attribute sets. Pages
-are read by cursor (``cursor`` in, ``nextCursor`` out, ``count`` 1..100, no
-``totalResults``); the legacy mode returns at most 50 resources and no way to get
-the rest, with a ``totalResults`` equal to what it returned.
+Filters are only ``eq`` joined by ``and``, on a few documented attribute sets. The
+ListUsers and ListGroups pages say: "Including the cursor parameter changes the
+default response format from non-paginated (with totalResults, startIndex, and
+itemsPerPage fields) to cursor-based paginated results (with itemsPerPage and
+nextCursor fields)". So:
+
+- without ``cursor``: one non-paginated answer of at most ``count`` (1..100, default
+  100) resources, ``totalResults``, ``startIndex`` and ``itemsPerPage``, and no way to
+  the rest. The documents do not say what ``totalResults`` counts there; the sandbox
+  takes the harsher reading, what was returned, so a client cannot tell it is cut short;
+- with ``cursor`` (empty for the first page, then each ``nextCursor``): cursor pages,
+  ``itemsPerPage`` and ``nextCursor`` unless last, no ``totalResults``;
+- the legacy mode (the older documents) returns at most 50 resources and no way to
+  the rest, with a ``totalResults`` equal to what it returned, cursor or not.
 
 The listing is computed here from the in-memory store, not by scim2-server, because
 ``groups.value`` needs the members of a stored group (scim2-server does not compute
-``User.groups``) and scim2-server's own cursors need an extra we do not require.
+``User.groups``) and scim2-server's own cursors need an extra we do not require. The
+creation order of each resource type is kept between requests and recomputed only
+after a create or a delete, so a page costs its own size, not a sort of the store.
 """
 
 from __future__ import annotations
@@ -17,6 +29,8 @@ import binascii
 import hashlib
 import json
 import re
+import weakref
+from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -77,6 +91,9 @@ class Listing:
     clauses: tuple[Clause, ...]
     count: int
     cursor: str | None
+    """The page after this cursor; None: the first page."""
+    paged: bool = True
+    """Whether the request carried ``cursor`` at all (empty or not): cursor paging."""
 
 
 def read_listing(type_name: str, query: Mapping[str, str]) -> Listing:
@@ -91,7 +108,8 @@ def read_listing(type_name: str, query: Mapping[str, str]) -> Listing:
     clauses = parse_filter(filter_text) if filter_text else ()
     check_filter(type_name, clauses)
     cursor = query.get("cursor") or None
-    return Listing(type_name, filter_text, clauses, read_count(query), cursor)
+    paged = "cursor" in query
+    return Listing(type_name, filter_text, clauses, read_count(query), cursor, paged)
 
 
 def read_count(query: Mapping[str, str]) -> int:
@@ -152,27 +170,112 @@ def check_filter(type_name: str, clauses: tuple[Clause, ...]) -> None:
         )
 
 
-def select(
-    storage: InMemoryStorage, listing: Listing, group_type: ResourceType
+def answer(
+    storage: InMemoryStorage,
+    listing: Listing,
+    group_type: ResourceType,
+    publish: Callable[[list[Resource[Any]]], list[dict[str, Any]]],
+    *,
+    legacy: bool = False,
+) -> dict[str, Any]:
+    """The body AWS answers to a listing: cursor-paged when ``cursor`` was sent,
+    non-paginated otherwise, or the legacy one; ``publish`` serializes resources."""
+    if legacy:
+        first = first_page(storage, listing, group_type, min(listing.count, LEGACY_LIMIT))
+        return legacy_body(publish(first))
+    if not listing.paged:
+        return plain_body(publish(first_page(storage, listing, group_type, listing.count)))
+    page, next_cursor = cursor_page(storage, listing, group_type)
+    return cursor_body(publish(page), next_cursor)
+
+
+def first_page(
+    storage: InMemoryStorage, listing: Listing, group_type: ResourceType, limit: int
 ) -> list[Resource[Any]]:
-    """Return the stored resources matching the filter, in creation order."""
-    with storage.lock:
-        candidates = [r for r in storage.resources if _type_name(r) == listing.type_name]
-    matchers = [_matcher(clause, storage, group_type) for clause in listing.clauses]
-    found = [r for r in candidates if all(matches(r) for matches in matchers)]
-    return sorted(found, key=_sort_key)
+    """The first ``limit`` resources matching the filter, in creation order."""
+    return _after(storage, listing, group_type, None, limit)[0]
 
 
 def cursor_page(
-    found: list[Resource[Any]], listing: Listing
+    storage: InMemoryStorage, listing: Listing, group_type: ResourceType
 ) -> tuple[list[Resource[Any]], str | None]:
     """Return the page a cursor asks for, and the cursor of the next page if any."""
     scope = _scope(listing)
     after = _open_cursor(listing.cursor, scope) if listing.cursor else None
-    remaining = found if after is None else [r for r in found if _sort_key(r) > after]
-    page = remaining[: listing.count]
-    next_cursor = _seal(scope, _sort_key(page[-1])) if len(remaining) > len(page) else None
+    page, more = _after(storage, listing, group_type, after, listing.count)
+    next_cursor = _seal(scope, _sort_key(page[-1])) if more and page else None
     return page, next_cursor
+
+
+def select(
+    storage: InMemoryStorage, listing: Listing, group_type: ResourceType
+) -> list[Resource[Any]]:
+    """Return every stored resource matching the filter, in creation order."""
+    return _after(storage, listing, group_type, None, None)[0]
+
+
+def _after(
+    storage: InMemoryStorage,
+    listing: Listing,
+    group_type: ResourceType,
+    after: tuple[str, str] | None,
+    limit: int | None,
+) -> tuple[list[Resource[Any]], bool]:
+    """Up to ``limit`` matching resources after the sort key ``after``, and whether
+    more follow. Unfiltered, it walks the kept creation order from ``after``;
+    with a ``groups.value`` clause, only the group's members; else every resource
+    of the type."""
+    with storage.lock:
+        stored = _stored(storage, listing.type_name)
+        matchers = [_matcher(clause, storage, group_type) for clause in listing.clauses]
+        if not listing.clauses:
+            keys = _creation_order(storage, listing.type_name)
+            start = 0 if after is None else bisect_right(keys, after)
+            stop = len(keys) if limit is None else start + limit
+            page = [stored[key[1]] for key in keys[start:stop]]
+            return page, stop < len(keys)
+        found = sorted(
+            (r for r in _candidates(storage, listing, group_type) if all(m(r) for m in matchers)),
+            key=_sort_key,
+        )
+    remaining = found if after is None else [r for r in found if _sort_key(r) > after]
+    page = remaining if limit is None else remaining[:limit]
+    return page, len(remaining) > len(page)
+
+
+def _stored(storage: InMemoryStorage, type_name: str) -> dict[str, Resource[Any]]:
+    """The store's resources of one type by id (scim2-server keeps them so; read only)."""
+    return storage._resources.get(type_name, {})
+
+
+def _candidates(
+    storage: InMemoryStorage, listing: Listing, group_type: ResourceType
+) -> list[Resource[Any]]:
+    stored = _stored(storage, listing.type_name)
+    for clause in listing.clauses:
+        if clause.attribute == "groups.value":
+            members = _member_ids(storage, group_type, clause.value)
+            return [stored[m] for m in members if m in stored]
+    return list(stored.values())
+
+
+_ORDERS: weakref.WeakKeyDictionary[
+    InMemoryStorage, dict[str, tuple[tuple[str, int], list[tuple[str, str]]]]
+] = weakref.WeakKeyDictionary()
+
+
+def _creation_order(storage: InMemoryStorage, type_name: str) -> list[tuple[str, str]]:
+    """The sort keys of one type's resources, in order; kept until a create (which
+    takes a new version) or a delete (which changes the count). Updates keep a
+    resource's creation date and id, hence its place."""
+    stored = _stored(storage, type_name)
+    stamp = (repr(storage.versions), len(stored))
+    kept = _ORDERS.setdefault(storage, {})
+    found = kept.get(type_name)
+    if found is None or found[0] != stamp:
+        found = (stamp, sorted(_sort_key(r) for r in stored.values()))
+        kept[type_name] = found
+    return found[1]
 
 
 def cursor_body(resources: list[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]:
@@ -185,6 +288,12 @@ def cursor_body(resources: list[dict[str, Any]], next_cursor: str | None) -> dic
     if next_cursor is not None:
         body["nextCursor"] = next_cursor
     return body
+
+
+def plain_body(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    """The non-paginated list response (no ``cursor`` sent): one page and no way on.
+    ``totalResults`` counts what is returned (the harsher reading of silent documents)."""
+    return legacy_body(resources)
 
 
 def legacy_body(resources: list[dict[str, Any]]) -> dict[str, Any]:
@@ -206,10 +315,6 @@ def publish_all(
         service.publish(base_url, r).model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
         for r in resources
     ]
-
-
-def _type_name(resource: Resource[Any]) -> str | None:
-    return resource.meta.resource_type if resource.meta else None
 
 
 def _sort_key(resource: Resource[Any]) -> tuple[str, str]:

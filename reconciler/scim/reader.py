@@ -11,7 +11,7 @@ from typing import Any, cast
 from reconciler.model import ENTERPRISE_PREFIX, Group, Org, User, with_attrs
 from reconciler.scim.discovery import Capabilities, Getter
 from reconciler.scim.filters import eq
-from reconciler.scim.listing import Listing, Resource, list_all
+from reconciler.scim.listing import DEFAULT_MAX_RESOURCES, Listing, Resource, list_all
 from reconciler.scim.profiles import Profile
 from reconciler.scim.resources import parse_group, parse_user
 
@@ -38,6 +38,7 @@ def read_live(
     *,
     concurrency: int = 4,
     like: Org | None = None,
+    max_resources: int = DEFAULT_MAX_RESOURCES,
 ) -> LiveState:
     """Every user and group of the server, with group members, as an ``Org``.
 
@@ -46,18 +47,22 @@ def read_live(
     ``like`` (the desired org) only saves memory: the attribute values of a managed
     user that is as desired are kept as the desired values' objects, so the two models
     share what they agree on instead of holding it twice (80 MB at 100,000 users).
+    ``max_resources`` caps each listing (see ``list_all``).
     """
     legacy = profile.legacy_cap
     parser = _UserParser(prefix, like)
-    users = list_all(client, "/Users", caps, legacy_cap=legacy, convert=parser)
-    groups = list_all(client, "/Groups", caps, legacy_cap=legacy, convert=_group_parser(prefix))
+    limits: dict[str, Any] = {"legacy_cap": legacy, "max_resources": max_resources}
+    users = list_all(client, "/Users", caps, convert=parser, **limits)
+    groups = list_all(client, "/Groups", caps, convert=_group_parser(prefix), **limits)
     parsed_users: tuple[User, ...] = tuple(users.resources)
     parser.resolve_managers()
     parsed_groups: tuple[Group, ...] = tuple(groups.resources)
     membership_requests = 0
     partial = [p for p in (users.partial, groups.partial) if p]
     if profile.membership_read == "per-group":
-        listings = _members_per_group(client, caps, parsed_groups, concurrency)
+        listings = _members_per_group(
+            client, caps, parsed_groups, concurrency, max_resources=max_resources
+        )
         parsed_groups = tuple(
             g._replace(members=frozenset(listings[g.id or ""].resources)) for g in parsed_groups
         )
@@ -138,12 +143,22 @@ def _group_parser(prefix: str) -> Callable[[Resource], Group]:
 
 
 def _members_per_group(
-    client: Getter, caps: Capabilities, groups: tuple[Group, ...], concurrency: int
+    client: Getter,
+    caps: Capabilities,
+    groups: tuple[Group, ...],
+    concurrency: int,
+    *,
+    max_resources: int,
 ) -> dict[str, Listing]:
     """Member ids read as ``GET /Users?filter=groups.value eq "<id>"``, one listing per group."""
     ids = [g.id or "" for g in groups]
     read: Callable[[str], Listing] = lambda gid: list_all(  # noqa: E731
-        client, "/Users", caps, filter=eq("groups.value", gid), convert=_id
+        client,
+        "/Users",
+        caps,
+        filter=eq("groups.value", gid),
+        convert=_id,
+        max_resources=max_resources,
     )
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         return dict(zip(ids, pool.map(read, ids), strict=True))

@@ -133,8 +133,11 @@ class FakeScim:
     ) -> httpx.Response:
         found = [self._shown(path, r) for r in store.values() if self._matches(r, params)]
         count = min(int(params.get("count", self.max_count)), self.max_count)
-        if self.paging == "cursor":
-            start = int(params.get("cursor", "0"))
+        if self.paging == "cursor" and "cursor" not in params:  # AWS: one unpaged answer
+            page = found[:count]
+            body = {"schemas": [LIST], "totalResults": len(page), "startIndex": 1}
+        elif self.paging == "cursor":
+            start = int(params.get("cursor") or "0")
             page = found[start : start + count]
             body: dict[str, Any] = {"schemas": [LIST], "itemsPerPage": len(page)}
             if start + count < len(found):

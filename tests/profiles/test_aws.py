@@ -9,9 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from textwrap import dedent
 
+import pytest
 from scimfake import MARKER, FakeScim, converge, desired, read
 
 from reconciler.apply.executor import Executor
+from reconciler.errors import IncompleteReadError
 from reconciler.plan.diff import diff
 from reconciler.policy import Policy
 from reconciler.scim.discovery import discover
@@ -40,7 +42,7 @@ def test_users_are_listed_by_cursor_100_at_a_time_never_by_start_index() -> None
 
     pages = [s.params for s in fake.requests("GET", "/Users")]
     assert pages == [
-        {"count": "100"},
+        {"count": "100", "cursor": ""},
         {"count": "100", "cursor": "100"},
         {"count": "100", "cursor": "200"},
     ]
@@ -57,15 +59,15 @@ def test_the_page_size_stays_100_when_the_server_advertises_more() -> None:
     assert {s.params["count"] for s in fake.requests("GET", "/Users")} == {"100"}
 
 
-def test_a_listing_of_exactly_50_without_a_next_page_is_marked_partial() -> None:
+def test_the_older_unpaged_listing_is_a_failed_read() -> None:
+    """A server that answers the non-paginated shape although cursor paging was asked
+    for (AWS's older listing, capped at 50) gives no live state at all."""
     fake = FakeScim(paging="legacy", max_count=50, members_inline=False)
     for name in NAMES[:60]:
         fake.add_user(name)
 
-    live = read(fake, PROFILE)
-
-    assert len(live.org.users) == 50
-    assert any("may be cut short" in reason for reason in live.partial)
+    with pytest.raises(IncompleteReadError, match="non-paginated shape"):
+        read(fake, PROFILE)
 
 
 # --- membership ---------------------------------------------------------------------------
@@ -81,9 +83,9 @@ def test_members_are_read_per_group_through_groups_value_filters() -> None:
 
     filtered = [s.params for s in fake.requests("GET", "/Users") if "filter" in s.params]
     assert filtered == [
-        {"count": "100", "filter": f'groups.value eq "{engineering}"'},
+        {"count": "100", "filter": f'groups.value eq "{engineering}"', "cursor": ""},
         {"count": "100", "filter": f'groups.value eq "{engineering}"', "cursor": "100"},
-        {"count": "100", "filter": f'groups.value eq "{empty}"'},
+        {"count": "100", "filter": f'groups.value eq "{empty}"', "cursor": ""},
     ]
     assert live.membership_requests == 3
     members = {g.display_name: g.members for g in live.org.groups}

@@ -1,4 +1,5 @@
-"""AWS profile: listing by cursor, the legacy 50 cap, and eq-only filters."""
+"""AWS profile: listing non-paginated without ``cursor`` and by cursor with it (as the
+ListUsers and ListGroups pages say), the legacy 50 cap, and eq-only filters."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import pytest
 
 
 def _pages(tenant, path, **params):
-    """Every page of a cursor listing, following nextCursor."""
-    pages = [tenant.http.get(path, params=params).json()]
+    """Every page of a cursor listing: an empty cursor first, then each nextCursor."""
+    pages = [tenant.http.get(path, params={**params, "cursor": ""}).json()]
     while "nextCursor" in pages[-1]:
         pages.append(
             tenant.http.get(path, params={**params, "cursor": pages[-1]["nextCursor"]}).json()
@@ -33,10 +34,74 @@ def test_cursor_paging_over_120_users_by_50(aws):
 def test_count_defaults_to_100(aws):
     aws.create_users(101)
 
-    first = aws.http.get("/Users").json()
+    first = aws.http.get("/Users", params={"cursor": ""}).json()
 
     assert first["itemsPerPage"] == 100
     assert "nextCursor" in first
+
+
+@pytest.mark.parametrize("path", ["/Users", "/Groups"])
+def test_without_cursor_the_answer_is_one_non_paginated_page(aws, path):
+    """ "Including the cursor parameter changes the default response format from
+    non-paginated (with totalResults, startIndex, and itemsPerPage fields) to cursor-based
+    paginated results (with itemsPerPage and nextCursor fields)" (ListUsers, ListGroups)."""
+    if path == "/Users":
+        aws.create_users(130)
+    else:
+        for n in range(130):
+            aws.create_group(f"group{n:03d}")
+
+    plain = aws.http.get(path).json()
+    fewer = aws.http.get(path, params={"count": 7}).json()
+    paged = aws.http.get(path, params={"cursor": ""}).json()
+
+    assert len(plain["Resources"]) == 100
+    assert (plain["totalResults"], plain["startIndex"], plain["itemsPerPage"]) == (100, 1, 100)
+    assert "nextCursor" not in plain
+    assert (len(fewer["Resources"]), fewer["totalResults"], "nextCursor" in fewer) == (7, 7, False)
+    assert "totalResults" not in paged and "startIndex" not in paged
+    assert paged["itemsPerPage"] == 100 and paged["nextCursor"]
+    assert [r["id"] for r in paged["Resources"]] == [r["id"] for r in plain["Resources"]]
+
+
+def test_a_membership_query_without_cursor_is_not_paginated_either(aws):
+    users = aws.create_users(105)
+    group = aws.create_group("everyone", [u["id"] for u in users[:100]])
+    aws.patch(
+        f"/Groups/{group['id']}",
+        {"op": "add", "path": "members", "value": [{"value": u["id"]} for u in users[100:]]},
+    )
+    query = f'groups.value eq "{group["id"]}"'
+
+    plain = aws.http.get("/Users", params={"filter": query}).json()
+    pages = _pages(aws, "/Users", filter=query)
+
+    assert (len(plain["Resources"]), plain["totalResults"], "nextCursor" in plain) == (
+        100,
+        100,
+        False,
+    )
+    assert [len(page["Resources"]) for page in pages] == [100, 5]
+    assert {u["id"] for page in pages for u in page["Resources"]} == {u["id"] for u in users}
+
+
+def test_a_page_follows_writes_made_between_requests(aws):
+    """The creation order is kept between requests: a user created or deleted after the
+    first page shows on (or leaves) the next one; an update keeps its place."""
+    first_two = aws.create_users(3)
+    page = aws.http.get("/Users", params={"count": 2, "cursor": ""}).json()
+    aws.create_user("late")
+    assert aws.http.delete(f"/Users/{first_two[2]['id']}").status_code == 204
+    renamed = aws.patch(
+        f"/Users/{first_two[0]['id']}", {"op": "replace", "path": "title", "value": "Boss"}
+    )
+    assert renamed.status_code in (200, 204), renamed.text
+
+    rest = aws.http.get("/Users", params={"count": 2, "cursor": page["nextCursor"]}).json()
+    again = _pages(aws, "/Users", count=2)
+
+    assert [u["userName"] for u in rest["Resources"]] == ["late"]
+    assert [u["userName"] for p in again for u in p["Resources"]] == ["user000", "user001", "late"]
 
 
 @pytest.mark.parametrize("count", ["0", "101", "ten"])
@@ -64,7 +129,7 @@ def test_unsupported_list_parameters_are_refused(aws, parameter):
 
 def test_a_cursor_from_another_query_is_refused(aws):
     aws.create_users(3)
-    cursor = aws.http.get("/Users", params={"count": 1}).json()["nextCursor"]
+    cursor = aws.http.get("/Users", params={"count": 1, "cursor": ""}).json()["nextCursor"]
 
     other = aws.http.get("/Groups", params={"count": 1, "cursor": cursor})
     forged = aws.http.get("/Users", params={"count": 1, "cursor": "not-a-cursor"})

@@ -17,6 +17,7 @@ from reconciler.scim.reader import read_live
 from reconciler.scim.resources import ENTERPRISE_SCHEMA
 
 MARKER = "scimctl:"
+LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 CAPS = Capabilities(paging="index", page_size=2, patch=True, etags=False, bulk=False, filter=True)
 MANAGER = "enterprise.manager"
 
@@ -31,7 +32,8 @@ class Pages:
         found = self.found[path]
         start = int((params or {}).get("startIndex", 1))
         page = found[start - 1 : start + 1]
-        return {"totalResults": len(found), "startIndex": start, "Resources": page}
+        body = {"schemas": [LIST], "totalResults": len(found), "startIndex": start}
+        return {**body, "Resources": page}
 
 
 def live_user(name: str, manager: str | None = None, title: str = "Engineer") -> dict[str, Any]:
