@@ -1,5 +1,7 @@
-"""Listing against the AWS-profile sandbox: cursor pages of 100, and the older unpaged
-listing capped at 50, from which nothing may be removed."""
+"""Listing against the AWS-profile sandbox, which answers a listing without ``cursor`` in
+the non-paginated shape (one page of at most 100) as AWS documents: the reader asks for
+cursor paging with an empty ``cursor``, reads pages of 100 whole, and refuses the older
+unpaged listing (capped at 50) rather than plan from it."""
 
 from __future__ import annotations
 
@@ -25,30 +27,54 @@ def test_120_users_are_read_in_two_cursor_pages(cli, tmp_path: Path, aws_server:
     assert "No changes." in plan.out
     pages = logged(plan.err, "GET", "/Users")
     assert len(pages) == 2
-    assert pages[0].startswith("GET /Users?count=100 -> 200")
+    assert pages[0].startswith("GET /Users?count=100&cursor= -> 200")
     assert pages[1].startswith("GET /Users?count=100&cursor=")
     assert not [line for line in plan.err.splitlines() if "startIndex" in line]
 
 
-def test_the_older_50_cap_yields_a_plan_without_removals_and_says_why(
+def test_more_than_100_users_and_100_groups_apply_then_plan_empty(
+    cli, tmp_path: Path, aws_server: Server
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11: with more than 100 users the read used to stop at the first 100 (AWS's
+    non-paginated answer), so the next plan created users who existed."""
+    users = names(230)
+    groups = {f"team{n:03d}": users[n : n + 3] for n in range(130)}
+    org = write_org(tmp_path / "org", users, groups)
+
+    applied = cli("apply", "--dir", org, "--auto-approve", env=aws_server.env)
+    plan = cli("plan", "--dir", org, "--detailed-exitcode", "-v", env=aws_server.env)
+
+    assert applied.code == 0, applied.out + applied.err
+    assert len(aws_server.users()) == 230 and len(aws_server.groups()) == 130
+    assert plan.code == 0, plan.out + plan.err
+    assert "No changes." in plan.out
+    listings = logged(plan.err, "GET", "/Users?count=100&cursor=") + logged(
+        plan.err, "GET", "/Groups?count=100&cursor="
+    )
+    assert len([line for line in listings if "filter" not in line]) == 3 + 2
+    assert not logged(plan.err, "GET", "/Users?count=100 ")  # never a cursor-less listing
+    assert "read the members of 130 groups in 130 requests" in plan.err
+
+
+def test_the_older_unpaged_listing_is_a_failed_read_with_no_write(
     cli, tmp_path: Path, legacy_server: Server, aws_server: Server
 ) -> None:  # type: ignore[no-untyped-def]
+    """A server that answers the non-paginated shape although cursor paging was asked for
+    (here the older documents' listing, capped at 50) may hide the rest: no plan at all."""
     leavers = names(55, prefix="leaver")
     for server in (legacy_server, aws_server):
         for name in leavers:  # managed users, since removed from the desired state
             _create_managed_user(server, name)
     org = write_org(tmp_path / "org", names(1, prefix="stayer"), {})
 
-    capped = cli("plan", "--dir", org, env=legacy_server.env)
+    capped = cli("apply", "--dir", org, "--auto-approve", env=legacy_server.env)
     whole = cli("plan", "--dir", org, env=aws_server.env)
 
-    assert capped.code == 0, capped.out + capped.err
-    assert not [line for line in capped.out.splitlines() if line.startswith("  - ")]
-    assert "Plan: 1 to create, 0 to update, 0 to deactivate, 0 to delete" in capped.out
-    assert (
-        "Warning: GET /Users returned exactly 50 resources and no next page" in capped.out
-        and "nothing is deactivated or deleted on the strength of it" in capped.out
-    )
+    assert capped.code == 1, capped.out + capped.err
+    assert "GET /Users: asked for cursor paging (cursor=)" in capped.err
+    assert "nothing was planned" in capped.err
+    assert "Plan:" not in capped.out
+    assert len(legacy_server.http.get("/Users").json()["Resources"]) == 50  # nothing created
     assert "- deactivate user leaver054@example.com" in whole.out  # the control: all 55 seen
 
 
