@@ -1,5 +1,7 @@
 """``scimctl check``: "save and test credentials". Reach the server, prove the token,
-read what it says it can do, and say what the reconciler will use."""
+read what it says it can do, prove that paging works as the profile says, and say what
+the reconciler will use. Every string the server chose (a resource type's name, an id)
+is shown through ``printable``: it never reaches the terminal raw."""
 
 from __future__ import annotations
 
@@ -7,9 +9,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from reconciler.errors import AuthError, ScimError
+from reconciler.errors import AuthError, ScimError, ServerError
+from reconciler.render.values import printable
 from reconciler.scim.discovery import Capabilities
 from reconciler.scim.profiles import Profile
+
+AWS_PROFILE = "aws-identity-center"
 
 
 class Getter(Protocol):
@@ -24,19 +29,30 @@ class Finding:
     detail: str
 
 
-def check_server(client: Getter, caps: Capabilities, profile: Profile) -> Iterator[Finding]:
-    """Each thing checked, in order; the token proof comes first and stops on failure."""
+def check_server(
+    client: Getter, caps: Capabilities, profile: Profile, source: str = "default"
+) -> Iterator[Finding]:
+    """Each thing checked, in order; the token proof comes first and stops on failure.
+    ``source`` says where the profile was chosen (a flag, the environment, targets.yaml,
+    the URL's host)."""
     try:
         listing = client.get("/Users", {"count": 1})
     except AuthError as error:
         yield Finding(False, "token", str(error))
         return
-    total = listing.get("totalResults")
-    users = f"{total} users" if isinstance(total, int) else "users readable (no total given)"
-    yield Finding(True, "token", f"accepted: GET /Users answered ({users})")
+    yield Finding(True, "token", f"accepted: GET /Users answered ({_users(listing, caps)})")
     yield from _discovery("/ResourceTypes", client, _resource_types)
     yield from _discovery("/Schemas", client, _schemas)
+    yield Finding(True, "profile", f"{profile.name}, from {source}: {profile.description}")
+    yield from check_paging(client, caps, profile)
     yield from _capabilities(caps, profile)
+
+
+def _users(listing: Mapping[str, Any], caps: Capabilities) -> str:
+    total = listing.get("totalResults")
+    if caps.paging == "index" and isinstance(total, int) and not isinstance(total, bool):
+        return f"{total} users"
+    return "users readable"  # AWS's unpaged answer counts only what it returned
 
 
 def _discovery(
@@ -54,7 +70,7 @@ def _resources(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def _resource_types(body: Mapping[str, Any]) -> str:
-    names = sorted(str(r.get("name")) for r in _resources(body))
+    names = sorted(printable(str(r.get("name"))) for r in _resources(body))
     return "resource types: " + (", ".join(names) or "none listed")
 
 
@@ -64,9 +80,81 @@ def _schemas(body: Mapping[str, Any]) -> str:
     return f"{len(ids)} schemas; enterprise extension {'present' if enterprise else 'absent'}"
 
 
+# --- paging ---------------------------------------------------------------------------------
+
+
+def check_paging(client: Getter, caps: Capabilities, profile: Profile) -> Iterator[Finding]:
+    """Read /Users one user a page, as the profile pages, and follow to the second page
+    where there is one: the proof that a whole listing can be read."""
+    size = f"{caps.page_size} per page"
+    try:
+        proof = _cursor_proof(client) if caps.paging == "cursor" else _index_proof(client)
+    except ServerError as error:
+        yield Finding(False, "paging", _paging_refused(error, caps, profile))
+        return
+    except ScimError as error:
+        yield Finding(False, "paging", f"{caps.paging}, {size}: {error}")
+        return
+    ok, detail = proof
+    yield Finding(ok, "paging", f"{caps.paging}, {size}; {detail}")
+
+
+def _cursor_proof(client: Getter) -> tuple[bool | None, str]:
+    first = client.get("/Users", {"count": 1, "cursor": ""})
+    next_cursor = first.get("nextCursor")
+    if not next_cursor and "startIndex" in first:
+        return False, (
+            "the server ignored cursor= and answered unpaged (startIndex, no nextCursor): it "
+            "does not page by cursor, so a listing would stop at its first page. If it pages "
+            "by startIndex, it is not AWS IAM Identity Center: use --profile generic"
+        )
+    if not isinstance(next_cursor, str) or not next_cursor:
+        return None, "one page only (fewer than two users): a second page could not be tried"
+    second = client.get("/Users", {"count": 1, "cursor": next_cursor})
+    return _second_page(first, second, "count=1, then nextCursor")
+
+
+def _index_proof(client: Getter) -> tuple[bool | None, str]:
+    first = client.get("/Users", {"count": 1, "startIndex": 1})
+    total = first.get("totalResults")
+    if not isinstance(total, int) or isinstance(total, bool):
+        return False, "the answer has no totalResults: an index listing cannot be read whole"
+    if total < 2:
+        return None, "one page only (fewer than two users): a second page could not be tried"
+    second = client.get("/Users", {"count": 1, "startIndex": 2})
+    return _second_page(first, second, "count=1, then startIndex=2")
+
+
+def _second_page(
+    first: Mapping[str, Any], second: Mapping[str, Any], how: str
+) -> tuple[bool | None, str]:
+    ids = [_first_id(first), _first_id(second)]
+    if None in ids or ids[0] == ids[1]:
+        return False, f"read a second page ({how}), but it did not hold the next user"
+    return True, f"read a second page ({how})"
+
+
+def _first_id(body: Mapping[str, Any]) -> str | None:
+    found = _resources(body)
+    rid = found[0].get("id") if found else None
+    return rid if isinstance(rid, str) and rid else None
+
+
+def _paging_refused(error: ServerError, caps: Capabilities, profile: Profile) -> str:
+    """What to do when the server refuses the profile's paging: a 400 naming startIndex is
+    how AWS IAM Identity Center answers index paging."""
+    text = f"{caps.paging}: the server refused it ({error})"
+    refuses_index = error.status == 400 and "startindex" in str(error).casefold()
+    if refuses_index and profile.name != AWS_PROFILE:
+        return (
+            f"{text}. This server refuses startIndex paging, as AWS IAM Identity "
+            f"Center does: use --profile {AWS_PROFILE} (or profile: {AWS_PROFILE} "
+            "in targets.yaml, or SCIM_PROFILE)"
+        )
+    return f"{text}; is the profile ({profile.name}) the right one for this server?"
+
+
 def _capabilities(caps: Capabilities, profile: Profile) -> Iterator[Finding]:
-    yield Finding(True, "profile", f"{profile.name}: {profile.description}")
-    yield Finding(True, "paging", f"{caps.paging}, {caps.page_size} per page")
     yield Finding(caps.patch, "PATCH", "supported" if caps.patch else "not advertised")
     yield Finding(True, "ETags", "used (If-Match)" if caps.etags else "not used")
     yield Finding(True, "Bulk", "available (not needed)" if caps.bulk else "not available")
@@ -78,4 +166,4 @@ def _capabilities(caps: Capabilities, profile: Profile) -> Iterator[Finding]:
     )
     yield Finding(True, "membership", f"{membership}; {profile.members_per_patch} per PATCH")
     for note in caps.notes:
-        yield Finding(None, "note", note)
+        yield Finding(None, "note", printable(note))

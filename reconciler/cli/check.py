@@ -17,6 +17,7 @@ from reconciler.cli.options import (
     Verbose,
 )
 from reconciler.cli.output import out, setup_logging
+from reconciler.render.values import printable
 from reconciler.session import choose_target, open_session
 
 MARK = {True: ("ok", "green"), False: ("FAIL", "red"), None: ("info", "yellow")}
@@ -33,8 +34,10 @@ def check(
     """Test the connection and the token, and show what the reconciler will use.
 
     Reads /ServiceProviderConfig, /ResourceTypes and /Schemas and prints the
-    paging style and size, PATCH, ETags, Bulk and filter support, and what it
-    could not determine. Changes nothing. Exit 0 when the token works, 1 otherwise.
+    profile in use and where it was chosen, the paging style and size (proved by
+    reading a second page of one user where there is one), PATCH, ETags, Bulk and
+    filter support, and what it could not determine. Changes nothing. Exit 0 when
+    the token and paging work, 1 otherwise (with the fix when the profile is wrong).
 
     Examples:
 
@@ -45,8 +48,10 @@ def check(
     setup_logging(verbose)
     chosen = choose_target(directory, target)
     with open_session(chosen, profile=profile, tls=common.tls(ca_bundle, insecure)) as session:
-        out.print(f"Checking target {chosen.name!r} at {session.connection.url}")
-        findings = list(check_server(session.client, session.caps, session.profile))
+        url = printable(session.connection.url)
+        out.print(f"Checking target {chosen.name!r} at {url}", markup=False, highlight=False)
+        source = session.connection.profile_source
+        findings = list(check_server(session.client, session.caps, session.profile, source))
     for finding in findings:
         out.print(_line(finding))
     failed = any(f.ok is False for f in findings)
@@ -57,5 +62,5 @@ def check(
 def _line(finding: Finding) -> Text:
     label, style = MARK[finding.ok]
     text = Text(f"  {label:<4}", style=style)
-    text.append(f" {finding.topic}: {finding.detail}")
+    text.append(f" {printable(finding.topic)}: {printable(finding.detail)}")
     return text
