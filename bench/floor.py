@@ -3,7 +3,9 @@
 The same requests a no-change plan sends (``/ServiceProviderConfig``, every page of
 ``/Users`` and ``/Groups`` at the largest page size, and on AWS one paged
 ``groups.value`` query per group, with the same concurrency), each body parsed only as
-far as paging needs, and nothing checked, kept or modelled.
+far as paging needs, and nothing checked, kept or modelled. A cursor listing asks for
+cursor paging with an empty ``cursor`` on its first page, as the reader does (AWS
+answers a listing without it unpaged): the same number of requests, every page read.
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ def _listing(
     each is counted as ``None``), so the floor holds no more than it needs."""
     found: list[Any] = []
     params: dict[str, Any] = {"count": paging.size, **query}
+    if paging.style == "cursor":
+        params["cursor"] = ""  # AWS pages by cursor only when asked; unpaged otherwise
     for page in range(1, MAX_PAGES + 1):
         if paging.style == "index":
             params["startIndex"] = len(found) + 1

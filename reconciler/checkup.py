@@ -15,6 +15,7 @@ from reconciler.scim.discovery import Capabilities
 from reconciler.scim.profiles import Profile
 
 AWS_PROFILE = "aws-identity-center"
+SECOND_PAGE = "second page"
 
 
 class Getter(Protocol):
@@ -43,7 +44,8 @@ def check_server(
     yield Finding(True, "token", f"accepted: GET /Users answered ({_users(listing, caps)})")
     yield from _discovery("/ResourceTypes", client, _resource_types)
     yield from _discovery("/Schemas", client, _schemas)
-    yield Finding(True, "profile", f"{profile.name}, from {source}: {profile.description}")
+    yield Finding(True, "profile", f"{profile.name}: {profile.description} (from {source})")
+    yield Finding(True, "paging", f"{caps.paging}, {caps.page_size} per page")
     yield from check_paging(client, caps, profile)
     yield from _capabilities(caps, profile)
 
@@ -86,52 +88,54 @@ def _schemas(body: Mapping[str, Any]) -> str:
 def check_paging(client: Getter, caps: Capabilities, profile: Profile) -> Iterator[Finding]:
     """Read /Users one user a page, as the profile pages, and follow to the second page
     where there is one: the proof that a whole listing can be read."""
-    size = f"{caps.page_size} per page"
     try:
         proof = _cursor_proof(client) if caps.paging == "cursor" else _index_proof(client)
     except ServerError as error:
-        yield Finding(False, "paging", _paging_refused(error, caps, profile))
+        yield Finding(False, SECOND_PAGE, _paging_refused(error, caps, profile))
         return
     except ScimError as error:
-        yield Finding(False, "paging", f"{caps.paging}, {size}: {error}")
+        yield Finding(False, SECOND_PAGE, f"{caps.paging} paging failed: {error}")
         return
-    ok, detail = proof
-    yield Finding(ok, "paging", f"{caps.paging}, {size}; {detail}")
+    yield Finding(*proof)
 
 
-def _cursor_proof(client: Getter) -> tuple[bool | None, str]:
+def _cursor_proof(client: Getter) -> tuple[bool | None, str, str]:
     first = client.get("/Users", {"count": 1, "cursor": ""})
     next_cursor = first.get("nextCursor")
     if not next_cursor and "startIndex" in first:
-        return False, (
-            "the server ignored cursor= and answered unpaged (startIndex, no nextCursor): it "
-            "does not page by cursor, so a listing would stop at its first page. If it pages "
-            "by startIndex, it is not AWS IAM Identity Center: use --profile generic"
+        return (
+            False,
+            SECOND_PAGE,
+            (
+                "the server ignored cursor= and answered unpaged (startIndex, no nextCursor): it "
+                "does not page by cursor, so a listing would stop at its first page. If it pages "
+                "by startIndex, it is not AWS IAM Identity Center: use --profile generic"
+            ),
         )
     if not isinstance(next_cursor, str) or not next_cursor:
-        return None, "one page only (fewer than two users): a second page could not be tried"
+        return None, SECOND_PAGE, "fewer than two users: there is no second page to read"
     second = client.get("/Users", {"count": 1, "cursor": next_cursor})
     return _second_page(first, second, "count=1, then nextCursor")
 
 
-def _index_proof(client: Getter) -> tuple[bool | None, str]:
+def _index_proof(client: Getter) -> tuple[bool | None, str, str]:
     first = client.get("/Users", {"count": 1, "startIndex": 1})
     total = first.get("totalResults")
     if not isinstance(total, int) or isinstance(total, bool):
-        return False, "the answer has no totalResults: an index listing cannot be read whole"
+        return False, SECOND_PAGE, "no totalResults: an index listing cannot be read whole"
     if total < 2:
-        return None, "one page only (fewer than two users): a second page could not be tried"
+        return None, SECOND_PAGE, "fewer than two users: there is no second page to read"
     second = client.get("/Users", {"count": 1, "startIndex": 2})
     return _second_page(first, second, "count=1, then startIndex=2")
 
 
 def _second_page(
     first: Mapping[str, Any], second: Mapping[str, Any], how: str
-) -> tuple[bool | None, str]:
+) -> tuple[bool | None, str, str]:
     ids = [_first_id(first), _first_id(second)]
     if None in ids or ids[0] == ids[1]:
-        return False, f"read a second page ({how}), but it did not hold the next user"
-    return True, f"read a second page ({how})"
+        return False, SECOND_PAGE, f"read ({how}), but it did not hold the next user"
+    return True, SECOND_PAGE, f"read ({how}): paging works as the profile says"
 
 
 def _first_id(body: Mapping[str, Any]) -> str | None:
@@ -143,7 +147,7 @@ def _first_id(body: Mapping[str, Any]) -> str | None:
 def _paging_refused(error: ServerError, caps: Capabilities, profile: Profile) -> str:
     """What to do when the server refuses the profile's paging: a 400 naming startIndex is
     how AWS IAM Identity Center answers index paging."""
-    text = f"{caps.paging}: the server refused it ({error})"
+    text = f"the server refused {caps.paging} paging ({error})"
     refuses_index = error.status == 400 and "startindex" in str(error).casefold()
     if refuses_index and profile.name != AWS_PROFILE:
         return (

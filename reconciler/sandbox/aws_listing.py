@@ -41,7 +41,6 @@ from scim2_models import (
     InvalidCursorException,
     InvalidFilterException,
     InvalidValueException,
-    NotFoundException,
     Resource,
     ResourceType,
 )
@@ -307,14 +306,37 @@ def legacy_body(resources: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+_PUBLISHED: weakref.WeakKeyDictionary[
+    ScimService, dict[tuple[str, str, str], tuple[Resource[Any], str]]
+] = weakref.WeakKeyDictionary()
+
+
 def publish_all(
     service: ScimService, base_url: str, resources: list[Resource[Any]]
 ) -> list[dict[str, Any]]:
-    """Serialize resources as scim2-server does in its own list responses."""
-    return [
-        service.publish(base_url, r).model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
-        for r in resources
-    ]
+    """Serialize stored resources as scim2-server does in its own list responses.
+
+    Publishing costs about a millisecond a resource, so each resource's JSON is kept
+    until the store holds another object for it: every write stores a new object, so
+    an ``is`` check says whether the kept JSON is still the resource's. Each call
+    returns fresh dicts, which the caller may change."""
+    kept = _PUBLISHED.setdefault(service, {})
+    published = []
+    for resource in resources:
+        key = (base_url, _type_name(resource) or "", resource.id or "")
+        found = kept.get(key)
+        if found is None or found[0] is not resource:
+            dumped = service.publish(base_url, resource).model_dump(
+                scim_ctx=Context.RESOURCE_QUERY_RESPONSE
+            )
+            found = (resource, json.dumps(dumped))
+            kept[key] = found
+        published.append(json.loads(found[1]))
+    return published
+
+
+def _type_name(resource: Resource[Any]) -> str | None:
+    return resource.meta.resource_type if resource.meta else None
 
 
 def _sort_key(resource: Resource[Any]) -> tuple[str, str]:
@@ -345,10 +367,8 @@ def _members_of(group: Resource[Any]) -> set[str]:
 
 def _member_ids(storage: InMemoryStorage, group_type: ResourceType, group_id: str) -> set[str]:
     """The members of a group; none when there is no such group (AWS answers an empty list)."""
-    try:
-        return _members_of(storage.get(group_type, group_id))
-    except NotFoundException:
-        return set()
+    group = _stored(storage, group_type.name or "Group").get(group_id)
+    return _members_of(group) if group is not None else set()
 
 
 def _manager_id(user: Resource[Any]) -> str | None:

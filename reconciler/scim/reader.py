@@ -49,20 +49,26 @@ def read_live(
     share what they agree on instead of holding it twice (80 MB at 100,000 users).
     ``max_resources`` caps each listing (see ``list_all``).
     """
-    legacy = profile.legacy_cap
     parser = _UserParser(prefix, like)
-    limits: dict[str, Any] = {"legacy_cap": legacy, "max_resources": max_resources}
-    users = list_all(client, "/Users", caps, convert=parser, **limits)
-    groups = list_all(client, "/Groups", caps, convert=_group_parser(prefix), **limits)
+    limits: dict[str, Any] = {"legacy_cap": profile.legacy_cap, "max_resources": max_resources}
+    per_group = profile.membership_read == "per-group"
+    with _Reads(concurrency) as reads:
+        users_read = reads.submit(list_all, client, "/Users", caps, convert=parser, **limits)
+        groups = reads.submit(
+            list_all, client, "/Groups", caps, convert=_group_parser(prefix), **limits
+        ).result()
+        parsed_groups: tuple[Group, ...] = tuple(groups.resources)
+        members_read = {
+            g.id or "": reads.submit(_members, client, caps, g.id or "", max_resources)
+            for g in (parsed_groups if per_group else ())
+        }
+        users = users_read.result()
+        listings = {gid: read.result() for gid, read in members_read.items()}
     parsed_users: tuple[User, ...] = tuple(users.resources)
     parser.resolve_managers()
-    parsed_groups: tuple[Group, ...] = tuple(groups.resources)
     membership_requests = 0
     partial = [p for p in (users.partial, groups.partial) if p]
-    if profile.membership_read == "per-group":
-        listings = _members_per_group(
-            client, caps, parsed_groups, concurrency, max_resources=max_resources
-        )
+    if per_group:
         parsed_groups = tuple(
             g._replace(members=frozenset(listings[g.id or ""].resources)) for g in parsed_groups
         )
@@ -75,6 +81,21 @@ def read_live(
         membership_requests=membership_requests,
         partial=tuple(partial),
     )
+
+
+class _Reads(ThreadPoolExecutor):
+    """At most ``concurrency`` listings in flight: /Users pages on while /Groups is read
+    and, as soon as the groups are known, their members (AWS), so a long users listing
+    (which pages one request at a time) overlaps the membership queries. A failure
+    cancels what has not started; the first failure awaited is the one raised."""
+
+    def __init__(self, concurrency: int) -> None:
+        super().__init__(max_workers=max(1, concurrency))
+
+    def __exit__(self, *failure: Any) -> bool | None:
+        if failure[0] is not None:
+            self.shutdown(wait=True, cancel_futures=True)
+        return super().__exit__(*failure)
 
 
 def _id(resource: Resource) -> str:
@@ -142,23 +163,7 @@ def _group_parser(prefix: str) -> Callable[[Resource], Group]:
     return lambda resource: parse_group(resource, prefix)
 
 
-def _members_per_group(
-    client: Getter,
-    caps: Capabilities,
-    groups: tuple[Group, ...],
-    concurrency: int,
-    *,
-    max_resources: int,
-) -> dict[str, Listing]:
-    """Member ids read as ``GET /Users?filter=groups.value eq "<id>"``, one listing per group."""
-    ids = [g.id or "" for g in groups]
-    read: Callable[[str], Listing] = lambda gid: list_all(  # noqa: E731
-        client,
-        "/Users",
-        caps,
-        filter=eq("groups.value", gid),
-        convert=_id,
-        max_resources=max_resources,
-    )
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        return dict(zip(ids, pool.map(read, ids), strict=True))
+def _members(client: Getter, caps: Capabilities, group_id: str, max_resources: int) -> Listing:
+    """Member ids of one group, read as ``GET /Users?filter=groups.value eq "<id>"``."""
+    where = eq("groups.value", group_id)
+    return list_all(client, "/Users", caps, filter=where, convert=_id, max_resources=max_resources)

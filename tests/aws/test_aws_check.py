@@ -25,9 +25,11 @@ def test_a_working_connection(cli, tmp_path: Path, aws_server: Server) -> None: 
     result = cli("check", "--dir", tmp_path, env=aws_server.env)
 
     assert result.code == 0, result.out + result.err
-    assert "  ok   profile: aws-identity-center, from SCIM_PROFILE: AWS IAM" in result.out
+    assert "  ok   profile: aws-identity-center: AWS IAM" in result.out
+    assert "100 per PATCH. (from SCIM_PROFILE)" in result.out
+    assert "  ok   paging: cursor, 100 per page" in result.out
     assert (
-        "  ok   paging: cursor, 100 per page; read a second page (count=1, then nextCursor)"
+        "  ok   second page: read (count=1, then nextCursor): paging works as the profile says"
         in result.out
     )
     assert "  ok   membership: read per group (GET /Users?filter=groups.value eq …)" in result.out
@@ -40,7 +42,9 @@ def test_an_empty_directory_cannot_show_a_second_page_and_says_so(
     result = cli("check", "--dir", tmp_path, env=aws_server.env)
 
     assert result.code == 0, result.out + result.err
-    assert "  info paging: cursor, 100 per page; one page only (fewer than two users)" in result.out
+    assert "  info second page: fewer than two users: there is no second page to read" in (
+        result.out
+    )
 
 
 def test_the_generic_profile_against_aws_names_the_fix(
@@ -53,9 +57,11 @@ def test_the_generic_profile_against_aws_names_the_fix(
     result = cli("check", "--dir", tmp_path, env={**aws_server.env, "SCIM_PROFILE": "generic"})
 
     assert result.code == 1, result.out + result.err
-    assert "  ok   profile: generic, from SCIM_PROFILE" in result.out
+    assert "  ok   profile: generic: Any RFC 7643/7644 server" in result.out
+    assert "(from SCIM_PROFILE)" in result.out
     assert (
-        "  FAIL paging: index: the server refused it (GET /Users?count=1&startIndex=1" in result.out
+        "  FAIL second page: the server refused index paging (GET /Users?count=1&startIndex=1"
+        in result.out
     )
     assert "400 Bad Request (scimType invalidValue): Unsupported query parameters: startIndex" in (
         result.out
@@ -73,9 +79,7 @@ def test_a_server_that_ignores_the_cursor_fails_the_paging_check(
     result = cli("check", "--dir", tmp_path, env=legacy_server.env)
 
     assert result.code == 1, result.out + result.err
-    assert (
-        "  FAIL paging: cursor, 100 per page; the server ignored cursor= and answered" in result.out
-    )
+    assert "  FAIL second page: the server ignored cursor= and answered unpaged" in result.out
 
 
 def test_a_wrong_or_expired_token(cli, tmp_path: Path, aws_server: Server) -> None:  # type: ignore[no-untyped-def]
