@@ -2,12 +2,14 @@
 
 Generates an org (default 10,000 users, 1,000 groups, a user in 3 groups on average),
 loads it straight into a local scim2-server (setup, not measured) and measures, in one
-run, the figures of issue 7, printed as one Markdown table (ratios and counts first,
-absolute times for reference)::
+run, the figures of issue 7 and the AWS read behind latency of issue 11 (part 7),
+printed as one Markdown table (ratios and counts first, absolute times for reference)::
 
     python bench/bench.py                                  # 10,000 users, 1,000 groups
     python bench/bench.py --users 100000 --groups 10000 --profiles generic
     python bench/bench.py --users 1000 --groups 100 --skip-apply
+    python bench/bench.py --skip-plan --skip-memory --skip-diff --skip-apply --skip-validate
+                                    # only the AWS read behind 50 ms of latency (7)
 
 Every server, proxy and measured command runs on 127.0.0.1, in child processes of
 this one, all stopped at the end. See bench/RESULTS.md for results and how to read them.
@@ -30,13 +32,14 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: import the bench package from the repo
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import applyrate, clirun, diffcost, plantime, validatecost
+from bench import applyrate, awsread, clirun, diffcost, plantime, validatecost
 from bench.liveserver import TOKEN, serving
 from bench.orggen import OrgData, OrgSpec, generate, write_desired
 from bench.table import Row, count, markdown, percent, ratio, seconds
 from reconciler.desired import load_desired
 
 PROFILES = ("generic", "aws-identity-center")
+PARTS = ("plan", "memory", "diff", "apply", "validate", "awsread")
 PLAN_TIME_TARGET = 1.3
 DIFF_TARGETS = {0.0: 1.5, 0.01: 3.0}
 MEMORY_TARGET_MB = 500.0
@@ -54,6 +57,7 @@ class Options:
     apply_profiles: tuple[str, ...] = PROFILES
     apply_creates: int = 2000
     apply_latency: float = 0.02
+    aws_latency: float = 0.05
     skip: frozenset[str] = frozenset()
 
 
@@ -78,6 +82,8 @@ def run(options: Options) -> Results:
             _server_parts(options, org, directory, results)
         if "validate" not in options.skip:
             _validate_part(options, directory, results)
+        if "awsread" not in options.skip:
+            _aws_read_part(options, org, directory, results)
     if "diff" not in options.skip:
         _diff_part(options, results)
     if "apply" not in options.skip:
@@ -291,6 +297,41 @@ def _validate_part(options: Options, directory: Path, results: Results) -> None:
     )
 
 
+# --- 7: the AWS read behind latency (issue 11) ---------------------------------------------------
+
+
+def _aws_read_part(options: Options, org: OrgData, directory: Path, results: Results) -> None:
+    figures = awsread.measure(org, load_desired(directory), options.aws_latency)
+    results.raw["aws read"] = {**asdict(figures), "bound_seconds": figures.bound_seconds}
+    results.rows += _aws_read_rows(figures)
+
+
+def _aws_read_rows(f: awsread.AwsRead) -> list[Row]:
+    millis = f.latency * 1000
+    return [
+        Row(
+            "7",
+            f"plan requests, no change, {millis:.0f} ms latency (aws-identity-center)",
+            f"{count(f.plan.requests)} (floor {count(f.floor_requests)})",
+            "= floor",
+            f.plan.requests == f.floor_requests and f.plan.changes == 0,
+            f"membership queries {count(f.plan.membership_requests)} "
+            f"(floor {count(f.floor_membership_requests)})",
+        ),
+        Row(
+            "7",
+            f"plan time / (requests ÷ concurrency {f.concurrency} × {millis:.0f} ms) "
+            "(aws-identity-center)",
+            ratio(f.time_ratio),
+            f"≤ {awsread.TIME_TARGET}×",
+            f.time_ratio <= awsread.TIME_TARGET,
+            f"plan {seconds(f.plan.seconds)}, bound {seconds(f.bound_seconds)}; the same "
+            f"pages with no latency (bare httpx, warming the sandbox) "
+            f"{seconds(f.warm_up.seconds)}",
+        ),
+    ]
+
+
 # --- the command -------------------------------------------------------------------------------
 
 
@@ -326,14 +367,15 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, argparse.Namespace]:
     parser.add_argument("--apply-profiles", default=",".join(PROFILES))
     parser.add_argument("--apply-creates", type=int, default=2000)
     parser.add_argument("--apply-latency", type=float, default=0.02, help="seconds per request")
-    for part in ("plan", "memory", "diff", "apply", "validate"):
+    parser.add_argument(
+        "--aws-latency", type=float, default=0.05, help="seconds per request, AWS read (7)"
+    )
+    for part in PARTS:
         parser.add_argument(f"--skip-{part}", action="store_true")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     parser.add_argument("--json", type=Path, help="also write every raw figure to this file")
     args = parser.parse_args(argv)
-    skip = frozenset(
-        p for p in ("plan", "memory", "diff", "apply", "validate") if vars(args)[f"skip_{p}"]
-    )
+    skip = frozenset(p for p in PARTS if vars(args)[f"skip_{p}"])
     options = Options(
         users=args.users,
         groups=args.groups,
@@ -343,6 +385,7 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, argparse.Namespace]:
         apply_profiles=_names(args.apply_profiles),
         apply_creates=args.apply_creates,
         apply_latency=args.apply_latency,
+        aws_latency=args.aws_latency,
         skip=skip,
     )
     return options, args

@@ -34,6 +34,7 @@ from reconciler.collector import collector_paused
 from reconciler.scim.discovery import Capabilities
 
 ROOT = Path(__file__).resolve().parent.parent
+LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PAGE = 1000
 MEMORY_CAPS = Capabilities(
     paging="index", page_size=PAGE, patch=True, etags=True, bulk=False, filter=True
@@ -121,7 +122,8 @@ class MemoryServer:
         query = params or {}
         start = int(query.get("startIndex", 1))
         page = found[start - 1 : start - 1 + int(query.get("count", PAGE))]
-        return {"totalResults": len(found), "startIndex": start, "Resources": page}
+        body = {"schemas": [LIST_RESPONSE], "totalResults": len(found), "startIndex": start}
+        return {**body, "Resources": page}
 
 
 def in_subprocess(users: int, groups: int, fraction: float, running: bool = False) -> DiffCost:

@@ -1,7 +1,9 @@
 """A delaying HTTP proxy on loopback: every request waits ``latency`` seconds, then goes on.
 
 It stands for a SCIM server far away: HTTP/1.1 keep-alive towards the client, one
-upstream connection per request (the sandbox answers HTTP/1.0 and closes). It runs in
+upstream connection per request (the sandbox answers HTTP/1.0 and closes), with the
+upstream's own ``Host`` (so the server answers as it does when reached directly: the
+AWS sandbox keeps its serialized resources per base URL). It runs in
 its own process (``delaying(upstream, latency)``), so its work competes neither with
 the client nor with the server for a GIL. Requests are read by ``Content-Length``; no
 chunked bodies (neither httpx nor the sandbox sends them here).
@@ -63,7 +65,7 @@ class Proxy:
     async def _forward(self, head: bytes, body: bytes) -> bytes:
         reader, writer = await asyncio.open_connection(self.host, self.port)
         try:
-            writer.write(_rewrite_request(head) + body)
+            writer.write(_rewrite_request(head, f"{self.host}:{self.port}") + body)
             await writer.drain()
             answer = await reader.read()  # the sandbox closes after each response
         finally:
@@ -77,10 +79,15 @@ def _headers(head: bytes) -> dict[str, str]:
     return {name.strip().lower(): value.strip() for name, value in pairs}
 
 
-def _rewrite_request(head: bytes) -> bytes:
+def _rewrite_request(head: bytes, host: str) -> bytes:
+    """The request as the upstream should get it: one request per connection, and its
+    own ``Host``, so it answers (and builds its URLs) as it does to a client that
+    reaches it directly."""
     lines = head.decode("latin-1").rstrip("\r\n").split("\r\n")
-    kept = [line for line in lines if not line.lower().startswith("connection:")]
-    return ("\r\n".join([*kept, "Connection: close"]) + "\r\n\r\n").encode("latin-1")
+    dropped = ("connection:", "host:")
+    kept = [line for line in lines if not line.lower().startswith(dropped)]
+    ending = [f"Host: {host}", "Connection: close"]
+    return ("\r\n".join([*kept, *ending]) + "\r\n\r\n").encode("latin-1")
 
 
 def _keep_alive(answer: bytes) -> bytes:
