@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -52,16 +52,21 @@ def read_live(
     parser = _UserParser(prefix, like)
     limits: dict[str, Any] = {"legacy_cap": profile.legacy_cap, "max_resources": max_resources}
     per_group = profile.membership_read == "per-group"
+    members_read: dict[str, Future[Listing]] = {}
     with _Reads(concurrency) as reads:
+
+        def group_seen(resource: Resource) -> Group:
+            """Parse a listed group and, on AWS, start reading its members at once."""
+            group = parse_group(resource, prefix)
+            if per_group:
+                gid = group.id or ""
+                members_read[gid] = reads.submit(_members, client, caps, gid, max_resources)
+            return group
+
         users_read = reads.submit(list_all, client, "/Users", caps, convert=parser, **limits)
-        groups = reads.submit(
-            list_all, client, "/Groups", caps, convert=_group_parser(prefix), **limits
-        ).result()
+        groups_read = reads.submit(list_all, client, "/Groups", caps, convert=group_seen, **limits)
+        groups = groups_read.result()
         parsed_groups: tuple[Group, ...] = tuple(groups.resources)
-        members_read = {
-            g.id or "": reads.submit(_members, client, caps, g.id or "", max_resources)
-            for g in (parsed_groups if per_group else ())
-        }
         users = users_read.result()
         listings = {gid: read.result() for gid, read in members_read.items()}
     parsed_users: tuple[User, ...] = tuple(users.resources)
@@ -85,8 +90,8 @@ def read_live(
 
 class _Reads(ThreadPoolExecutor):
     """At most ``concurrency`` listings in flight: /Users pages on while /Groups is read
-    and, as soon as the groups are known, their members (AWS), so a long users listing
-    (which pages one request at a time) overlaps the membership queries. A failure
+    and, as each group is listed, its members (AWS), so a long users listing (which
+    pages one request at a time) overlaps the membership queries. A failure
     cancels what has not started; the first failure awaited is the one raised."""
 
     def __init__(self, concurrency: int) -> None:
@@ -157,10 +162,6 @@ def _share_values(attrs: dict[str, Any], wanted: Mapping[str, Any]) -> None:
     (one C-level comparison); a user with changes keeps its own."""
     if wanted.items() <= attrs.items():
         attrs.update(wanted)
-
-
-def _group_parser(prefix: str) -> Callable[[Resource], Group]:
-    return lambda resource: parse_group(resource, prefix)
 
 
 def _members(client: Getter, caps: Capabilities, group_id: str, max_resources: int) -> Listing:
