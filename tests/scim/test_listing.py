@@ -8,6 +8,8 @@ what went over the wire and what the read made of the answers.
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -249,3 +251,48 @@ def test_the_caps_leave_a_directory_of_exactly_max_resources_alone(
     listing = list_all(make_client(server), "/Users", CURSOR, max_resources=6)
 
     assert len(listing.resources) == 6 and listing.pages == 3
+
+
+# --- the read's concurrency ---------------------------------------------------------------
+
+
+class Lanes:
+    """Wraps a handler, holding each request a little and counting those in flight."""
+
+    def __init__(self, handler: Callable[[httpx.Request], httpx.Response]) -> None:
+        self.handler = handler
+        self.lock = threading.Lock()
+        self.now = 0
+        self.most = 0
+        self.overlapped = False
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        try:
+            time.sleep(0.01)
+            with self.lock:
+                listing_users = "filter" not in request.url.params
+                if request.url.path.endswith("/Users") and listing_users and self.now > 1:
+                    self.overlapped = True
+            return self.handler(request)
+        finally:
+            with self.lock:
+                self.now -= 1
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_the_read_keeps_within_the_concurrency_and_overlaps_the_users_pages(
+    make_client: MakeClient, concurrency: int
+) -> None:
+    """/Users pages follow one another, so they run beside /Groups and the membership
+    queries; never more requests in flight than the profile's concurrency."""
+    lanes = Lanes(CursorServer(9, {f"g{n}": [n % 9] for n in range(6)}))
+
+    live = read_live(make_client(lanes), CURSOR, AWS, "scimctl:", concurrency=concurrency)
+
+    assert lanes.most == concurrency
+    assert lanes.overlapped is (concurrency > 1)
+    assert live.requests == 5 + 3 + 6
+    assert all(len(g.members) == 1 for g in live.org.groups)
