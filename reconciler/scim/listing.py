@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.errors import IncompleteReadError, ProtocolError
+from reconciler.errors import IncompleteReadError, ProtocolError, ServerError
 from reconciler.scim.discovery import Capabilities, Getter
 
 Resource = dict[str, Any]
@@ -208,7 +208,7 @@ def _index_pages(
 ) -> Iterator[Mapping[str, Any]]:
     start = 1
     while True:
-        body = client.get(endpoint, {**params, "startIndex": start})
+        body = _index_page(client, endpoint, {**params, "startIndex": start})
         yield body
         got = len(body.get("Resources") or [])
         total = body.get("totalResults")
@@ -222,6 +222,24 @@ def _index_pages(
                 f"GET {endpoint}: the page at startIndex={start} came back empty although "
                 f"totalResults={total}; nothing was planned, run again"
             )
+
+
+def _index_page(client: Getter, endpoint: str, params: dict[str, str | int]) -> Mapping[str, Any]:
+    """One page by startIndex; a 400 about ``startIndex`` (how AWS IAM Identity Center
+    answers index paging) names the profile that pages as that server does."""
+    try:
+        return client.get(endpoint, params)
+    except ServerError as error:
+        if error.status != 400 or "startindex" not in str(error).casefold():
+            raise
+        raise ServerError(
+            f"{error}. This server refuses startIndex paging, as AWS IAM Identity Center "
+            "does: use --profile aws-identity-center (or profile: aws-identity-center in "
+            "targets.yaml)",
+            status=error.status,
+            scim_type=error.scim_type,
+            detail=error.detail,
+        ) from error
 
 
 def _cursor_pages(

@@ -94,3 +94,16 @@ def _create_managed_user(server: Server, name: str) -> None:
         },
     )
     assert response.status_code == 201, response.text
+
+
+def test_the_generic_profile_against_aws_names_the_profile_to_use(
+    cli, tmp_path: Path, aws_server: Server
+) -> None:  # type: ignore[no-untyped-def]
+    """AWS answers a startIndex listing with 400: plan says which profile pages as AWS."""
+    org = write_org(tmp_path / "org", names(1), {})
+
+    plan = cli("plan", "--dir", org, env={**aws_server.env, "SCIM_PROFILE": "generic"})
+
+    assert plan.code == 1, plan.out + plan.err
+    assert "Unsupported query parameters: startIndex" in plan.err
+    assert "use --profile aws-identity-center" in plan.err
