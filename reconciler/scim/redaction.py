@@ -73,9 +73,7 @@ NO_SECRETS = Secrets()
 def scrub(text: str, secrets: Secrets) -> str:
     """``text`` with the token, its long fragments and its fragments at either end of
     ``text`` replaced by ``[redacted]``."""
-    for form in secrets.forms:
-        if form in text:
-            text = text.replace(form, REDACTED)
+    text = _redact_whole(text, secrets)
     for form in secrets.forms:
         text = _redact_runs(text, form)
         text = _redact_edges(text, form)
@@ -85,9 +83,7 @@ def scrub(text: str, secrets: Secrets) -> str:
 def scrub_data(text: str, secrets: Secrets) -> str:
     """A string of data (a name, an id) with the token redacted, and any run of its
     characters that starts with its first ``DATA_FRAGMENT`` or ends with its last."""
-    for form in secrets.forms:
-        if form in text:
-            text = text.replace(form, REDACTED)
+    text = _redact_whole(text, secrets)
     for form in secrets.forms:
         if len(form) > DATA_FRAGMENT:
             spans = _runs_through(text, form, 0, DATA_FRAGMENT)
@@ -119,14 +115,20 @@ def printable_line(text: str) -> str:
 def tidy(text: str, limit: int, secrets: Secrets = NO_SECRETS) -> str:
     """Server text made fit to show: redacted, on one printable line, then cut to
     ``limit`` characters. The one path every such string takes before a message."""
-    for form in secrets.forms:  # before any cut, even the generous one below
-        if form in text:
-            text = text.replace(form, REDACTED)
+    text = _redact_whole(text, secrets)  # before any cut, even the generous one below
     text = text[: limit * PRE_CUT]
     return cut(scrub(printable_line(text), secrets), limit, secrets)
 
 
 # --- fragments ------------------------------------------------------------------------
+
+
+def _redact_whole(text: str, secrets: Secrets) -> str:
+    """``text`` with every whole form of the token replaced."""
+    for form in secrets.forms:
+        if form in text:
+            text = text.replace(form, REDACTED)
+    return text
 
 
 def _redact_runs(text: str, form: str) -> str:
