@@ -26,6 +26,8 @@ MULTI_VALUED = ("emails", "phoneNumbers", "addresses", "roles")
 
 ENTERPRISE_PREFIX = "enterprise."
 """Flat paths under the enterprise extension start with this."""
+MANAGER = ENTERPRISE_PREFIX + "manager"
+"""The path of a user's manager (its value: the manager's key in a plan, its id on the wire)."""
 
 Value = Any
 """A canonical attribute value: str, bool, or a tuple of canonical items."""

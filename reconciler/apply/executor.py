@@ -26,9 +26,9 @@ from typing import TypeVar
 
 from reconciler.apply.kept import unkept
 from reconciler.apply.report import Outcome, Report, Result
-from reconciler.apply.requests import MANAGER, Client, Ids, Requests
+from reconciler.apply.requests import Client, Ids, Requests
 from reconciler.errors import ReconcileError
-from reconciler.model import Org
+from reconciler.model import MANAGER, Org
 from reconciler.plan.model import Action, AttrChange, Change, Kind, Plan
 from reconciler.scim.profiles import Profile
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.errors import ReconcileError
-from reconciler.model import ENTERPRISE_PREFIX
+from reconciler.model import MANAGER
 from reconciler.plan.model import Change
 from reconciler.scim.resources import parse_user
 
-NOT_COMPARED = frozenset({"userName", ENTERPRISE_PREFIX + "manager"})
+NOT_COMPARED = frozenset({"userName", MANAGER})
 """Read back in another form (case-folded name, the manager's id): not compared here."""
 
 

@@ -8,7 +8,7 @@ from threading import Lock
 from typing import Any, Protocol
 
 from reconciler.errors import AmbiguousWriteError, ReconcileError, ServerError
-from reconciler.model import ENTERPRISE_PREFIX, Org, user_key
+from reconciler.model import MANAGER, Org, user_key
 from reconciler.plan.model import Action, AttrChange, Change, Kind, Member
 from reconciler.scim.client import resource_path
 from reconciler.scim.filters import eq, member_path
@@ -24,7 +24,6 @@ from reconciler.scim.resources import (
     user_body,
 )
 
-MANAGER = ENTERPRISE_PREFIX + "manager"
 Answer = dict[str, Any] | None
 """The resource a write's answer carried, or None (204, or the answer was lost)."""
 CREATE_ATTEMPTS = 3

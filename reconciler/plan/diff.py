@@ -15,13 +15,10 @@ from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 from reconciler.mapping import unmanaging_line
-from reconciler.model import ENTERPRISE_PREFIX, Group, Org, User, fingerprint
+from reconciler.model import MANAGER, Group, Org, User, fingerprint
 from reconciler.plan.model import Action, AttrChange, Change, Kind, Member, Plan, Status
 from reconciler.plan.twins import Twins
 from reconciler.policy import Policy
-
-MANAGER = ENTERPRISE_PREFIX + "manager"
-
 
 R = TypeVar("R", User, Group)
 

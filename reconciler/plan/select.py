@@ -13,11 +13,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from reconciler.errors import InputError
-from reconciler.model import ENTERPRISE_PREFIX, Org
+from reconciler.model import MANAGER, Org
 from reconciler.plan.model import Action, Change, Kind, Plan
 
 MEMBERSHIP = (Action.ADD_MEMBERS, Action.REMOVE_MEMBERS)
-MANAGER = ENTERPRISE_PREFIX + "manager"
 
 
 @dataclass(frozen=True)

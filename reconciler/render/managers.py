@@ -11,10 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from reconciler.model import ENTERPRISE_PREFIX, Org
+from reconciler.model import MANAGER, Org
 from reconciler.plan.model import AttrChange, Change, Plan
-
-MANAGER = ENTERPRISE_PREFIX + "manager"
 
 
 def user_names(orgs: Iterable[Org]) -> dict[str, str]:
