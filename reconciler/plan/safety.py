@@ -128,18 +128,14 @@ def _violations(plan: Plan, policy: Policy) -> Iterator[str]:
     planned = [c for c in plan.changes if c.status is Status.PLANNED]
     removals = _Removals.of(planned)
     yield from _every(removals, managed)
-    for what, count, base, limit in (
-        ("user deletes", removals.user_deletes, managed.get("users", 0), limits.deletes),
-        ("group deletes", removals.group_deletes, managed.get("groups", 0), limits.deletes),
-        ("deactivations", removals.deactivations, managed.get("users", 0), limits.deactivations),
-        (
-            "membership removals",
-            removals.members,
-            managed.get("memberships", 0),
-            limits.membership_removals,
-        ),
+    for what, count, kind, limit in (
+        ("user deletes", removals.user_deletes, "users", limits.deletes),
+        ("group deletes", removals.group_deletes, "groups", limits.deletes),
+        ("deactivations", removals.deactivations, "users", limits.deactivations),
+        ("membership removals", removals.members, "memberships", limits.membership_removals),
     ):
-        yield from _over(what, count, base, _kind(what), limit, limits.min_managed)
+        base = managed.get(kind, 0)
+        yield from _over(what, count, base, f"managed {kind}", limit, limits.min_managed)
     for kind in (Kind.USER, Kind.GROUP):
         pruned = sum(
             1 for c in planned if c.key is None and c.kind is kind and c.action in DESTRUCTIVE
@@ -199,12 +195,6 @@ def _every(removals: _Removals, managed: Mapping[str, int]) -> Iterator[str]:
     memberships = managed.get("memberships", 0)
     if memberships and removals.members >= memberships:
         yield f"the plan would remove every managed group membership ({memberships})"
-
-
-def _kind(what: str) -> str:
-    if what.startswith("group"):
-        return "managed groups"
-    return "managed memberships" if what.startswith("membership") else "managed users"
 
 
 def _over(
