@@ -95,9 +95,9 @@ class Twins(Generic[R]):
         another desired resource already gave."""
         found = self.find(want)
         if found is not None:
-            return self.conflict(found, want) or _noted(self.kind, want, self.reasons[found])
+            return self.conflict(found, want) or _row(self.kind, want, self.reasons[found])
         twin = self.names.get(_name(want).casefold())
-        return None if twin is None else name_held(self.kind, want, twin)
+        return None if twin is None else _name_held(self.kind, want, twin)
 
     def conflict(self, index: int, want: R | None = None) -> Change | None:
         """The one row of a set of twins (None when it was already given)."""
@@ -105,8 +105,7 @@ class Twins(Generic[R]):
             return None
         self.reported.add(index)
         shown = want if want is not None else self.sets[index][0]
-        change = Change(self.kind, Action.CONFLICT, _name(shown), shown.key)
-        return change.with_status(Status.CONFLICT, self.reasons[index])
+        return _row(self.kind, shown, self.reasons[index])
 
     def unreported(self) -> list[Change]:
         """The rows of the sets no desired resource maps to."""
@@ -114,18 +113,18 @@ class Twins(Generic[R]):
         return [row for row in rows if row is not None]
 
 
-def name_held(kind: Kind, want: User | Group, twin: User | Group) -> Change:
+def _name_held(kind: Kind, want: User | Group, twin: User | Group) -> Change:
     """A desired resource whose name a twin holds: a conflict too, never a create."""
     reason = (
         f"its name is held by the live {kind} {_name(twin)!r} (id {twin.id!r}), whose "
         f"ownership marker is shared with another {kind}: {RESOLVE}"
     )
-    change = Change(kind, Action.CONFLICT, _name(want), want.key)
-    return change.with_status(Status.CONFLICT, reason)
+    return _row(kind, want, reason)
 
 
-def _noted(kind: Kind, want: User | Group, reason: str) -> Change:
-    change = Change(kind, Action.CONFLICT, _name(want), want.key)
+def _row(kind: Kind, shown: User | Group, reason: str) -> Change:
+    """The conflict row that names ``shown``, with ``reason``."""
+    change = Change(kind, Action.CONFLICT, _name(shown), shown.key)
     return change.with_status(Status.CONFLICT, reason)
 
 
