@@ -28,6 +28,9 @@ import pytest
 
 from reconciler.sandbox.server import make_app, running
 from tests.faults.proxy import CannedServer, Incoming, Reply, closed_port
+from tests.scim.test_redaction import FILLER, longest_run
+from tests.scim.test_redaction import LONG as LONG_TOKEN
+from tests.scim.test_redaction import SHORT as SHORT_TOKEN
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("few_retries")]
 
@@ -248,21 +251,6 @@ def test_the_check_would_catch_a_leak(cli, canary_sandbox: str, tmp_path: Path) 
 
 
 # --- issue 13, item 1: an echo cut short leaves no fragment -------------------------------
-
-LONG_TOKEN = "".join("QZXJVKWq"[(i * 7 + i // 8) % 8] + "0123456789"[i % 10] for i in range(405))
-SHORT_TOKEN = "CANARYtok3n"
-FILLER = "." * 485  # the 500-character cut falls inside a short token
-
-
-def longest_run(text: str, token: str) -> int:
-    """The length of the longest piece of ``token`` found in ``text``."""
-    best = 0
-    for start in range(len(token)):
-        size = best + 1
-        while start + size <= len(token) and token[start : start + size] in text:
-            best = size
-            size += 1
-    return best
 
 
 def _echo_cut(filler: str, status: int) -> Callable[[Incoming], Reply]:
