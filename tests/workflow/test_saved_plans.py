@@ -26,12 +26,7 @@ def test_stale_row_is_refused_and_the_rest_applied(
     saved = json.loads(plan_file.read_text())
     assert all(c["fingerprint"] for c in saved["changes"])
 
-    grace = generic_server.user("grace.hopper@example.com")
-    patch = {
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": [{"op": "replace", "path": "nickName", "value": "Amazing Grace"}],
-    }
-    assert generic_server.http.patch(f"/Users/{grace['id']}", json=patch).status_code in (200, 204)
+    _rename_grace_on_the_server(generic_server)
 
     applied = cli("apply", plan_file, "--dir", org, "--auto-approve", env=env)
     assert applied.code == 3, applied.out + applied.err
@@ -81,6 +76,16 @@ def test_saved_plan_applies_exactly_and_then_nothing_is_left(
 
 
 NASH = "john.nash@example.com"
+
+
+def _rename_grace_on_the_server(server: Server) -> None:
+    """A change made on the server after the plan: grace's nickName."""
+    grace = server.user("grace.hopper@example.com")
+    patch = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "nickName", "value": "Amazing Grace"}],
+    }
+    assert server.http.patch(f"/Users/{grace['id']}", json=patch).status_code in (200, 204)
 
 
 def _saved(cli, org: Path, server: Server, path: Path) -> dict:  # type: ignore[no-untyped-def, type-arg]
@@ -182,12 +187,7 @@ def test_a_saved_plan_whose_every_row_is_stale_exits_3(
     edit_user(org, "grace.hopper@example.com", title="Rear Admiral")
     plan_file = tmp_path / "plan.json"
     _saved(cli, org, generic_server, plan_file)
-    grace = generic_server.user("grace.hopper@example.com")
-    patch = {
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": [{"op": "replace", "path": "nickName", "value": "Amazing Grace"}],
-    }
-    assert generic_server.http.patch(f"/Users/{grace['id']}", json=patch).status_code in (200, 204)
+    _rename_grace_on_the_server(generic_server)
     applied = cli("apply", plan_file, "--dir", org, "--auto-approve", env=env)
     assert applied.code == 3, applied.out + applied.err
     assert "1 change(s) of the saved plan were refused" in applied.err
