@@ -10,6 +10,7 @@ and neither unmanaged resource may hear of it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -67,6 +68,17 @@ def _server(incoming: Incoming) -> Reply:
     return answer({"detail": "not expected"}, 500)
 
 
+def _apply(cli, tmp_path: Path, server: Callable[[Incoming], Reply]):  # type: ignore[no-untyped-def]
+    """``scimctl apply`` of ``ORG`` against ``server``: the result and the writes it saw."""
+    directory = tmp_path / "org"
+    directory.mkdir()
+    (directory / "org.yaml").write_text(ORG)
+    with CannedServer(server) as canned:
+        write_targets(directory, f"{canned.url}/v2")
+        result = cli("apply", "--dir", directory, "--auto-approve", env={"SCIM_TOKEN": TOKEN})
+        return result, canned.writes()
+
+
 def _segments(incoming: Incoming) -> list[str]:
     raw = urlsplit(incoming.target).path
     assert raw.startswith("/v2/"), raw
@@ -74,13 +86,7 @@ def _segments(incoming: Incoming) -> list[str]:
 
 
 def test_a_listed_id_never_reaches_another_resource(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    directory = tmp_path / "org"
-    directory.mkdir()
-    (directory / "org.yaml").write_text(ORG)
-    with CannedServer(_server) as server:
-        write_targets(directory, f"{server.url}/v2")
-        result = cli("apply", "--dir", directory, "--auto-approve", env={"SCIM_TOKEN": TOKEN})
-        writes = server.writes()
+    result, writes = _apply(cli, tmp_path, _server)
     everything = result.out + result.err
     assert "Traceback" not in everything
     named = []
@@ -112,13 +118,7 @@ def test_an_id_that_cannot_be_a_segment_is_refused_not_sent(
             return answer(listing(GROUPS[1]))
         return _server(incoming)
 
-    directory = tmp_path / "org"
-    directory.mkdir()
-    (directory / "org.yaml").write_text(ORG)
-    with CannedServer(server) as canned:
-        write_targets(directory, f"{canned.url}/v2")
-        result = cli("apply", "--dir", directory, "--auto-approve", env={"SCIM_TOKEN": TOKEN})
-        writes = canned.writes()
+    result, writes = _apply(cli, tmp_path, server)
     assert writes == [], [w.target for w in writes]
     assert result.code == 1, result.out + result.err
     assert "cannot name one resource in a URL" in result.out + result.err
