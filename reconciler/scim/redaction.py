@@ -99,8 +99,9 @@ def cut(text: str, limit: int, secrets: Secrets) -> str:
         return text
     head = text[: max(limit - 1, 0)]
     marker = head.rfind(REDACTED[0], max(len(head) - len(REDACTED), 0))
-    if marker != -1 and text.startswith(REDACTED, marker):  # keep a marker whole
-        head = head[:marker] + REDACTED
+    if marker != -1 and text.startswith(REDACTED, marker):  # a marker whole, or none
+        room = len(head) - len(REDACTED)
+        head = head[: min(marker, room)] + REDACTED if room >= 0 else head[:marker]
     for form in secrets.forms:
         head = _redact_tail(head, form, EDGE_FRAGMENT)
     return head + "…"

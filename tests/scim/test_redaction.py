@@ -91,8 +91,18 @@ def test_cut_redacts_a_prefix_left_at_the_edge() -> None:
     secrets = Secrets.of(SHORT)
     text = f"{FILLER}Bearer {SHORT} and more"
     shown = cut(scrub(text, secrets), 495, secrets)  # the cut falls inside the token
-    assert shown.endswith(f"Bearer {REDACTED}…") or REDACTED not in text
+    assert shown.endswith(f"{REDACTED}…")
     assert longest_run(shown, SHORT) < 4
+
+
+@pytest.mark.parametrize("limit", range(1, 40))
+@pytest.mark.parametrize("before", [0, 15])
+def test_cut_keeps_a_marker_whole_within_its_limit(limit: int, before: int) -> None:
+    text = f"{'x' * before}{REDACTED}{'y' * 20}"
+    shown = cut(text, limit, NO_SECRETS)
+    assert len(shown) <= limit, shown
+    assert shown == text or shown.endswith("…")
+    assert "[" not in shown or REDACTED in shown, shown  # never half a marker
 
 
 def test_scrub_redacts_a_fragment_the_server_cut_at_either_end() -> None:
