@@ -26,6 +26,7 @@ from pathlib import Path
 
 from reconciler.errors import LockedError
 from reconciler.lastseen import cache_dir
+from reconciler.render.values import printable
 
 
 def lock_path(url: str, env: Mapping[str, str] | None = None) -> Path:
@@ -69,6 +70,6 @@ def _take(descriptor: int, path: Path, url: str) -> None:
                 f"cannot take the apply lock {path}: {error.strerror}. Nothing was changed."
             ) from None
         raise LockedError(
-            f"another scimctl apply against {url} is running on this machine (it holds the "
-            f"lock {path}); nothing was changed. Wait for it to finish, then plan again."
+            f"another scimctl apply against {printable(url)} is running on this machine (it "
+            f"holds the lock {path}); nothing was changed. Wait for it to finish, then plan again."
         ) from None

@@ -34,3 +34,15 @@ def test_a_link_at_the_locks_place_is_not_followed(tmp_path: Path) -> None:
     with pytest.raises(LockedError, match="cannot take the apply lock"), target_lock(URL, env):
         pass
     assert victim.read_text() == "keep\n"
+
+
+def test_the_refusal_shows_the_url_escaped(tmp_path: Path) -> None:
+    """The URL may come from targets.yaml: a direction mark or C1 control in it is not
+    printed raw."""
+    env = {"SCIMCTL_CACHE_DIR": str(tmp_path)}
+    url = "https://scim.example.com/v2/\u202e\x9b2J"
+    with target_lock(url, env), pytest.raises(LockedError) as info, target_lock(url, env):
+        pass
+    message = str(info.value)
+    assert "\u202e" not in message and "\x9b" not in message
+    assert "v2/\\u202e\\u009b2J is running" in message
