@@ -25,6 +25,7 @@ from pathlib import Path
 
 from reconciler.errors import IncompleteReadError
 from reconciler.model import Org
+from reconciler.render.values import printable
 
 
 def cache_dir(env: Mapping[str, str]) -> Path:
@@ -47,10 +48,11 @@ def check_and_record(org: Org, url: str, env: Mapping[str, str] | None = None) -
     before = _previous(path)
     if managed == 0 and before > 0:
         raise IncompleteReadError(
-            f"the server lists no managed users or groups, but the last read of {url} found "
-            f"{before}: refusing to plan from what may be a broken listing. If the directory "
-            "really was emptied (or it is a test server that was restarted empty), forget the "
-            f"last read and run again: rm {shlex.quote(str(path))}"
+            "the server lists no managed users or groups, but the last read of "
+            f"{printable(url)} found {before}: refusing to plan from what may be a broken "
+            "listing. If the directory really was emptied (or it is a test server that was "
+            "restarted empty), forget the last read and run again: "
+            f"rm {shlex.quote(str(path))}"
         )
     remember(url, managed, env)
 

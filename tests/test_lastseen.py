@@ -54,6 +54,17 @@ def test_the_refusal_gives_the_exact_command_to_run(tmp_path: Path) -> None:
     assert str(refused.value).endswith(f"rm '{record}'")
 
 
+def test_the_refusal_shows_the_url_escaped(tmp_path: Path) -> None:
+    """The URL may come from targets.yaml: a direction mark in it is not printed raw."""
+    env = {"SCIMCTL_CACHE_DIR": str(tmp_path)}
+    url = "http://s/v2/\u202eevil"
+    check_and_record(MANAGED, url, env)
+    with pytest.raises(IncompleteReadError) as refused:
+        check_and_record(Org(), url, env)
+    assert "\u202e" not in str(refused.value)
+    assert "last read of http://s/v2/\\u202eevil found 1" in str(refused.value)
+
+
 def _sandbox_that_starts(monkeypatch: pytest.MonkeyPatch, base: str) -> None:
     """``scimctl sandbox`` as far as being ready on ``base``, without serving forever."""
     import reconciler.sandbox.server as server
