@@ -19,7 +19,7 @@ failed) is skipped and named in the report, which holds one outcome per change.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -85,13 +85,19 @@ class Executor:
         return Report(plan.target, tuple(self.outcomes), sent, time.monotonic() - started)
 
     def _phase(self, changes: list[Change], work: Callable[[Change], Outcome]) -> None:
-        for outcome in self._concurrently(changes, lambda c: _guarded(work, c)):
-            self.positions[id(outcome.change)] = len(self.outcomes)
-            self.outcomes.append(outcome)
-            self.on_outcome(outcome)
+        self._concurrently(changes, lambda c: _guarded(work, c), self._record)
 
-    def _concurrently(self, items: list[T], work: Callable[[T], R]) -> Iterator[R]:
-        """``work`` of each item, in order, at most ``concurrency`` at a time."""
+    def _record(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+        self.positions[id(outcome.change)] = len(self.outcomes) - 1
+        self.on_outcome(outcome)
+
+    def _concurrently(
+        self, items: list[T], work: Callable[[T], R], take: Callable[[R], None]
+    ) -> None:
+        """``take`` the result of ``work`` on each item, in order, with at most
+        ``concurrency`` running at a time. Ctrl-C, while waiting or while ``take`` shows
+        a result, starts nothing more: what is in flight finishes and is taken too."""
         if not items:
             return
         with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
@@ -101,13 +107,14 @@ class Executor:
                 while position < len(futures):
                     result = futures[position].result()
                     position += 1
-                    yield result
+                    take(result)
             except KeyboardInterrupt:
-                # Ctrl-C: start nothing more; what is in flight finishes and is reported.
                 rest = futures[position:]
                 for future in rest:
                     future.cancel()
-                yield from (f.result() for f in rest if not f.cancelled())
+                for future in rest:
+                    if not future.cancelled():
+                        take(future.result())
                 raise
             except BaseException:
                 for future in futures:
@@ -138,10 +145,12 @@ class Executor:
         """Set the managers that were created in this run (concurrently, as a phase); a
         failure replaces the outcome of the change it belongs to, so the report keeps one
         outcome per change."""
-        for outcome in self._concurrently(self.deferred, self._manager):
-            if outcome is not None:
-                self.outcomes[self.positions[id(outcome.change)]] = outcome
-                self.on_outcome(outcome)
+        self._concurrently(self.deferred, self._manager, self._replace)
+
+    def _replace(self, outcome: Outcome | None) -> None:
+        if outcome is not None:
+            self.outcomes[self.positions[id(outcome.change)]] = outcome
+            self.on_outcome(outcome)
 
     def _manager(self, deferred: tuple[Change, str, AttrChange]) -> Outcome | None:
         """Set one deferred manager: None when done, else the outcome that says why not."""
