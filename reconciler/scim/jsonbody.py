@@ -16,6 +16,7 @@ The fixing walk runs only when a cheap search over the text finds something to f
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -59,9 +60,28 @@ def decode_json(
         raise TooManyValues(max_values)
     text = body.decode("utf-8-sig", errors="replace")
     document = json.loads(text)
-    if _lone_escape(text) or any(p in text for p in secrets.probes):
+    if _lone_escape(text) or _may_echo(text, secrets):
         document = _fixed(document, secrets)
     return document
+
+
+def _may_echo(text: str, secrets: Secrets) -> bool:
+    """Whether ``text`` may spell the token: it holds one of its probes, or a JSON escape
+    of one of its characters (``\\u0074``, ``\\/``), with which a body can spell the
+    token so that no probe is found in it."""
+    if not secrets:
+        return False
+    return any(p in text for p in secrets.probes) or bool(_escapes(secrets).search(text))
+
+
+@functools.lru_cache(maxsize=4)
+def _escapes(secrets: Secrets) -> re.Pattern[str]:
+    """The JSON escapes of the characters the token's forms hold."""
+    chars = sorted(set("".join(secrets.forms)))
+    short = [re.escape(c) for c in chars if c in '/"\\']
+    return re.compile(
+        r"\\(?:" + "|".join([*short, *(f"u00{ord(c):02x}" for c in chars)]) + ")", re.I
+    )
 
 
 def _lone_escape(text: str) -> bool:
