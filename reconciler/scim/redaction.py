@@ -5,7 +5,8 @@ HTML page, a Location, a header, a user's name. Every string that came from a se
 takes one path before it is shown: ``tidy``, which redacts first and cuts afterwards,
 so that a cut can never leave part of the token behind. Redacted are:
 
-* the token whole, and its percent-encoded forms (a Location or query echoes those);
+* the token whole, and its percent-encoded forms, ``/`` encoded or not (a Location or
+  query echoes those);
 * any run of its characters that holds one of its aligned 8-character pieces (so every
   run of 15 or more, wherever it stands), and any prefix or suffix of 8 or more (a
   server that cut its own echo short);
@@ -55,7 +56,9 @@ class Secrets:
     @classmethod
     def of(cls, token: str) -> Secrets:
         forms = tuple(
-            dict.fromkeys(f for f in (token, quote(token, safe=""), quote_plus(token)) if f)
+            dict.fromkeys(
+                f for f in (token, quote(token, safe=""), quote(token), quote_plus(token)) if f
+            )
         )
         probes = (
             (f[:DATA_FRAGMENT], f[-DATA_FRAGMENT:]) if len(f) > DATA_FRAGMENT else (f,)

@@ -121,3 +121,12 @@ def test_scrub_redacts_long_runs_anywhere() -> None:
 def test_tidy_without_secrets_only_cleans_and_cuts() -> None:
     assert tidy("a\x1b[2J  b\ud800c", 100, NO_SECRETS) == "a [2J b c"
     assert tidy("x" * 10, 5) == "xxxx…"
+
+
+@pytest.mark.parametrize("safe", ["", "/"])
+def test_a_percent_encoded_echo_is_redacted_whole(safe: str) -> None:
+    """A server that quotes the token into a Location, with ``/`` left as it is (Python's
+    default) or encoded, shows none of its pieces."""
+    token = "Zm9v+YmFy/YmF6+cXV4/cXV1eA==0123/abc+"
+    shown = scrub(f"https://x.test/cb?t={quote(token, safe=safe)} end", Secrets.of(token))
+    assert shown == f"https://x.test/cb?t={REDACTED} end"
