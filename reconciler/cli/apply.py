@@ -210,7 +210,7 @@ def _refuse_unsafe(plan: Plan, *, saved: bool) -> None:
     refused = [c for c in plan.changes if c.status is Status.REFUSED]
     if refused and not saved:
         raise RefusedError(
-            f"{len(refused)} change(s) are refused by a safety rule (see above); "
+            f"refused by a safety rule: {plural(len(refused), 'change')} (see above); "
             "nothing was applied"
         )
 
@@ -322,8 +322,8 @@ def _left_undone(plan: Plan) -> int:
     refused = [c for c in plan.changes if c.status is Status.REFUSED]
     if refused:
         err.print(
-            f"{len(refused)} change(s) of the saved plan were refused (see above: changed "
-            "since the plan, or not allowed now); plan again."
+            f"Refused: {plural(len(refused), 'change')} of the saved plan (see above: "
+            "changed since the plan, or not allowed now); plan again."
         )
         return 3
     return _unrealised(plan)
