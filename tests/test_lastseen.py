@@ -96,3 +96,9 @@ def test_the_sandbox_banner_is_pasteable(cli, monkeypatch) -> None:  # type: ign
     ]
     assert "a aws" not in started.err
     assert "(profile aws-identity-center)" in started.err
+
+
+def test_the_sandbox_banner_prints_a_token_with_brackets_as_it_is(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _sandbox_that_starts(monkeypatch, "http://127.0.0.1:8080")
+    started = cli("sandbox", "--token", "dev[bold]tok[/bold]en")
+    assert "export SCIM_TOKEN='dev[bold]tok[/bold]en'" in started.out.splitlines()

@@ -62,9 +62,9 @@ def sandbox(
     def ready(base: str) -> None:
         forget(_spellings(base))  # it starts empty: the last-seen guard must not trip
         # The sandbox's token is a throwaway the user typed or we drew: print it pasteable.
-        out.print(f"export SCIM_URL={base}/v2")
-        out.print(f"export SCIM_TOKEN={shlex.quote(chosen)}")
-        out.print(f"export SCIM_PROFILE={profile}")
+        out.print(f"export SCIM_URL={base}/v2", markup=False)
+        out.print(f"export SCIM_TOKEN={shlex.quote(chosen)}", markup=False)
+        out.print(f"export SCIM_PROFILE={profile}", markup=False)
         err.print(f"Serving the SCIM sandbox (profile {profile}) on {base}/v2 (Ctrl-C stops it).")
 
     try:
