@@ -91,3 +91,21 @@ def plan_of(session: Session, desired: DesiredState, live: LiveState) -> Plan:
         unstored=session.profile.unstored,
         complete=not live.partial,
     )
+
+
+# --- tokens a server echoes cut short (issue 13, item 1) ---------------------------------
+
+LONG_TOKEN = "".join("QZXJVKWq"[(i * 7 + i // 8) % 8] + "0123456789"[i % 10] for i in range(405))
+SHORT_TOKEN = "CANARYtok3n"
+FILLER = "." * 485  # the 500-character cut falls inside a short token
+
+
+def longest_run(text: str, token: str) -> int:
+    """The length of the longest piece of ``token`` found in ``text``."""
+    best = 0
+    for start in range(len(token)):
+        size = best + 1
+        while start + size <= len(token) and token[start : start + size] in text:
+            best = size
+            size += 1
+    return best

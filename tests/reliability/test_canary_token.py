@@ -28,9 +28,7 @@ import pytest
 
 from reconciler.sandbox.server import make_app, running
 from tests.faults.proxy import CannedServer, Incoming, Reply, closed_port
-from tests.scim.test_redaction import FILLER, longest_run
-from tests.scim.test_redaction import LONG as LONG_TOKEN
-from tests.scim.test_redaction import SHORT as SHORT_TOKEN
+from tests.reliability.support import FILLER, LONG_TOKEN, SHORT_TOKEN, longest_run
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("few_retries")]
 

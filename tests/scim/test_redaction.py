@@ -21,24 +21,11 @@ from reconciler.errors import ScimError
 from reconciler.scim.client import ScimClient
 from reconciler.scim.redaction import NO_SECRETS, REDACTED, Secrets, cut, scrub, tidy
 from reconciler.scim.retry import RetryPolicy
+from tests.reliability.support import FILLER, longest_run
+from tests.reliability.support import LONG_TOKEN as LONG
+from tests.reliability.support import SHORT_TOKEN as SHORT
 
 MakeClient = Callable[..., ScimClient]
-LONG = "".join("QZXJVKWq"[(i * 7 + i // 8) % 8] + "0123456789"[i % 10] for i in range(405))
-SHORT = "CANARYtok3n"
-FILLER = "." * 485  # the 500-character cut falls inside a short token
-
-
-def longest_run(text: str, token: str) -> int:
-    """The length of the longest piece of ``token`` found in ``text``."""
-    best = 0
-    for start in range(len(token)):
-        size = best + 1
-        while start + size <= len(token) and token[start : start + size] in text:
-            best = size
-            size += 1
-    return best
-
-
 Echo = Callable[[str], Callable[[httpx.Request], httpx.Response]]
 ECHOES: dict[str, Echo] = {
     "json-detail": lambda tok: answer(500, json={"detail": f"you sent Bearer {tok}"}),
