@@ -52,10 +52,6 @@ def test_every_named_test_exists(table: Path) -> None:
 )
 def test_every_row_has_its_test(table: Path) -> None:
     rows = _rows(table)
-    untested = [
-        row
-        for row, cell in rows
-        if not (_references(cell) or cell.startswith("As "))
-    ]
+    untested = [row for row, cell in rows if not (_references(cell) or cell.startswith("As "))]
     assert rows
     assert not untested
