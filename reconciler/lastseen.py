@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from contextlib import suppress
 from pathlib import Path
 
+import httpx
+
 from reconciler.errors import IncompleteReadError
 from reconciler.model import Org
 from reconciler.render.values import printable
@@ -36,9 +38,18 @@ def cache_dir(env: Mapping[str, str]) -> Path:
     return Path(base) / "scim-reconciler"
 
 
+def target_digest(url: str) -> str:
+    """One short digest per server, however its URL is spelled: the host's case, a
+    default port and a trailing slash do not change it (the lock uses it too)."""
+    try:
+        canonical = str(httpx.URL(url)).rstrip("/")
+    except httpx.InvalidURL:
+        canonical = url.rstrip("/")
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
 def _record(directory: Path, url: str) -> Path:
-    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
-    return directory / f"last-seen-{digest}.json"
+    return directory / f"last-seen-{target_digest(url)}.json"
 
 
 def check_and_record(org: Org, url: str, env: Mapping[str, str] | None = None) -> None:

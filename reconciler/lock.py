@@ -18,21 +18,19 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 from reconciler.errors import LockedError
-from reconciler.lastseen import cache_dir
+from reconciler.lastseen import cache_dir, target_digest
 from reconciler.render.values import printable
 
 
 def lock_path(url: str, env: Mapping[str, str] | None = None) -> Path:
     """The lock file of the target at ``url``."""
-    digest = hashlib.sha256(url.rstrip("/").encode()).hexdigest()[:16]
-    return cache_dir(os.environ if env is None else env) / f"apply-{digest}.lock"
+    return cache_dir(os.environ if env is None else env) / f"apply-{target_digest(url)}.lock"
 
 
 @contextmanager

@@ -26,6 +26,13 @@ def test_the_lock_has_one_holder_per_target_and_is_released_after(tmp_path: Path
         pass
 
 
+def test_one_server_spelled_two_ways_has_one_lock(tmp_path: Path) -> None:
+    env = {"SCIMCTL_CACHE_DIR": str(tmp_path)}
+    held, second = target_lock("https://SCIM.example.com:443/v2/", env), target_lock(URL, env)
+    with held, pytest.raises(LockedError), second:
+        pass
+
+
 def test_a_link_at_the_locks_place_is_not_followed(tmp_path: Path) -> None:
     env = {"SCIMCTL_CACHE_DIR": str(tmp_path)}
     victim = tmp_path / "victim"
