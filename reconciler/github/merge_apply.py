@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -30,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.desired import load_desired
-from reconciler.errors import GitHubError, InputError, ReconcileError
+from reconciler.errors import GitHubError, InputError
 from reconciler.github.api import GitHubApi, GitHubRepo, check_sha
+from reconciler.github.entry import run_step
 from reconciler.github.reviewed import MergedPull, ReviewedPlan, merged_pull, reviewed_plan
 from reconciler.plan.model import Plan
 from reconciler.render.markdown import code, marker, prose
@@ -278,14 +278,5 @@ def run(argv: Sequence[str], env: Mapping[str, str]) -> int:
     return apply_reviewed(verdict, paths)
 
 
-def main() -> None:
-    try:
-        code_ = run(sys.argv[1:], os.environ)
-    except ReconcileError as error:
-        print(f"Error: {error}", file=sys.stderr)
-        code_ = error.exit_code
-    sys.exit(code_)
-
-
 if __name__ == "__main__":
-    main()
+    run_step(run)

@@ -15,15 +15,14 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
-import sys
 import tarfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from reconciler.errors import GitHubError, InputError, ReconcileError
+from reconciler.errors import GitHubError, InputError
 from reconciler.github.api import GitHubApi, GitHubRepo, check_sha
+from reconciler.github.entry import run_step
 
 MAX_TARBALL = 512 * 1024 * 1024
 MAX_FILE = 64 * 1024 * 1024
@@ -121,14 +120,5 @@ def run(argv: Sequence[str], env: Mapping[str, str]) -> int:
     return 0
 
 
-def main() -> None:
-    try:
-        code = run(sys.argv[1:], os.environ)
-    except ReconcileError as error:
-        print(f"Error: {error}", file=sys.stderr)
-        code = error.exit_code
-    sys.exit(code)
-
-
 if __name__ == "__main__":
-    main()
+    run_step(run)

@@ -1,0 +1,25 @@
+"""How the pipeline's steps (``python -m reconciler.github.<step>``) start and end."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import NoReturn
+
+from reconciler.errors import ReconcileError
+from reconciler.render.values import printable
+
+Step = Callable[[Sequence[str], Mapping[str, str]], int]
+
+
+def run_step(step: Step) -> NoReturn:
+    """Run ``step`` on this process's arguments and environment, and exit with its code;
+    one of our errors is a line on stderr (escaped: it may quote GitHub's text) and its
+    exit code, never a traceback."""
+    try:
+        code = step(sys.argv[1:], os.environ)
+    except ReconcileError as error:
+        print(f"Error: {printable(str(error))}", file=sys.stderr)
+        code = error.exit_code
+    sys.exit(code)
