@@ -4,10 +4,12 @@
         --directory desired-state --into "$RUNNER_TEMP/scim-pull" --meta pull-request.json
 
 The head commit's tarball comes from GitHub's API; only the regular files under
-``--directory`` are written, below ``--into`` (links, devices and anything that would land
-outside are skipped and counted). What is written is then read by the hardened loader of the
-base branch's tool. ``--meta`` records the pull request and head, which travel with the
-saved plan so that the apply after the merge can tell it is the plan of that head.
+``--directory`` are written, below ``--into``; anything outside it is ignored. A link, a
+device, a file over the size cap or past the count cap inside it fails the fetch: a plan
+of the rest would show what it holds as removed. What is written is then read by the
+hardened loader of the base branch's tool. ``--meta`` records the pull request and head,
+which travel with the saved plan so that the apply after the merge can tell it is the
+plan of that head.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from reconciler.errors import GitHubError, InputError
 from reconciler.github.api import GitHubApi, GitHubRepo, check_sha
 from reconciler.github.entry import run_step
+from reconciler.render.values import printable
 
 MAX_TARBALL = 512 * 1024 * 1024
 MAX_FILE = 64 * 1024 * 1024
@@ -32,7 +35,6 @@ MAX_FILES = 200_000
 @dataclass(frozen=True)
 class Fetched:
     files: int
-    skipped: int
 
 
 def head_of(api: GitHubApi, number: int, head: str) -> str:
@@ -48,21 +50,40 @@ def fetch(api: GitHubApi, head: str, directory: str, into: Path) -> Fetched:
     """Write ``directory``'s regular files at commit ``head`` below ``into``."""
     wanted = _relative(directory)
     body = api.download(api.repo.path("tarball", head), MAX_TARBALL)
-    files = skipped = 0
+    files = 0
     try:
         with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as archive:
             for member in archive:
                 inside = _inside(member.name, wanted)
                 if inside is None:
                     continue
-                if not member.isfile() or member.size > MAX_FILE or files >= MAX_FILES:
-                    skipped += not member.isdir()
+                if member.isdir():
                     continue
+                _refuse_partial(member, files)
                 _write(archive, member, into / wanted / inside)
                 files += 1
     except (tarfile.TarError, EOFError, OSError) as error:
         raise GitHubError(f"the pull request's tarball could not be read ({error})") from None
-    return Fetched(files, skipped)
+    return Fetched(files)
+
+
+def _refuse_partial(member: tarfile.TarInfo, files: int) -> None:
+    """Fail the fetch for a member of the directory that cannot be written whole: a
+    plan of the rest would show as removed what the pull request holds."""
+    why = (
+        "is not a regular file (a link?)"
+        if not member.isfile()
+        else f"is over {MAX_FILE} bytes"
+        if member.size > MAX_FILE
+        else None
+    )
+    if files >= MAX_FILES:
+        why = f"is past the limit of {MAX_FILES} files"
+    if why is not None:
+        raise GitHubError(
+            f"{printable(member.name)} in the pull request {why}: nothing was planned "
+            "(a plan without it would show its users and groups as removed)"
+        )
 
 
 def _relative(directory: str) -> PurePosixPath:
@@ -115,7 +136,6 @@ def run(argv: Sequence[str], env: Mapping[str, str]) -> int:
     print(
         f"Fetched {fetched.files} files of {args.directory}/ of pull request "
         f"#{args.pull_request} at {head[:12]}, as data"
-        + (f"; skipped {fetched.skipped} that are not regular files" if fetched.skipped else "")
     )
     return 0
 

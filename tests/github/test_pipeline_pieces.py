@@ -95,8 +95,6 @@ def test_only_regular_files_of_the_directory_are_written_and_nothing_outside(
     }
     entries = [
         entry(f"{root}/desired-state/users/a.yaml"),
-        entry(f"{root}/desired-state/users/link.yaml", tarfile.SYMTYPE, "/etc/passwd"),
-        entry(f"{root}/desired-state/users/hard.yaml", tarfile.LNKTYPE, "x"),
         entry(f"{root}/desired-state/../../escape.yaml"),
         entry(f"{root}/action.yml"),
         entry(f"{root}/desired-state-other/b.yaml"),
@@ -109,6 +107,27 @@ def test_only_regular_files_of_the_directory_are_written_and_nothing_outside(
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert written == ["pull-request.json", "pull/desired-state/users/a.yaml"]
     assert json.loads(meta.read_text()) == {"pull_request": 7, "head_sha": HEAD}
+
+
+@pytest.mark.parametrize(
+    ("kind", "target"), [(tarfile.SYMTYPE, "/etc/passwd"), (tarfile.LNKTYPE, "x")]
+)
+def test_a_link_inside_the_directory_fails_the_fetch_and_nothing_is_planned(
+    github: FakeGitHub, tmp_path: Path, kind: bytes, target: str
+) -> None:
+    root = "example-identity-aaaaaaa"
+    bodies = {f"{root}/desired-state/users/a.yaml": b"users: []\n"}
+    entries = [
+        entry(f"{root}/desired-state/users/a.yaml"),
+        entry(f"{root}/desired-state/users/\x1b[2Jlink.yaml", kind, target),
+    ]
+    github.blobs[f"tar-{HEAD}"] = tarball(entries, bodies)
+    argv = ["--pull-request", "7", "--head", HEAD, "--into", str(tmp_path / "p")]
+    argv += ["--meta", str(tmp_path / "meta.json")]
+    with pytest.raises(GitHubError, match="is not a regular file") as refused:
+        pull_files.run(argv, github.env)
+    assert "\x1b" not in str(refused.value)
+    assert not (tmp_path / "meta.json").exists()
 
 
 def test_without_a_head_the_pull_requests_current_one_is_fetched(
