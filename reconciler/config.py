@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from reconciler.desired.schema import schema_problems
 from reconciler.desired.yamlfile import YamlDocument, load_yaml
 from reconciler.errors import InputError, Problem, ValidationFailed
+from reconciler.identity import fold
 from reconciler.mapping import AttributeMapping, mapping_problems
 from reconciler.policy import Policy
 from reconciler.scim.listing import DEFAULT_MAX_RESOURCES
@@ -66,7 +67,7 @@ class Target:
             name=name,
             policy=Policy.from_dict(data.get("policy") or {}),
             mapping=AttributeMapping(dict(data.get("mapping") or {})),
-            scope=frozenset(g.casefold() for g in scope.get("groups", ())) if scope else None,
+            scope=frozenset(fold(g) for g in scope.get("groups", ())) if scope else None,
             **values,
         )
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from reconciler.identity import fold
 from reconciler.model import Org
 from reconciler.plan.model import Action, AttrChange, Change, Member, Plan
 
@@ -113,12 +114,12 @@ class _Committed:
         attributes: dict[str, dict[str, AttrChange]] = {}
         members: dict[tuple[str, Action], set[str]] = {}
         for change in plan.changes:
-            address = change.address.casefold()
+            address = fold(change.address)
             for attr in change.attributes:
                 attributes.setdefault(address, {})[attr.path] = attr
             names = members.setdefault((address, change.action), set())
             names.update(_member_id(m) for m in change.members)
-        return cls(attributes, members, {(c.address.casefold(), c.action) for c in plan.changes})
+        return cls(attributes, members, {(fold(c.address), c.action) for c in plan.changes})
 
 
 def classify(current: Plan, live: Org, desired: frozenset[str], baseline: Baseline | None) -> Drift:
@@ -130,7 +131,7 @@ def classify(current: Plan, live: Org, desired: frozenset[str], baseline: Baseli
     """
     committed = _Committed.of(baseline.plan) if baseline else None
     names = baseline.names if baseline else frozenset()
-    conflicts = {c.address.casefold() for c in current.changes if c.action is Action.CONFLICT}
+    conflicts = {fold(c.address) for c in current.changes if c.action is Action.CONFLICT}
     items = [
         item
         for c in current.changes
@@ -147,7 +148,7 @@ def _items(
     names: frozenset[str],
     desired: frozenset[str],
 ) -> list[DriftItem]:
-    address = change.address.casefold()
+    address = fold(change.address)
     if address not in desired and change.action in (Action.DEACTIVATE, Action.DELETE):
         if committed is not None and address in names:
             detail = "removed from the desired state, not yet applied"
@@ -170,7 +171,7 @@ def _items(
 def _attribute_items(change: Change, committed: _Committed | None) -> list[DriftItem]:
     """Per attribute: pending when the baseline agrees with the server (git moved since),
     changed when the server left what the baseline says (changed out of band)."""
-    base = committed.attributes.get(change.address.casefold(), {}) if committed else None
+    base = committed.attributes.get(fold(change.address), {}) if committed else None
     split: dict[DriftClass, list[AttrChange]] = {}
     for attr in change.attributes:
         pending = base is not None and attr.path not in base
@@ -196,9 +197,7 @@ MEMBER_DETAIL = {
 def _member_items(change: Change, committed: _Committed | None) -> list[DriftItem]:
     """Per member: pending when the baseline's plan does not hold it (git moved since)."""
     base = (
-        committed.members.get((change.address.casefold(), change.action), set())
-        if committed
-        else None
+        committed.members.get((fold(change.address), change.action), set()) if committed else None
     )
     split: dict[DriftClass, list[Member]] = {}
     for member in change.members:
@@ -211,7 +210,7 @@ def _member_items(change: Change, committed: _Committed | None) -> list[DriftIte
 
 
 def _member_id(member: Member) -> str:
-    return (member.key or member.id or member.user_name).casefold()
+    return fold(member.key or member.id or member.user_name)
 
 
 def _of(drift: DriftClass, change: Change, detail: str) -> DriftItem:
@@ -233,7 +232,7 @@ def _unmanaged(live: Org, conflicts: set[str]) -> list[DriftItem]:
     found = [("user", u.user_name) for u in live.users if not u.managed]
     found += [("group", g.display_name) for g in live.groups if not g.managed]
     return [
-        DriftItem(DriftClass.UNMANAGED, kind, name, _why(f"{kind}:{name}".casefold(), conflicts))
+        DriftItem(DriftClass.UNMANAGED, kind, name, _why(fold(f"{kind}:{name}"), conflicts))
         for kind, name in found
     ]
 
@@ -246,6 +245,6 @@ def _why(address: str, conflicts: set[str]) -> str:
 
 def addresses(org: Org) -> frozenset[str]:
     """The addresses (``user:name``) an org holds, folded."""
-    users = (f"user:{u.user_name}".casefold() for u in org.users)
-    groups = (f"group:{g.display_name}".casefold() for g in org.groups)
+    users = (fold(f"user:{u.user_name}") for u in org.users)
+    groups = (fold(f"group:{g.display_name}") for g in org.groups)
     return frozenset((*users, *groups))

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from reconciler.errors import InputError
+from reconciler.identity import fold
 from reconciler.model import (
     ENTERPRISE_ATTRIBUTES,
     ENTERPRISE_PREFIX,
@@ -25,6 +26,7 @@ from reconciler.model import (
     Group,
     Org,
     User,
+    group_key,
     plain,
     user_key,
 )
@@ -63,7 +65,7 @@ def select(live: Org, selection: Selection) -> Org:
     groups = [g for g in live.groups if not selection.managed_only or g.managed]
     users = [u for u in live.users if not selection.managed_only or u.managed]
     if selection.groups:
-        groups = [g for g in groups if g.display_name.casefold() in selection.groups]
+        groups = [g for g in groups if fold(g.display_name) in selection.groups]
         members = {m for g in groups for m in g.members}
         users = [u for u in users if u.id in members]
     return Org(tuple(users), tuple(groups))
@@ -75,13 +77,13 @@ def _header(schema: str | None) -> str:
 
 def users_document(org: Org, schema: str | None) -> str:
     names = {u.key: u.user_name for u in org.users if u.key is not None}
-    users = [_user(u, names) for u in sorted(org.users, key=lambda u: u.user_name.casefold())]
+    users = [_user(u, names) for u in sorted(org.users, key=lambda u: fold(u.user_name))]
     return _header(schema) + _dump({"users": users})
 
 
 def groups_document(org: Org, schema: str | None) -> str:
     names = {u.id: u.user_name for u in org.users}
-    groups = [_group(g, names) for g in sorted(org.groups, key=lambda g: g.display_name.casefold())]
+    groups = [_group(g, names) for g in sorted(org.groups, key=lambda g: fold(g.display_name))]
     return _header(schema) + _dump({"groups": groups})
 
 
@@ -112,9 +114,9 @@ def _put(entry: dict[str, Any], path: str, value: Any) -> None:
 
 def _group(group: Group, names: Mapping[str | None, str]) -> dict[str, Any]:
     entry: dict[str, Any] = {"displayName": group.display_name}
-    if group.key is not None and group.key != group.display_name.casefold():
+    if group.key is not None and group.key != group_key(group.display_name):
         entry["externalId"] = group.key
-    members = sorted((names[m] for m in group.members if m in names), key=str.casefold)
+    members = sorted((names[m] for m in group.members if m in names), key=fold)
     if members:
         entry["members"] = members
     return entry

@@ -27,6 +27,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from reconciler.identity import fold
 from reconciler.model import (
     ENTERPRISE_ATTRIBUTES,
     ENTERPRISE_PREFIX,
@@ -125,7 +126,7 @@ def scoped(org: Org, groups: frozenset[str] | None) -> Org:
     """Only the groups named (folded) and their members; everything when ``None``."""
     if groups is None:
         return org
-    kept: tuple[Group, ...] = tuple(g for g in org.groups if g.display_name.casefold() in groups)
+    kept: tuple[Group, ...] = tuple(g for g in org.groups if fold(g.display_name) in groups)
     members = {key for g in kept for key in g.members}
     users = tuple(u for u in org.users if u.key in members)
     return Org(users, kept)

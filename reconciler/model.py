@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from reconciler.identity import key_of_name
+
 MULTI_VALUED = ("emails", "phoneNumbers", "addresses", "roles")
 """The multi-valued user attributes the desired state may hold."""
 
@@ -96,13 +98,13 @@ def plain(value: Value) -> Any:
 
 
 def user_key(user_name: str) -> str:
-    """The stable key a user gets from its userName (which is case-insensitive)."""
-    return user_name.casefold()
+    """The stable key a user gets from its userName (``identity`` decides how)."""
+    return key_of_name(user_name)
 
 
 def group_key(display_name: str) -> str:
-    """The stable key a group gets from its displayName."""
-    return display_name.casefold()
+    """The stable key a group gets from its displayName (``identity`` decides how)."""
+    return key_of_name(display_name)
 
 
 NOTHING: Mapping[str, Any] = MappingProxyType({})

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.identity import fold
+
 DURATION = re.compile(r"^(\d+)([smhdw])$")
 SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -100,7 +102,7 @@ class Policy:
 
 
 def _folded(names: Any) -> frozenset[str]:
-    return frozenset(str(n).casefold() for n in names or ())
+    return frozenset(fold(str(n)) for n in names or ())
 
 
 def _approvers(groups: Any) -> dict[str, tuple[str, ...]]:
@@ -108,7 +110,7 @@ def _approvers(groups: Any) -> dict[str, tuple[str, ...]]:
     if not isinstance(groups, Mapping):
         return {}
     return {
-        str(name).casefold(): tuple(str(a) for a in (rule or {}).get("approvers") or ())
+        fold(str(name)): tuple(str(a) for a in (rule or {}).get("approvers") or ())
         for name, rule in groups.items()
     }
 

@@ -13,6 +13,7 @@ from reconciler.cli.options import CaBundle, Insecure, ProfileName, TargetName, 
 from reconciler.cli.output import err, out, setup_logging
 from reconciler.config import ENV_TARGET
 from reconciler.desired import CONFIG_FILE
+from reconciler.identity import fold
 from reconciler.importer import (
     ENV_TARGET_NAME,
     Selection,
@@ -97,7 +98,7 @@ def import_(
         refuse_unsafe_output(path, force)
     write_targets = not targets_file.exists() and not targets_file.is_symlink()
     chosen = choose_target(directory or out_dir, target)
-    selection = Selection(managed, frozenset(g.casefold() for g in group or ()))
+    selection = Selection(managed, frozenset(fold(g) for g in group or ()))
     with open_session(chosen, profile=profile, tls=common.tls(ca_bundle, insecure)) as session:
         live = session.read()
         entry = _target_entry(session)

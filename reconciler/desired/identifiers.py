@@ -5,6 +5,9 @@ a line break that a ``|`` block scalar adds) looks like ``alice@example.com`` to
 reviewer, yet the server stores, matches and compares every character. Such a value
 is refused, at its place, in every field that names a resource or refers to one.
 
+Forms that servers may read as another name (not NFC, compatibility characters) are
+``reconciler.identity``'s rule; this module reports them at their place.
+
 Control characters and text-direction marks are the schema's to refuse (its
 ``CONTROL_PATTERN``); this module does not report them a second time.
 """
@@ -16,6 +19,8 @@ import unicodedata
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from typing import Any
+
+from reconciler.identity import problem
 
 # The fields checked: a user's userName, externalId, enterprise.manager and emails[].value;
 # a group's displayName, externalId and members[].
@@ -50,7 +55,12 @@ _SUSPECT = re.compile(
 
 def _maybe(value: str) -> bool:
     """Whether ``unreadable`` needs to look at ``value``: false for nearly every value."""
-    return value != value.strip() or (not value.isascii() and _SUSPECT.search(value) is not None)
+    return value != value.strip() or (not value.isascii() and _non_ascii_suspect(value))
+
+
+def _non_ascii_suspect(value: str) -> bool:
+    """An invisible character, or a form ``identity`` refuses (not NFC, compatibility)."""
+    return _SUSPECT.search(value) is not None or not unicodedata.is_normalized("NFKC", value)
 
 
 def unreadable(text: str) -> str | None:
@@ -75,7 +85,7 @@ def unreadable(text: str) -> str | None:
             f"character {position}: it reads as {_SUSPECT.sub('', text)!r} but would be "
             "stored with it; remove it"
         )
-    return None
+    return problem(text)
 
 
 def identifier_values(
@@ -100,12 +110,9 @@ def identifier_values(
 def _user_values(
     data: dict[str, Any], known: AbstractSet[str]
 ) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    search = _SUSPECT.search
     for key in ("userName", "externalId"):
         value = data.get(key)
-        if value.__class__ is str and (
-            value != value.strip() or (not value.isascii() and search(value))
-        ):
+        if value.__class__ is str and _maybe(value):
             yield (key,), value
     enterprise = data.get("enterprise")
     manager = enterprise.get("manager") if enterprise.__class__ is dict else None

@@ -9,6 +9,7 @@ from typing import Any
 from reconciler.desired.identifiers import identifier_values, unreadable
 from reconciler.desired.yamlfile import YamlDocument
 from reconciler.errors import Problem
+from reconciler.identity import fold, key_of_name
 from reconciler.model import MULTI_VALUED
 
 Path = tuple[str | int, ...]
@@ -53,12 +54,12 @@ def semantic_problems(docs: Sequence[YamlDocument]) -> Iterator[Problem]:
     yield from _identifiers(groups, "groups", readable)
     yield from _duplicates(users, "userName", "user")
     yield from _duplicates(users, "externalId", "user externalId")
+    yield from _shared_keys(users, "userName", "user")
     yield from _duplicates(groups, "displayName", "group")
     yield from _duplicates(groups, "externalId", "group externalId")
+    yield from _shared_keys(groups, "displayName", "group")
     yield from _primaries(users)
-    names = {
-        u.data["userName"].casefold() for u in users if isinstance(u.data.get("userName"), str)
-    }
+    names = {fold(u.data["userName"]) for u in users if isinstance(u.data.get("userName"), str)}
     yield from _references(users, groups, names)
 
 
@@ -87,12 +88,45 @@ def _duplicates(found: list[Entry], attribute: str, noun: str) -> Iterator[Probl
         value = entry.data.get(attribute)
         if not isinstance(value, str):
             continue
-        key = value.casefold()
+        key = fold(value)
         if key in first:
             where = first[key].place()
             yield entry.problem(f"{noun} {value!r} is defined twice (first at {where})", attribute)
         else:
             first[key] = entry
+
+
+def _shared_keys(found: list[Entry], attribute: str, noun: str) -> Iterator[Problem]:
+    """Two entries whose keys are one, refused at each of them: a key made from an
+    explicit ``externalId`` and a key made from another entry's name are one namespace
+    (``{userName: mallory@…, externalId: alice@…}`` beside ``alice@…`` would take
+    Alice's account). Entries whose keys come from the same field are ``_duplicates``'s."""
+    holders: dict[str, list[tuple[Entry, str]]] = {}
+    for entry in found:
+        explicit, name = entry.data.get("externalId"), entry.data.get(attribute)
+        if isinstance(explicit, str) and explicit:
+            holders.setdefault(fold(explicit), []).append((entry, "externalId"))
+        elif isinstance(name, str):
+            holders.setdefault(key_of_name(name), []).append((entry, attribute))
+    for key, sharing in holders.items():
+        if len({source for _, source in sharing}) < 2:
+            continue
+        for entry, source in sharing:
+            others = ", ".join(
+                f"{noun} {_label(other, attribute)} at {other.place()}"
+                for other, _ in sharing
+                if other is not entry
+            )
+            yield entry.problem(
+                f"{noun} {_label(entry, attribute)} has the key {key!r} (from its {source}), "
+                f"which is also the key of {others}: each {noun} needs a key of its own "
+                "(give one of them another externalId)",
+                source,
+            )
+
+
+def _label(entry: Entry, attribute: str) -> str:
+    return repr(entry.data.get(attribute))
 
 
 def _primaries(users: list[Entry]) -> Iterator[Problem]:
@@ -114,7 +148,7 @@ def _references(users: list[Entry], groups: list[Entry], names: set[str]) -> Ite
     for entry in users:
         enterprise = entry.data.get("enterprise")
         manager = enterprise.get("manager") if isinstance(enterprise, dict) else None
-        if isinstance(manager, str) and manager.casefold() not in names:
+        if isinstance(manager, str) and fold(manager) not in names:
             yield entry.problem(
                 f"manager {manager!r} is not a user defined in the desired state",
                 "enterprise",
@@ -130,7 +164,7 @@ def _members(entry: Entry, members: list[Any], names: set[str]) -> Iterator[Prob
     for index, member in enumerate(members):
         if not isinstance(member, str):
             continue
-        folded = member.casefold()
+        folded = fold(member)
         if folded not in names:
             yield entry.problem(
                 f"member {member!r} of group {entry.data.get('displayName')!r} is not a "

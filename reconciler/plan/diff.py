@@ -14,9 +14,12 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, Generic, TypeVar
 
+from reconciler.errors import InputError
+from reconciler.identity import fold, loose, same
 from reconciler.mapping import unmanaging_line
 from reconciler.model import MANAGER, Group, Org, User, fingerprint
 from reconciler.plan.model import Action, AttrChange, Change, Kind, Member, Plan, Status
+from reconciler.plan.notes import rename_hints
 from reconciler.plan.twins import Twins
 from reconciler.policy import Policy
 
@@ -43,7 +46,12 @@ class Index(Generic[R]):
     @cached_property
     def by_name(self) -> dict[str, R]:
         """Built on the first look-up by name: a plan with nothing new needs none."""
-        return {_name(r).casefold(): r for r in self.items}
+        return {fold(_name(r)): r for r in self.items}
+
+    @cached_property
+    def by_loose_name(self) -> dict[str, R]:
+        """By the form a lenient server might compare names in (built on the first create)."""
+        return {loose(_name(r)): r for r in self.items}
 
 
 @dataclass
@@ -76,6 +84,8 @@ class Context:
     """Attribute path the YAML writes → how many managed live users have none of it."""
     user_twins: Twins[User] | None = None
     """Live users sharing one marker: never written, never members added or removed."""
+    lookalikes: list[str] = field(default_factory=list)
+    """Warnings: a resource created beside a live one a lenient server could take it for."""
 
     def marker(self, key: str) -> str:
         return self.policy.marker_prefix + key
@@ -105,6 +115,7 @@ def diff(
     ``complete=False`` says the live listing may be cut short: then nothing is
     removed (no deactivation, deletion or member removal of what was not seen).
     """
+    _one_marker_each(desired)
     twins = Twins.of(Kind.USER, live.users, policy.marker_prefix)
     ctx = Context(
         policy,
@@ -125,8 +136,9 @@ def diff(
     changes += _removed_users(live.users, ctx)
     changes += twins.unreported()
     changes += _groups(desired.groups, live.groups, ctx)
+    warnings += ctx.lookalikes
     managed = _managed(live)
-    return Plan.build(
+    plan = Plan.build(
         target,
         changes,
         desired_digest=digest,
@@ -137,6 +149,28 @@ def diff(
         managed=managed,
         warnings=tuple(warnings),
     )
+    return rename_hints(plan)
+
+
+def _one_marker_each(desired: Org) -> None:
+    """Refuse desired resources that share a key: they would be created with one marker
+    (validate refuses them at their places; this holds for any caller of ``diff``)."""
+    _keys_unshared("user", desired.users)
+    _keys_unshared("group", desired.groups)
+
+
+def _keys_unshared(kind: str, resources: tuple[R, ...]) -> None:
+    keys = [fold(r.key or "") for r in resources]
+    if len(set(keys)) == len(keys):
+        return
+    seen: dict[str, R] = {}
+    for resource, key in zip(resources, keys, strict=True):
+        first = seen.setdefault(key, resource)
+        if first is not resource:
+            raise InputError(
+                f"desired {kind}s {_name(first)!r} and {_name(resource)!r} share the key "
+                f"{resource.key!r}: each needs a key of its own"
+            )
 
 
 def _name(resource: User | Group) -> str:
@@ -150,7 +184,7 @@ def _renames(pairs: Iterable[tuple[User, User | None]]) -> frozenset[str]:
         if (
             have is not None
             and have.user_name != want.user_name  # cheap, and all a plan with no rename needs
-            and have.user_name.casefold() != want.user_name.casefold()
+            and not same(have.user_name, want.user_name)
         ):
             renamed.add(want.key or "")
     return frozenset(renamed)
@@ -178,10 +212,25 @@ def _find(want: R, owned: R | None, index: Index[R], ctx: Context) -> tuple[R | 
     whether it is ours."""
     if owned is not None:
         return owned, True
-    other = index.by_name.get(_name(want).casefold())
+    other = index.by_name.get(fold(_name(want)))
     if other is None or ctx.claimed(other):
         return None, False
     return other, False
+
+
+def _lookalike(want: R, index: Index[R], ctx: Context) -> None:
+    """Warn when a created resource has a live namesake that only a lenient server would
+    take for it (``straße`` and ``strasse``): two names to us, never matched or adopted."""
+    other = index.by_loose_name.get(loose(_name(want)))
+    if other is None or same(_name(other), _name(want)):
+        return
+    kind = "user" if isinstance(want, User) else "group"
+    ctx.lookalikes.append(
+        f"{kind} {_name(want)!r} is created beside the live {kind} {_name(other)!r} "
+        f"(id {other.id!r}): they are different names, never matched or adopted for one "
+        "another, but a server that folds case fully or applies compatibility mappings "
+        "would take them for one and refuse the create; rename one of them if so"
+    )
 
 
 # --- users -----------------------------------------------------------------------------
@@ -219,6 +268,7 @@ def _plan_user(want: User, owned: User | None, ctx: Context) -> Change | None:
         _claim(have, ctx)
     if have is None:
         ctx.user_ids[want.key] = None
+        _lookalike(want, ctx.users, ctx)
         return Change(
             Kind.USER,
             Action.CREATE,
@@ -246,9 +296,9 @@ def _plan_user(want: User, owned: User | None, ctx: Context) -> Change | None:
 
 def _name_holder(want: User, have: User, ctx: Context) -> User | None:
     """Another live user that keeps the userName ``want`` renames ``have`` to."""
-    if want.user_name.casefold() == have.user_name.casefold():
+    if same(want.user_name, have.user_name):
         return None
-    holder = ctx.users.by_name.get(want.user_name.casefold())
+    holder = ctx.users.by_name.get(fold(want.user_name))
     if not isinstance(holder, User) or holder.id == have.id:
         return None
     renamed_away = holder.key is not None and holder.key in ctx.renames
@@ -322,14 +372,11 @@ def _user_attrs(want: User, have: User | None, ctx: Context) -> tuple[AttrChange
     if (
         have is not None
         and want.attrs.items() <= have.attrs.items()
-        and (
-            have.user_name == want.user_name
-            or have.user_name.casefold() == want.user_name.casefold()
-        )
+        and (have.user_name == want.user_name or same(have.user_name, want.user_name))
     ):
         return ()  # the usual case, decided in C: every attribute written is as wanted
     changes: list[AttrChange] = []
-    if have is None or have.user_name.casefold() != want.user_name.casefold():
+    if have is None or not same(have.user_name, want.user_name):
         changes.append(AttrChange("userName", have.user_name if have else None, want.user_name))
     current = have.attrs if have else {}
     for path, value in want.attrs.items():
@@ -462,6 +509,7 @@ def _plan_group(
     if not ours:  # what a key matches was claimed up front (_claim_by_key)
         _claim(have, ctx)
     if have is None:
+        _lookalike(want, index, ctx)
         create = Change(
             Kind.GROUP,
             Action.CREATE,

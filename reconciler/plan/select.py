@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from reconciler.errors import InputError
+from reconciler.identity import fold
 from reconciler.model import MANAGER, Org
 from reconciler.plan.model import Action, Change, Kind, Plan
 
@@ -29,7 +30,7 @@ class Address:
         kind, sep, name = text.partition(":")
         if not sep or kind not in ("user", "group") or not name:
             raise InputError(f"--only {text!r}: expected user:USERNAME or group:DISPLAYNAME")
-        return cls(Kind(kind), name.casefold())
+        return cls(Kind(kind), fold(name))
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.name}"
@@ -38,8 +39,8 @@ class Address:
 def parse_addresses(texts: Iterable[str], desired: Org, live: Org) -> list[Address]:
     """The ``--only`` addresses, each checked to name a desired or live resource."""
     addresses = [Address.parse(t) for t in texts]
-    users = {u.user_name.casefold() for org in (desired, live) for u in org.users}
-    groups = {g.display_name.casefold() for org in (desired, live) for g in org.groups}
+    users = {fold(u.user_name) for org in (desired, live) for u in org.users}
+    groups = {fold(g.display_name) for org in (desired, live) for g in org.groups}
     for address in addresses:
         known = users if address.kind is Kind.USER else groups
         if address.name not in known:
@@ -74,7 +75,7 @@ def _unselected_creates(plan: Plan, users: set[str]) -> dict[str, str]:
         if c.kind is Kind.USER
         and c.action is Action.CREATE
         and c.key is not None
-        and c.name.casefold() not in users
+        and fold(c.name) not in users
     }
 
 
@@ -98,7 +99,7 @@ def _managers_known(
 
 
 def _keep(change: Change, users: set[str], groups: set[str]) -> Iterator[Change]:
-    name = change.name.casefold()
+    name = fold(change.name)
     if change.kind is Kind.USER:
         if name in users:
             yield change
@@ -107,7 +108,7 @@ def _keep(change: Change, users: set[str], groups: set[str]) -> Iterator[Change]
         yield change
         return
     if change.action in MEMBERSHIP:
-        members = tuple(m for m in change.members if m.user_name.casefold() in users)
+        members = tuple(m for m in change.members if fold(m.user_name) in users)
         if members:
             yield replace(change, members=members)
 
@@ -118,13 +119,13 @@ def _resolvable(
     if change.action not in MEMBERSHIP:
         yield change
         return
-    if change.id is None and change.name.casefold() not in groups:
+    if change.id is None and fold(change.name) not in groups:
         warnings.append(
             f"group {change.name!r} does not exist yet: add --only group:{change.name} "
             "to create it with its members"
         )
         return
-    members = tuple(m for m in change.members if m.id or m.user_name.casefold() in users)
+    members = tuple(m for m in change.members if m.id or fold(m.user_name) in users)
     for missing in sorted(set(change.members) - set(members)):
         warnings.append(
             f"{missing.user_name} is not on the server yet: add --only user:{missing.user_name} "

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from reconciler.identity import fold
 from reconciler.model import Group, User
 from reconciler.plan.model import Action, Change, Kind, Status
 
@@ -73,7 +74,7 @@ class Twins(Generic[R]):
         if name:
             self.by_name.setdefault(name, index)
         self.ids.update(r.id for r in found if r.id is not None)
-        self.names.update((_name(r).casefold(), r) for r in found)
+        self.names.update((fold(_name(r)), r) for r in found)
 
     def __bool__(self) -> bool:
         return bool(self.sets)
@@ -86,7 +87,7 @@ class Twins(Generic[R]):
         """The set of twins a desired resource maps to, by key or by name."""
         found = self.by_key.get(want.key or "")
         if found is None:
-            found = self.by_name.get(_name(want).casefold())
+            found = self.by_name.get(fold(_name(want)))
         return found
 
     def row(self, want: R) -> Change | None:
@@ -96,7 +97,7 @@ class Twins(Generic[R]):
         found = self.find(want)
         if found is not None:
             return self.conflict(found, want) or _row(self.kind, want, self.reasons[found])
-        twin = self.names.get(_name(want).casefold())
+        twin = self.names.get(fold(_name(want)))
         return None if twin is None else _name_held(self.kind, want, twin)
 
     def conflict(self, index: int, want: R | None = None) -> Change | None:
@@ -153,7 +154,7 @@ def _key(resource: User | Group) -> str:
 
 
 def _folded_name(resource: User | Group) -> str:
-    return _name(resource).casefold()
+    return fold(_name(resource))
 
 
 def _name(resource: User | Group) -> str:

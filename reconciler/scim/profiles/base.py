@@ -12,6 +12,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from reconciler.identity import fold
+
 Paging = Literal["index", "cursor"]
 MembershipRead = Literal["inline", "per-group"]
 MemberRemoval = Literal["filter", "value"]
@@ -80,6 +82,9 @@ class Profile:
     - ``"irreversible"``: the user and its data are erased for good (GitHub EMU), so
       ``on_remove: delete`` needs an explicit acknowledgement in the policy.
     """
+    group_delete_note: str | None = None
+    """What deleting a group takes with it on this server beyond its memberships, said
+    beside every group deletion in a plan (AWS: its account assignments); None: nothing."""
     default_rate: float | None = None
     """Requests per second, all methods, when the target sets no ``rate``; None: unpaced."""
     default_write_rate: float | None = None
@@ -272,7 +277,7 @@ def _shared_primaries(
             if not (isinstance(item, Mapping) and item.get("primary")):
                 continue
             value = str(item.get("value", ""))
-            holder = first.setdefault(value.casefold(), str(user.get("userName")))
+            holder = first.setdefault(fold(value), str(user.get("userName")))
             if holder != str(user.get("userName")):
                 yield (
                     index,
