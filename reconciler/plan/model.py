@@ -124,6 +124,9 @@ class Change:
     """The live resource's ``meta.version`` (ETag), when the server gives one."""
     before: Mapping[str, Any] | None = None
     """What we read of the live resource (``model.snapshot``), to say what changed since."""
+    notes: tuple[str, ...] = ()
+    """What a reviewer should know beside this row (a likely rename, what a deletion takes
+    with it on this server: ``plan.notes``): shown with it, never acted on."""
 
     @property
     def address(self) -> str:
@@ -161,6 +164,7 @@ class Change:
             "fingerprint": self.fingerprint,
             "version": self.version,
             "before": dict(self.before) if self.before is not None else None,
+            **({"notes": list(self.notes)} if self.notes else {}),
         }
 
     @classmethod
@@ -179,6 +183,7 @@ class Change:
             fingerprint=data.get("fingerprint"),
             version=data.get("version"),
             before=data.get("before"),
+            notes=tuple(str(note) for note in data.get("notes", ())),
         )
 
 
