@@ -20,6 +20,8 @@ HEAD = {
     Action.CONFLICT: "conflict",
 }
 MEMBERSHIP = {Action.ADD_MEMBERS, Action.REMOVE_MEMBERS, Action.UPDATE}
+NOTE = "#"
+"""The sign of a note's line (``Change.notes``): a comment, in a diff as in YAML."""
 SHOWN = 50
 """Most members of a deleted group named in a plan; the rest are counted."""
 
@@ -53,7 +55,8 @@ def _note(change: Change, escape: Escape) -> str:
 
 
 def details(change: Change, escape: Escape = _same) -> Iterator[tuple[str, str]]:
-    """(sign, line) for each attribute, the marker written, and each member."""
+    """(sign, line) for each attribute, the marker written, each note (``NOTE``) and
+    each member."""
     for attr in change.attributes:
         path = escape(attr.path)
         if change.action is Action.CREATE:
@@ -62,6 +65,8 @@ def details(change: Change, escape: Escape = _same) -> Iterator[tuple[str, str]]
             yield "~", f"{path}: {escape(show(attr.before))} → {escape(show(attr.after))}"
     if change.action in (Action.CREATE, Action.ADOPT) and change.external_id:
         yield "+", f"externalId: {escape(show(change.external_id))} (ownership marker)"
+    for note in change.notes:
+        yield NOTE, escape(note)
     if change.action is Action.DELETE:
         yield from _losing_access(change, escape)
         return

@@ -292,9 +292,9 @@ def _attention(plan: Plan, limit: int, privileged_limit: int) -> list[str]:
         *_notes("Unsafe", plan.violations),
         *_notes("Warning", plan.warnings),
     ]
-    rows = sorted(
+    rows = sorted(  # within a kind, rows with notes first (an AWS group's assignments)
         ((kind, change) for change in plan.changes if (kind := attention_kind(change))),
-        key=lambda pair: ATTENTION_ORDER.index(pair[0]),
+        key=lambda pair: (ATTENTION_ORDER.index(pair[0]), not pair[1].notes),
     )
     if not notes and not rows:
         return ["", "Nothing needs special attention: no deletions, deactivations or refusals."]
@@ -350,8 +350,10 @@ def _attention_row(kind: str, change: Change, names: int | None = None) -> str:
 
 
 def _why(change: Change, names: int | None = SHOWN) -> str:
-    """The reason, and who: every member named, or the first ``names`` and a count."""
+    """The reason, the notes, and who: every member named, or the first ``names`` and a
+    count."""
     parts = [prose(change.reason, NOTE_LIMIT)] if change.reason else []
+    parts += [prose(note, NOTE_LIMIT) for note in change.notes]
     if change.members:
         parts.append(_who(change, names))
     if change.action in (Action.DELETE, Action.DEACTIVATE) and change.key is None:

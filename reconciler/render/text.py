@@ -42,7 +42,7 @@ def _block(changes: list[Change]) -> Text:
     text.append(f"  {blocks.head(changes, printable)}\n", style=STYLE[blocks.symbol(changes)])
     for change in changes:
         for sign, line in blocks.details(change, printable):
-            text.append(f"      {sign} {line}\n")
+            text.append(f"      {sign} {line}\n", style="yellow" if sign == blocks.NOTE else "")
     return text
 
 

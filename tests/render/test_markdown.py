@@ -338,3 +338,72 @@ def test_empty_report() -> None:
     text = report_markdown(Report("aws", ()))
     assert "**Apply: 0 done, 0 failed, 0 skipped" in text
     assert "<details>" not in text
+
+
+# --- notes beside rows (a likely rename; what a deletion takes with it) ---------------------
+
+ASSIGNMENTS = "its account assignments go with it (a test's note)"
+RENAME = "looks like a rename to 'platform-eng': set `externalId: platform` on the new entry"
+
+
+def renamed_plan() -> Plan:
+    return Plan.build(
+        "aws",
+        [
+            user("gone@example.com", Action.DELETE, id="u-9"),
+            group("platform", Action.DELETE, "ada@x.com", id="g-1", notes=(RENAME, ASSIGNMENTS)),
+            group("platform-eng", Action.CREATE, notes=("looks like a rename of 'platform'",)),
+            group("platform-eng", Action.ADD_MEMBERS, "ada@x.com"),
+        ],
+    )
+
+
+def _attention_rows(text: str) -> list[str]:
+    attention = text.split("#### Needs attention")[1].split("<details>")[0]
+    return [line for line in attention.splitlines() if line.startswith("| ") and "**" in line]
+
+
+def test_a_group_deletions_notes_are_in_its_attention_row() -> None:
+    text = plan_markdown(renamed_plan())
+    (row,) = [r for r in _attention_rows(text) if "<code>platform</code>" in r]
+    assert row.startswith("| 🗑️ **delete** | delete | group <code>platform</code> |")
+    assert "its account assignments go with it" in row
+    assert "looks like a rename to 'platform-eng'" in row
+    assert "set &#96;externalId: platform&#96; on the new entry" in row
+    assert row.index("account assignments") < row.index("1 member loses access")
+
+
+def test_rows_with_notes_come_first_among_their_kind() -> None:
+    rows = _attention_rows(plan_markdown(renamed_plan()))
+    assert [r.split(" | ")[2] for r in rows] == [
+        "group <code>platform</code>",
+        "user <code>gone@example.com</code>",
+    ]
+
+
+def test_notes_are_in_the_detail_next_to_their_rows() -> None:
+    detail = plan_markdown(renamed_plan()).split("<b>Groups</b>")[1]
+    lines = detail.splitlines()
+    head = lines.index("- delete group platform")
+    assert lines[head + 1] == f"#     {RENAME}"
+    assert lines[head + 2] == f"#     {ASSIGNMENTS}"
+    head = lines.index("+ create group platform-eng")
+    assert lines[head + 1] == "#     looks like a rename of 'platform'"
+    assert lines[head + 2] == "+     member ada@x.com"
+
+
+def test_a_plan_without_notes_renders_as_before() -> None:
+    assert attention_kind(group("g", Action.DELETE, "a")) == "delete"
+    text = plan_markdown(Plan.build("aws", [group("old", Action.DELETE, "a@x.com", id="g")]))
+    (row,) = _attention_rows(text)
+    assert row.endswith("| 1 member loses access: <code>a@x.com</code>; not in the desired state |")
+
+
+def test_hostile_notes_cannot_break_the_table_or_ping_anyone() -> None:
+    plan = Plan.build("aws", [group("g", Action.DELETE, id="g", notes=(HOSTILE,))])
+    rendered = html(plan_markdown(plan))
+    assert "<script>" not in rendered
+    attention_table = rendered.split("<table>")[2].split("</table>")[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", attention_table, flags=re.DOTALL)[1:]
+    assert [row.count("<td") for row in rows] == [4]
+    assert "@\u2060org/admins" in attention_table
