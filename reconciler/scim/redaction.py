@@ -1,27 +1,43 @@
-"""Keeping the token out of every string a server can put in front of a user.
+"""Keeping the token out of every string the program shows or writes.
 
 A hostile or careless server may echo the token anywhere: in a JSON ``detail``, an
-HTML page, a Location, a header, a user's name. Every string that came from a server
-takes one path before it is shown: ``tidy``, which redacts first and cuts afterwards,
-so that a cut can never leave part of the token behind. Redacted are:
+HTML page, a Location, a header, a user's name. Data is read exactly as the server
+sent it (a name that happens to hold the token is still that name: changing it would
+change who is who); the token is removed where text leaves the program. Two paths:
+
+* a message made from server text (an error's detail, a Location, an excerpt) takes
+  ``tidy``, which redacts first and cuts afterwards, so that a cut can never leave part
+  of the token behind;
+* everything the program writes (the terminal, ``-v`` and log lines, plan files,
+  reports, Markdown) takes ``redacted`` at its edge (``reconciler.cli.output``), with
+  every token this run was given (``keep_out_of_output``); ``clipped`` is the cut of a
+  renderer, redacted first too.
+
+Redacted are:
 
 * the token whole, and its percent-encoded forms, ``/`` encoded or not (a Location or
-  query echoes those);
+  query echoes those), and its JSON-escaped form (a token holding ``"`` or ``\\``);
 * any run of its characters that holds one of its aligned 8-character pieces (so every
   run of 15 or more, wherever it stands), and any prefix or suffix of 8 or more (a
   server that cut its own echo short);
 * a prefix or suffix of 4 or more characters standing at an edge of the text (its
   start, its end, or where ``cut`` cuts it), where a cut made elsewhere may have left it.
 
-Data (names, ids: ``scrub_data``, as bodies are decoded) is scrubbed of the whole token
-and of runs from its first or last ``DATA_FRAGMENT`` characters only: changing data
-changes the plan, so it takes more to be sure.
+A token shorter than ``SHORT_TOKEN`` characters (a sandbox's ``t`` or ``example``) is
+too short to tell from ordinary text: it is redacted only where it stands whole as a
+word (``Bearer t``, ``alice@example.com``), never inside a longer word (``count``
+keeps its ``t``), and no fragment of it is. The marker ``[redacted]`` is never redacted
+again, whatever the token holds.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import re
+import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote, quote_plus
 
@@ -31,9 +47,10 @@ EDGE_FRAGMENT = 4
 INNER_FRAGMENT = 8
 """Shortest prefix or suffix of the token redacted anywhere in a message."""
 DATA_FRAGMENT = 12
-"""Shortest prefix or suffix of the token redacted in data (a name, an id): longer than
-in messages, because changing data changes the plan, and a token chosen by a person
-("example-token") may share a few characters with a name."""
+"""Shortest prefix or suffix of the token redacted in data (a name, an id)."""
+SHORT_TOKEN = 8
+"""A token shorter than this is redacted only as a whole word, and none of its
+fragments: a fragment of it is a few letters any name may hold."""
 WINDOW = 8
 """Runs of the token are found by its aligned pieces of this length: any run of
 ``2 * WINDOW - 1`` characters or more holds one whole."""
@@ -42,32 +59,48 @@ PRE_CUT = 16
 a 60 MB ``detail`` is not cleaned character by character to show 500 of them."""
 
 _SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w")
 
 
 @dataclass(frozen=True)
 class Secrets:
-    """The forms of the token that a server may echo. Never printed (no repr)."""
+    """The forms of one or more tokens that text may hold. Never printed (no repr)."""
 
     forms: tuple[str, ...] = field(default=(), repr=False)
-    probes: tuple[str, ...] = field(default=(), repr=False)
-    """Its whole forms' first and last ``DATA_FRAGMENT`` characters (or the whole form,
-    when shorter): data that holds none of them needs no scrubbing (a fast test, in C)."""
+    """Forms of tokens of ``SHORT_TOKEN`` characters or more: redacted whole anywhere,
+    and their fragments."""
+    words: tuple[str, ...] = field(default=(), repr=False)
+    """Forms of shorter tokens: redacted only where they stand whole as a word."""
+
+    @property
+    def probes(self) -> tuple[str, ...]:
+        """Its whole forms' first and last ``DATA_FRAGMENT`` characters (or the whole form,
+        when shorter): data that holds none of them needs no scrubbing."""
+        return _probes(self)
 
     @classmethod
     def of(cls, token: str) -> Secrets:
-        forms = tuple(
-            dict.fromkeys(
-                f for f in (token, quote(token, safe=""), quote(token), quote_plus(token)) if f
-            )
+        spelled = (
+            token,
+            quote(token, safe=""),
+            quote(token),
+            quote_plus(token),
+            json.dumps(token, ensure_ascii=False)[1:-1],
         )
-        probes = (
-            (f[:DATA_FRAGMENT], f[-DATA_FRAGMENT:]) if len(f) > DATA_FRAGMENT else (f,)
-            for f in forms
+        forms = tuple(dict.fromkeys(f for f in spelled if f))
+        if len(token) < SHORT_TOKEN:
+            return cls(words=forms)
+        return cls(forms=forms)
+
+    def __add__(self, other: Secrets) -> Secrets:
+        """The forms of both (for text that must hold neither)."""
+        return Secrets(
+            tuple(dict.fromkeys(self.forms + other.forms)),
+            tuple(dict.fromkeys(self.words + other.words)),
         )
-        return cls(forms, tuple(dict.fromkeys(p for pair in probes for p in pair)))
 
     def __bool__(self) -> bool:
-        return bool(self.forms)
+        return bool(self.forms or self.words)
 
 
 NO_SECRETS = Secrets()
@@ -78,7 +111,7 @@ def scrub(text: str, secrets: Secrets) -> str:
     ``text`` replaced by ``[redacted]``."""
     text = _redact_whole(text, secrets)
     for form in secrets.forms:
-        text = _redact_runs(text, form)
+        text = _outside_markers(text, form, _redact_runs)
         text = _redact_edges(text, form)
     return text
 
@@ -93,6 +126,15 @@ def scrub_data(text: str, secrets: Secrets) -> str:
             spans += _runs_through(text, form, len(form) - DATA_FRAGMENT, DATA_FRAGMENT)
             text = _replace_spans(text, spans)
     return text
+
+
+@functools.lru_cache(maxsize=8)
+def _probes(secrets: Secrets) -> tuple[str, ...]:
+    probes = (
+        (f[:DATA_FRAGMENT], f[-DATA_FRAGMENT:]) if len(f) > DATA_FRAGMENT else (f,)
+        for f in secrets.forms + secrets.words
+    )
+    return tuple(dict.fromkeys(p for pair in probes for p in pair))
 
 
 def cut(text: str, limit: int, secrets: Secrets) -> str:
@@ -124,15 +166,78 @@ def tidy(text: str, limit: int, secrets: Secrets = NO_SECRETS) -> str:
     return cut(scrub(printable_line(text), secrets), limit, secrets)
 
 
+# --- what leaves the program ----------------------------------------------------------
+
+_kept = NO_SECRETS
+_kept_lock = threading.Lock()
+
+
+def keep_out_of_output(token: str) -> None:
+    """From now on, ``token`` is redacted from everything the program writes: whoever
+    holds a token to send it (the SCIM client) says so here, once."""
+    global _kept
+    with _kept_lock:
+        _kept = _kept + Secrets.of(token)
+
+
+def forget_output_tokens() -> None:
+    """Start a new run: no token is kept out any more (``main`` calls it first)."""
+    global _kept
+    with _kept_lock:
+        _kept = NO_SECRETS
+
+
+def redacted(text: str) -> str:
+    """``text`` fit to leave the program: every token given to ``keep_out_of_output``,
+    its forms and fragments, redacted (``scrub``). The edge every output passes."""
+    kept = _kept
+    return scrub(text, kept) if kept else text
+
+
+def clipped(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters by a renderer, redacted first, so
+    that the cut leaves no piece of a token behind."""
+    kept = _kept
+    return cut(scrub(text, kept), limit, kept)
+
+
 # --- fragments ------------------------------------------------------------------------
 
 
 def _redact_whole(text: str, secrets: Secrets) -> str:
-    """``text`` with every whole form of the token replaced."""
-    for form in secrets.forms:
-        if form in text:
-            text = text.replace(form, REDACTED)
-    return text
+    """``text`` with every whole form of the token replaced, in one pass that skips the
+    markers already there (a token such as ``t`` must not redact the marker's ``t``)."""
+    if not any(form in text for form in secrets.forms + secrets.words):
+        return text
+    return _whole(secrets).sub(REDACTED, text)
+
+
+@functools.lru_cache(maxsize=8)
+def _whole(secrets: Secrets) -> re.Pattern[str]:
+    """The forms (short tokens' as whole words) and the marker, which is matched only to
+    be kept as it is; longest first, so that a form holding the marker wins over it and
+    the marker over a form it holds (``[``)."""
+    spelled = [(f, False) for f in secrets.forms] + [(f, True) for f in secrets.words]
+    spelled.append((REDACTED, False))
+    spelled.sort(key=lambda pair: -len(pair[0]))
+    return re.compile("|".join(_spelling(form, word) for form, word in spelled))
+
+
+def _spelling(form: str, word: bool) -> str:
+    """A form as a pattern; as a word, not inside a longer run of letters and digits."""
+    pattern = re.escape(form)
+    if word and _WORD.match(form[0]):
+        pattern = r"(?<!\w)" + pattern
+    if word and _WORD.match(form[-1]):
+        pattern += r"(?!\w)"
+    return pattern
+
+
+def _outside_markers(text: str, form: str, redact: Callable[[str, str], str]) -> str:
+    """``redact`` applied to each piece of ``text`` between the markers already there."""
+    if REDACTED not in text:
+        return redact(text, form)
+    return REDACTED.join(redact(piece, form) for piece in text.split(REDACTED))
 
 
 def _redact_runs(text: str, form: str) -> str:
@@ -194,7 +299,9 @@ def _redact_edges(text: str, form: str) -> str:
 
 
 def _redact_tail(text: str, form: str, shortest: int) -> str:
-    """``text`` with a prefix of ``form`` at its very end redacted."""
+    """``text`` with a prefix of ``form`` at its very end redacted (not a marker's end)."""
+    if text.endswith(REDACTED):
+        return text
     for size in range(min(len(form), len(text)), shortest - 1, -1):
         if text.endswith(form[:size]):
             return text[: len(text) - size] + REDACTED
@@ -202,7 +309,9 @@ def _redact_tail(text: str, form: str, shortest: int) -> str:
 
 
 def _redact_head(text: str, form: str, shortest: int) -> str:
-    """``text`` with a suffix of ``form`` at its very start redacted."""
+    """``text`` with a suffix of ``form`` at its very start redacted (not a marker's)."""
+    if text.startswith(REDACTED):
+        return text
     for size in range(min(len(form), len(text)), shortest - 1, -1):
         if text.startswith(form[-size:]):
             return REDACTED + text[size:]

@@ -117,3 +117,38 @@ def test_a_percent_encoded_echo_is_redacted_whole(safe: str) -> None:
     token = "Zm9v+YmFy/YmF6+cXV4/cXV1eA==0123/abc+"
     shown = scrub(f"https://x.test/cb?t={quote(token, safe=safe)} end", Secrets.of(token))
     assert shown == f"https://x.test/cb?t={REDACTED} end"
+
+
+# --- issue 17: short tokens, and the marker itself --------------------------------------
+
+
+@pytest.mark.parametrize("token", ["t", "e", "d", "]", "[", "ed]", "[re", "1"])
+def test_the_marker_is_never_redacted_again(token: str) -> None:
+    """A one-character token once made ``-v`` print ``coun[redac[redacted]ed]``: the
+    marker holds the token's character, and a second pass redacted it too."""
+    secrets = Secrets.of(token)
+    text = f"GET /Groups?count=100 Bearer {token} {REDACTED}"
+    once = tidy(text, 300, secrets)
+    assert tidy(once, 300, secrets) == once == scrub(once, secrets)
+    assert once.endswith(f"Bearer {REDACTED} {REDACTED}"), once
+    assert once.count("[") == once.count("]") == 2, once
+
+
+def test_a_short_token_is_redacted_only_where_it_stands_as_a_word() -> None:
+    """``t`` or ``example`` is a sandbox's token: redacted as a word, never inside a
+    longer one, and no fragment of it (four letters of ``example`` are any name's)."""
+    assert tidy("GET /Groups?count=100&startIndex=1 -> 200", 300, Secrets.of("t")) == (
+        "GET /Groups?count=100&startIndex=1 -> 200"
+    )
+    secrets = Secrets.of("example")
+    assert scrub("alice@example.com", secrets) == f"alice@{REDACTED}.com"
+    assert scrub("examples and counterexample", secrets) == "examples and counterexample"
+    assert scrub("exam", secrets) == "exam" and cut("x exampl", 7, secrets) == "x exam…"
+    assert scrub("Bearer t", Secrets.of("t")) == f"Bearer {REDACTED}"
+    assert scrub("counterexamples", Secrets.of("examples")) == f"counter{REDACTED}"  # 8: anywhere
+
+
+def test_a_token_quoted_in_json_is_redacted() -> None:
+    token = 'ab"cd\\ef-0123456789'
+    shown = scrub(json.dumps({"detail": f"x{token}y"}), Secrets.of(token))
+    assert shown == f'{{"detail": "x{REDACTED}y"}}'
