@@ -18,6 +18,7 @@ from reconciler.mapping import for_target
 from reconciler.model import Org
 from reconciler.plan.diff import diff
 from reconciler.plan.model import Plan
+from reconciler.plan.notes import deletion_notes
 from reconciler.plan.safety import Approvals, check
 from reconciler.plan.saved import attach_snapshots, narrow
 from reconciler.plan.select import parse_addresses, restrict
@@ -174,6 +175,7 @@ def planned(
             unstored=session.profile.unstored,
             complete=not live.partial,
         )
+    plan = deletion_notes(plan, session.profile.group_delete_note)
     if live.partial:
         plan = replace(plan, warnings=(*plan.warnings, *live.partial))
     if addresses:

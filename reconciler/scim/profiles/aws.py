@@ -7,7 +7,8 @@ changes per PATCH and 100 members in a group POST; one email (primary, unique
 across users), phone number and address per user; displayName and both name parts
 required; a userName of letters, accents, symbols, numbers and punctuation (no
 spaces); addresses on one line; no roles (PATCH refuses them, so a change could never
-be applied); no ETags, no Bulk; 429 without a published rate or Retry-After.
+be applied); no ETags, no Bulk; 429 without a published rate or Retry-After. Deleting a
+group deletes its account assignments: every group deletion in a plan says so.
 docs/providers/aws.md maps every statement of AWS's SCIM pages to what the sandbox
 and the reconciler do, and the test that shows it.
 """
@@ -36,4 +37,11 @@ PROFILE = Profile(
     ),
     default_concurrency=4,
     legacy_cap=50,
+    # "When identities are deleted in the IAM Identity Center identity store, corresponding
+    # assignments also get deleted" (docs/providers/aws.md, D3).
+    group_delete_note=(
+        "on IAM Identity Center its account assignments go with it: the permission sets it "
+        "gives its members on AWS accounts are removed, and a group created again, even "
+        "under the same name, does not get them back"
+    ),
 )
