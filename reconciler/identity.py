@@ -82,9 +82,9 @@ def problem(identifier: str) -> str | None:
     composed = unicodedata.normalize("NFC", identifier)
     if composed != identifier:
         return (
-            f"{identifier!r} is not in Unicode NFC form (it holds decomposed characters, "
-            f"such as a letter followed by a combining accent): write it as {composed!r}, "
-            "which reads the same; servers differ on whether the two are one name"
+            f"{identifier!r} is not in Unicode NFC form (a letter and a combining accent, "
+            f"or a character with a canonical equivalent): write it as {composed!r}, which "
+            "reads the same; servers differ on whether the two spellings are one name"
         )
     for position, char in enumerate(identifier, start=1):
         if _compatibility(char):

@@ -13,13 +13,14 @@ from reconciler.collector import collector_paused
 from reconciler.config import Connection, Target, load_targets, resolve_connection, select_target
 from reconciler.desired import DesiredState
 from reconciler.errors import InputError
+from reconciler.identity import fold
 from reconciler.lastseen import check_and_record
 from reconciler.mapping import for_target
 from reconciler.model import Org
 from reconciler.plan.diff import diff
 from reconciler.plan.model import Plan
 from reconciler.plan.notes import deletion_notes
-from reconciler.plan.safety import Approvals, check
+from reconciler.plan.safety import Approvals, PrivilegedMembers, check
 from reconciler.plan.saved import attach_snapshots, narrow
 from reconciler.plan.select import parse_addresses, restrict
 from reconciler.policy import Policy
@@ -139,7 +140,7 @@ class PlanOptions:
 def desired_for(target: Target, desired: DesiredState) -> Org:
     """The desired org as ``target`` sees it: its scope, then its mapping."""
     if target.scope is not None:
-        known = {g.display_name.casefold() for g in desired.org.groups}
+        known = {fold(g.display_name) for g in desired.org.groups}
         unknown = sorted(target.scope - known)
         if unknown:
             raise InputError(
@@ -166,8 +167,9 @@ def planned(
         policy = replace(policy, adopt=True)
     addresses = parse_addresses(options.only, desired.org, live.org) if options.only else []
     with collector_paused():
+        wanted = desired_for(session.target, desired)
         plan = diff(
-            desired_for(session.target, desired),
+            wanted,
             live.org,
             policy,
             target=session.target.name,
@@ -184,4 +186,7 @@ def planned(
         plan = narrow(plan, within, live.org)
     # Snapshots first: the limits tell a delete of an active user by what was read.
     snapshots = attach_snapshots(plan, live.org)
-    return check(snapshots, policy, force=options.force, approvals=options.approvals)
+    members = PrivilegedMembers.of(policy, wanted, live.org)
+    return check(
+        snapshots, policy, force=options.force, approvals=options.approvals, members=members
+    )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from reconciler.identity import fold
 from reconciler.model import canonical_multi
 
 FORMAT_VERSION = 1
@@ -143,7 +144,7 @@ class Change:
         """Users before groups, then by address (as Terraform sorts), then by action."""
         return (
             0 if self.kind is Kind.USER else 1,
-            self.name.casefold(),
+            fold(self.name),
             self.name,
             ORDER[self.action],
         )

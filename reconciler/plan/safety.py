@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from reconciler.plan.model import Action, Change, Kind, Plan, Status
+from reconciler.identity import fold, same
+from reconciler.model import Group, Org
+from reconciler.plan.model import Action, AttrChange, Change, Kind, Plan, Status
 from reconciler.policy import Limit, Policy
 
 OPERATION = {
@@ -48,10 +51,22 @@ class Approvals:
 
 
 def check(
-    plan: Plan, policy: Policy, *, force: bool = False, approvals: Approvals = Approvals()
+    plan: Plan,
+    policy: Policy,
+    *,
+    force: bool = False,
+    approvals: Approvals = Approvals(),
+    members: PrivilegedMembers | None = None,
 ) -> Plan:
-    """``plan`` with every safety rule of ``policy`` applied to it."""
-    changes = tuple(_rule(change, policy, approvals) for change in plan.changes)
+    """``plan`` with every safety rule of ``policy`` applied to it.
+
+    Each row is judged as the resource it touches: by its desired name, by its name on
+    the server and by its key (``subjects``), so a rename cannot carry a protected user
+    or a privileged group out of its policy. ``members`` says which users belong to a
+    privileged group (live or desired): a change of their identity needs that group's
+    approval."""
+    members = members or PrivilegedMembers()
+    changes = tuple(_rule(change, policy, approvals, members) for change in plan.changes)
     checked = replace(plan, changes=changes)
     violations = tuple(_violations(checked, policy))
     if force and violations:
@@ -60,7 +75,9 @@ def check(
     return replace(checked, violations=violations)
 
 
-def _rule(change: Change, policy: Policy, approvals: Approvals) -> Change:
+def _rule(
+    change: Change, policy: Policy, approvals: Approvals, members: PrivilegedMembers
+) -> Change:
     if change.status is not Status.PLANNED:
         return change
     operation = OPERATION[change.action]
@@ -68,20 +85,47 @@ def _rule(change: Change, policy: Policy, approvals: Approvals) -> Change:
         return change.with_status(
             Status.SKIPPED, f"operation '{operation}' is switched off for this target"
         )
-    name = change.name.casefold()
-    if change.action in DESTRUCTIVE and _protected(change, name, policy):
-        return change.with_status(
-            Status.REFUSED, f"{change.kind} is protected by policy: never {_verb(change.action)}"
-        )
-    if _privileged(change, name, policy):
-        return approve(change, policy.approvers.get(name, ()), approvals)
+    names = subjects(change, policy.marker_prefix)
+    renamed = identity_change(change)
+    if _protected(change, names, policy):
+        if change.action in DESTRUCTIVE:
+            return change.with_status(
+                Status.REFUSED,
+                f"{change.kind} is protected by policy: never {_verb(change.action)}",
+            )
+        if renamed:
+            return change.with_status(
+                Status.REFUSED,
+                f"{change.kind} is protected by policy: its identity never changes here "
+                f"({renamed})",
+            )
+    if change.kind is Kind.GROUP:
+        group = _privileged_group(names, policy)
+        if group is not None and (change.action in MEMBERSHIP or renamed):
+            return approve(change, policy.approvers.get(group, ()), approvals)
+    elif renamed:
+        return _member_renamed(change, renamed, policy, approvals, members)
     return change
 
 
-def approve(change: Change, named: tuple[str, ...], approvals: Approvals) -> Change:
+def _member_renamed(
+    change: Change, renamed: str, policy: Policy, approvals: Approvals, members: PrivilegedMembers
+) -> Change:
+    """A change of identity of a member of privileged groups: each group's approval."""
+    approved = change
+    for group in members.groups_of(change):
+        what = f"its member changes identity ({renamed}), group {group!r}"
+        approved = approve(change, policy.approvers.get(group, ()), approvals, what)
+        if approved.status is not Status.PLANNED:
+            return approved
+    return approved
+
+
+def approve(change: Change, named: tuple[str, ...], approvals: Approvals, what: str = "") -> Change:
     """A privileged row, planned with who approved it, or refused naming who must approve."""
+    head = f"{PRIVILEGED}: {what}; " if what else f"{PRIVILEGED}: "
     if approvals.allow_privileged:
-        return change.with_status(Status.PLANNED, f"{PRIVILEGED}: approved by --allow privileged")
+        return change.with_status(Status.PLANNED, f"{head}approved by --allow privileged")
     by = [
         f"{name} ({approvals.approved_by[name.casefold()]})"
         for name in named
@@ -89,28 +133,126 @@ def approve(change: Change, named: tuple[str, ...], approvals: Approvals) -> Cha
     ]
     if by:
         where = f" on {approvals.source}" if approvals.source else ""
-        return change.with_status(Status.PLANNED, f"{PRIVILEGED}: approved by {by[0]}{where}")
+        return change.with_status(Status.PLANNED, f"{head}approved by {by[0]}{where}")
     if not named:
         return change.with_status(
             Status.REFUSED,
-            f"{PRIVILEGED}: needs --allow privileged (the policy names no approvers)",
+            f"{head}needs --allow privileged (the policy names no approvers)",
         )
     return change.with_status(
         Status.REFUSED,
-        f"{PRIVILEGED}: needs an approving review of the pull request's current head by "
+        f"{head}needs an approving review of the pull request's current head by "
         f"one of: {', '.join(named)}",
     )
 
 
-def _protected(change: Change, name: str, policy: Policy) -> bool:
-    names = policy.protected_users if change.kind is Kind.USER else policy.protected_groups
-    return name in names
+MEMBERSHIP = (Action.ADD_MEMBERS, Action.REMOVE_MEMBERS, Action.DELETE)
+"""What a privileged group's approval is needed for, beside a change of its identity:
+a membership change, or its deletion (everyone loses access)."""
 
 
-def _privileged(change: Change, name: str, policy: Policy) -> bool:
-    """A membership change of a privileged group, or its deletion (everyone loses access)."""
-    touches = change.action in (Action.ADD_MEMBERS, Action.REMOVE_MEMBERS, Action.DELETE)
-    return change.kind is Kind.GROUP and touches and name in policy.privileged_groups
+def subjects(change: Change, prefix: str) -> frozenset[str]:
+    """Every folded name a row stands for: its desired name, its name and key on the
+    server (what was read, ``Change.before``), and its key."""
+    names = {fold(change.name)}
+    if change.key:
+        names.add(fold(change.key))
+    before = change.before or {}
+    live = before.get("userName" if change.kind is Kind.USER else "displayName")
+    if isinstance(live, str):
+        names.add(fold(live))
+    marker = before.get("externalId")
+    if isinstance(marker, str) and marker.startswith(prefix) and len(marker) > len(prefix):
+        names.add(fold(marker[len(prefix) :]))
+    return frozenset(names)
+
+
+def identity_change(change: Change) -> str:
+    """What a row changes of who a resource is (``userName 'a' → 'b'``), or ``""``.
+
+    A userName or a group's displayName renamed, a primary email replaced, or an
+    adopt that overwrites another externalId: each moves a person's (or a group's)
+    identity, and with it the access it carries."""
+    found = [_identity_attr(a) for a in change.attributes]
+    if change.action is Action.ADOPT:
+        found.append(_overwritten_marker(change))
+    return "; ".join(text for text in found if text)
+
+
+def _identity_attr(attr: AttrChange) -> str:
+    if attr.path in ("userName", "displayName") and attr.before is not None:
+        return f"{attr.path} {attr.before!r} → {attr.after!r}"
+    if attr.path == "emails":
+        before, after = primary_email(attr.before), primary_email(attr.after)
+        if before is not None and (after is None or not same(before, after)):
+            return f"primary email {before!r} → {after!r}"
+    return ""
+
+
+def _overwritten_marker(change: Change) -> str:
+    held = (change.before or {}).get("externalId")
+    if isinstance(held, str) and held and held != change.external_id:
+        return f"externalId {held!r} → {change.external_id!r}"
+    return ""
+
+
+def primary_email(value: Any) -> str | None:
+    """The primary (else the only) email of a canonical ``emails`` value."""
+    items = [dict(item) for item in value or () if isinstance(item, tuple)]
+    chosen = [i for i in items if i.get("primary") is True] or (items if len(items) == 1 else [])
+    address = chosen[0].get("value") if chosen else None
+    return address if isinstance(address, str) else None
+
+
+@dataclass(frozen=True)
+class PrivilegedMembers:
+    """Which users belong to which privileged groups (folded names), live or desired."""
+
+    by_id: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Live user id → the privileged groups the server lists it in."""
+    by_key: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Desired user key → the privileged groups the desired state puts it in."""
+
+    @classmethod
+    def of(cls, policy: Policy, desired: Org, live: Org) -> PrivilegedMembers:
+        if not policy.privileged_groups:
+            return cls()
+        by_id: dict[str, list[str]] = {}
+        by_key: dict[str, list[str]] = {}
+        for side, found in ((live, by_id), (desired, by_key)):
+            for group in side.groups:
+                name = _privileged_group(_group_names(group), policy)
+                if name is None:
+                    continue
+                for member in group.members:
+                    found.setdefault(member, []).append(name)
+        return cls(
+            {k: tuple(sorted(set(v))) for k, v in by_id.items()},
+            {k: tuple(sorted(set(v))) for k, v in by_key.items()},
+        )
+
+    def groups_of(self, change: Change) -> tuple[str, ...]:
+        found = set(self.by_id.get(change.id or "", ()))
+        found.update(self.by_key.get(change.key or "", ()))
+        return tuple(sorted(found))
+
+
+def _group_names(group: Group) -> frozenset[str]:
+    names = {fold(group.display_name)}
+    if group.key:
+        names.add(fold(group.key))
+    return frozenset(names)
+
+
+def _protected(change: Change, names: frozenset[str], policy: Policy) -> bool:
+    protected = policy.protected_users if change.kind is Kind.USER else policy.protected_groups
+    return not names.isdisjoint(protected)
+
+
+def _privileged_group(names: frozenset[str], policy: Policy) -> str | None:
+    """The privileged group (as the policy names it) among ``names``, or None."""
+    found = sorted(names & policy.privileged_groups)
+    return found[0] if found else None
 
 
 def _verb(action: Action) -> str:

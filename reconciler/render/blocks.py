@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-from reconciler.plan.model import Action, Change, Status
+from reconciler.plan.model import Action, Change, Kind, Status
 from reconciler.render.values import show
 
 Escape = Callable[[str], str]
@@ -63,6 +63,8 @@ def details(change: Change, escape: Escape = _same) -> Iterator[tuple[str, str]]
             yield "+", f"{path}: {escape(show(attr.after))}"
         else:
             yield "~", f"{path}: {escape(show(attr.before))} → {escape(show(attr.after))}"
+    if change.action is Action.ADOPT:
+        yield "&", _taken_over(change, escape)
     if change.action in (Action.CREATE, Action.ADOPT) and change.external_id:
         yield "+", f"externalId: {escape(show(change.external_id))} (ownership marker)"
     for note in change.notes:
@@ -73,6 +75,16 @@ def details(change: Change, escape: Escape = _same) -> Iterator[tuple[str, str]]
     sign = "+" if change.action is Action.ADD_MEMBERS else "-"
     for member in change.members:
         yield sign, f"member {escape(member.user_name)}"
+
+
+def _taken_over(change: Change, escape: Escape) -> str:
+    """The live resource an adopt takes over, by its own name and id (never only the
+    desired name: adopting by a name that merely resembles it would hand it over)."""
+    before = change.before or {}
+    name = before.get("userName" if change.kind is Kind.USER else "displayName")
+    marker = before.get("externalId")
+    held = f"externalId {show(marker)}" if marker else "no externalId"
+    return escape(f"takes over the live {change.kind} {show(name)} (id {show(change.id)}, {held})")
 
 
 def _losing_access(change: Change, escape: Escape) -> Iterator[tuple[str, str]]:

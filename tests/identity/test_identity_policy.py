@@ -1,0 +1,165 @@
+"""Issue 17: protection and privilege follow the live resource, not the new name.
+
+Each plan is made as ``session.planned`` makes it (diff, the live snapshots, the safety
+check), on in-memory orgs: the rows a reviewer would see.
+"""
+
+from __future__ import annotations
+
+from reconciler.model import Group, Org, User, flat_attributes
+from reconciler.plan.diff import diff
+from reconciler.plan.model import Action, Change, Kind, Plan, Status
+from reconciler.plan.safety import Approvals, PrivilegedMembers, check
+from reconciler.plan.saved import attach_snapshots
+from reconciler.policy import Policy
+
+POLICY = Policy.from_dict(
+    {
+        "protected": {"users": ["bob@example.com"], "groups": ["break-glass"]},
+        "privileged_groups": {"admins": {"approvers": ["carol-gh"]}},
+    }
+)
+
+
+def want(name: str, key: str | None = None, **core: object) -> User:
+    return User(name, key or name.lower(), flat_attributes(core, {}))
+
+
+def have(name: str, uid: str, key: str | None = None, **core: object) -> User:
+    key = key or name.lower()
+    return User(name, key, flat_attributes(core, {}), id=uid, external_id=f"scimctl:{key}")
+
+
+def group(name: str, key: str | None = None, members: frozenset[str] = frozenset()) -> Group:
+    return Group(name, key or name.lower(), members)
+
+
+def live_group(name: str, gid: str, members: frozenset[str] = frozenset()) -> Group:
+    key = name.lower()
+    return Group(name, key, members, id=gid, external_id=f"scimctl:{key}")
+
+
+def planned(desired: Org, live: Org, approvals: Approvals = Approvals()) -> Plan:
+    plan = attach_snapshots(diff(desired, live, POLICY), live)
+    members = PrivilegedMembers.of(POLICY, desired, live)
+    return check(plan, POLICY, approvals=approvals, members=members)
+
+
+def row(plan: Plan, kind: Kind, action: Action) -> Change:
+    (found,) = [c for c in plan.changes if c.kind is kind and c.action is action]
+    return found
+
+
+def test_a_protected_user_renamed_and_deactivated_in_one_change_is_refused() -> None:
+    desired = Org(users=(want("bob-retired@example.com", "bob@example.com", active=False),))
+    live = Org(users=(have("bob@example.com", "u1"),))
+    change = row(planned(desired, live), Kind.USER, Action.DEACTIVATE)
+    assert change.status is Status.REFUSED
+    assert change.reason == "user is protected by policy: never deactivated"
+
+
+def test_renaming_a_protected_user_is_refused() -> None:
+    desired = Org(users=(want("bob-new@example.com", "bob@example.com"),))
+    live = Org(users=(have("bob@example.com", "u1"),))
+    change = row(planned(desired, live), Kind.USER, Action.UPDATE)
+    assert change.status is Status.REFUSED
+    assert "its identity never changes here (userName 'bob@example.com' → 'bob-new@" in (
+        change.reason or ""
+    )
+
+
+def test_a_renamed_protected_user_is_still_protected_by_its_key() -> None:
+    """The two-step version: renamed earlier (by hand, or under an older policy), now
+    deactivated: the key still names Bob."""
+    desired = Org(users=(want("bob-retired@example.com", "bob@example.com", active=False),))
+    live = Org(users=(have("bob-retired@example.com", "u1", "bob@example.com"),))
+    change = row(planned(desired, live), Kind.USER, Action.DEACTIVATE)
+    assert change.status is Status.REFUSED
+
+
+def test_renaming_a_privileged_group_while_adding_a_member_needs_its_approvers() -> None:
+    desired = Org(
+        users=(want("alice@example.com"), want("eve@example.com")),
+        groups=(group("ops-tools", "admins", frozenset({"alice@example.com", "eve@example.com"})),),
+    )
+    live = Org(
+        users=(have("alice@example.com", "u1"), have("eve@example.com", "u2")),
+        groups=(live_group("admins", "g1", frozenset({"u1"})),),
+    )
+    plan = planned(desired, live)
+    for action in (Action.UPDATE, Action.ADD_MEMBERS):
+        change = row(plan, Kind.GROUP, action)
+        assert change.status is Status.REFUSED, action
+        assert "one of: carol-gh" in (change.reason or "")
+    approved = planned(desired, live, Approvals(approved_by={"carol-gh": "Carol-GH"}))
+    assert all(c.status is Status.PLANNED for c in approved.changes)
+
+
+def test_adding_a_member_to_a_privileged_group_renamed_earlier_needs_its_approvers() -> None:
+    """Rename in one pull request, change members in the next: judged by key."""
+    desired = Org(
+        users=(want("eve@example.com"),),
+        groups=(group("ops-tools", "admins", frozenset({"eve@example.com"})),),
+    )
+    live = Org(
+        users=(have("eve@example.com", "u2"),),
+        groups=(Group("ops-tools", "admins", frozenset(), id="g1", external_id="scimctl:admins"),),
+    )
+    change = row(planned(desired, live), Kind.GROUP, Action.ADD_MEMBERS)
+    assert change.status is Status.REFUSED
+
+
+def test_renaming_a_member_of_a_privileged_group_needs_its_approvers_and_names_her() -> None:
+    desired = Org(
+        users=(want("mallory@evil.example", "alice@example.com"),),
+        groups=(group("admins", members=frozenset({"alice@example.com"})),),
+    )
+    live = Org(
+        users=(have("alice@example.com", "u1"),),
+        groups=(live_group("admins", "g1", frozenset({"u1"})),),
+    )
+    change = row(planned(desired, live), Kind.USER, Action.UPDATE)
+    assert change.status is Status.REFUSED
+    assert (change.reason or "").startswith(
+        "privileged group: its member changes identity (userName 'alice@example.com' → "
+        "'mallory@evil.example'), group 'admins'; needs an approving review"
+    )
+
+
+def test_replacing_the_primary_email_of_a_privileged_member_needs_approval() -> None:
+    old = ({"value": "alice@example.com", "primary": True},)
+    new = ({"value": "alice@evil.example", "primary": True},)
+    desired = Org(
+        users=(want("alice@example.com", emails=list(new)),),
+        groups=(group("admins", members=frozenset({"alice@example.com"})),),
+    )
+    live = Org(
+        users=(have("alice@example.com", "u1", emails=list(old)),),
+        groups=(live_group("admins", "g1", frozenset({"u1"})),),
+    )
+    change = row(planned(desired, live), Kind.USER, Action.UPDATE)
+    assert change.status is Status.REFUSED
+    assert "primary email 'alice@example.com' → 'alice@evil.example'" in (change.reason or "")
+
+
+def test_an_ordinary_change_of_a_privileged_member_needs_no_approval() -> None:
+    desired = Org(
+        users=(want("alice@example.com", title="Lead"),),
+        groups=(group("admins", members=frozenset({"alice@example.com"})),),
+    )
+    live = Org(
+        users=(have("alice@example.com", "u1"),),
+        groups=(live_group("admins", "g1", frozenset({"u1"})),),
+    )
+    change = row(planned(desired, live), Kind.USER, Action.UPDATE)
+    assert change.status is Status.PLANNED and change.reason is None
+
+
+def test_adopting_over_another_externalid_of_a_protected_user_is_refused() -> None:
+    desired = Org(users=(want("bob@example.com", "emp-7"),))
+    live = Org(users=(User("bob@example.com", None, id="u1", external_id="okta|00u1"),))
+    policy = POLICY
+    plan = attach_snapshots(diff(desired, live, Policy(adopt=True)), live)
+    change = check(plan, policy).changes[0]
+    assert change.action is Action.ADOPT and change.status is Status.REFUSED
+    assert "externalId 'okta|00u1' → 'scimctl:emp-7'" in (change.reason or "")
