@@ -6,6 +6,9 @@ check), on in-memory orgs: the rows a reviewer would see.
 
 from __future__ import annotations
 
+import pytest
+
+from reconciler.errors import InputError
 from reconciler.model import Group, Org, User, flat_attributes
 from reconciler.plan.diff import diff
 from reconciler.plan.model import Action, Change, Kind, Plan, Status
@@ -163,3 +166,22 @@ def test_adopting_over_another_externalid_of_a_protected_user_is_refused() -> No
     change = check(plan, policy).changes[0]
     assert change.action is Action.ADOPT and change.status is Status.REFUSED
     assert "externalId 'okta|00u1' → 'scimctl:emp-7'" in (change.reason or "")
+
+
+def test_desired_resources_sharing_a_key_are_never_planned() -> None:
+    desired = Org(
+        users=(want("alice@example.com"), want("mallory@evil.example", "Alice@example.com"))
+    )
+    with pytest.raises(InputError, match="share the key 'Alice@example.com'"):
+        diff(desired, Org(), POLICY)
+
+
+def test_a_key_made_by_the_old_full_case_folding_is_a_conflict_never_a_deactivation() -> None:
+    """Before the one rule, keys were ``casefold()``ed names: ``straße`` was keyed
+    ``strasse``. Its first plan now says whose marker the account holds and changes
+    nothing (README, *Who is who*)."""
+    desired = Org(users=(want("straße@example.com"),))
+    live = Org(users=(have("straße@example.com", "u1", "strasse@example.com"),))
+    (change,) = planned(desired, live).changes
+    assert change.action is Action.CONFLICT
+    assert "held by the managed user keyed 'strasse@example.com'" in (change.reason or "")
