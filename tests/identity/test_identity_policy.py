@@ -172,7 +172,7 @@ def test_desired_resources_sharing_a_key_are_never_planned() -> None:
     desired = Org(
         users=(want("alice@example.com"), want("mallory@evil.example", "Alice@example.com"))
     )
-    with pytest.raises(InputError, match="share the key 'Alice@example.com'"):
+    with pytest.raises(InputError, match=r"share the key 'Alice@example\.com'"):
         diff(desired, Org(), POLICY)
 
 
