@@ -150,3 +150,20 @@ def test_a_group_deletion_on_a_generic_server_says_nothing_of_account_assignment
     (row,) = _attention_rows(markdown.read_text())
     assert row.startswith("| 🗑️ **delete** | delete | group <code>platform</code> |")
     assert "assignment" not in plan.out + markdown.read_text()
+
+
+def test_the_demo_orgs_platform_group_keeps_its_key_through_a_rename(  # type: ignore[no-untyped-def]
+    cli, org: Path, aws_server: Server
+) -> None:
+    _applied(cli, org, aws_server)
+    groups_file = org / "groups" / "groups.yaml"
+    data = yaml.safe_load(groups_file.read_text())
+    (platform,) = [g for g in data["groups"] if g["displayName"] == "platform"]
+    assert platform["externalId"] == "platform"
+    platform["displayName"] = "platform-engineering"
+    groups_file.write_text(yaml.safe_dump(data))
+
+    plan = cli("plan", "--dir", org, "--detailed-exitcode", env=aws_server.env)
+    assert plan.code == 2, plan.out + plan.err
+    assert _blocks(plan.out) == ["~ update group platform-engineering"]
+    assert "looks like a rename" not in plan.out
