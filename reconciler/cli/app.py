@@ -13,6 +13,7 @@ from reconciler import __version__
 from reconciler.cli import apply, check, drift, import_, plan, sandbox, show, validate
 from reconciler.cli.output import err, tolerate_narrow_encodings
 from reconciler.errors import ReconcileError
+from reconciler.scim.redaction import forget_output_tokens
 
 app = typer.Typer(
     name="scimctl",
@@ -78,6 +79,7 @@ _register("sandbox", sandbox.sandbox)
 def main() -> None:
     """Run the app; a ``ReconcileError`` prints its message (no traceback) and sets the code."""
     tolerate_narrow_encodings()
+    forget_output_tokens()  # a run redacts its own tokens (tests run many in one process)
     try:
         code = app(standalone_mode=False)
     except ReconcileError as error:

@@ -34,7 +34,7 @@ from reconciler.cli.options import (
     Verbose,
     allows_privileged,
 )
-from reconciler.cli.output import err, out, setup_logging
+from reconciler.cli.output import err, out, setup_logging, write_file
 from reconciler.cli.progress import progress
 from reconciler.config import ENV_TARGET, Target
 from reconciler.desired import DesiredState
@@ -299,10 +299,10 @@ def _write(
 ) -> None:
     """The JSON report, and the Markdown: of the report, or of the plan when nothing ran."""
     if path is not None:
-        path.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        write_file(path, json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
     if markdown is not None:
         text = plan_markdown(plan) if plan is not None else report_markdown(result)
-        markdown.write_text(text + "\n")
+        write_file(markdown, text + "\n")
 
 
 def _finish(result: Report, plan: Plan, path: Path | None, markdown: Path | None) -> int:

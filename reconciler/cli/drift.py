@@ -21,7 +21,7 @@ from reconciler.cli.options import (
     TargetName,
     Verbose,
 )
-from reconciler.cli.output import out, setup_logging
+from reconciler.cli.output import echo, out, setup_logging, write_file
 from reconciler.config import Target
 from reconciler.desired import DesiredState
 from reconciler.desired.baseline import load_baseline
@@ -104,15 +104,15 @@ def drift(
         wanted = addresses(desired_for(chosen, desired))
         result = classify(current, live.org, wanted, reference)
         if fmt == "json":
-            typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+            echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         elif fmt == "markdown":
-            typer.echo(drift_markdown(result))
+            echo(drift_markdown(result))
         else:
             out.print(drift_text(result), end="")
         if (path := common.per_target(report, chosen, many)) is not None:
-            path.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+            write_file(path, json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
         if (path := common.per_target(markdown, chosen, many)) is not None:
-            path.write_text(drift_markdown(result) + "\n")
+            write_file(path, drift_markdown(result) + "\n")
         return 2 if result.drifted(classes) else 0
 
     raise typer.Exit(common.each_target(targets, one))

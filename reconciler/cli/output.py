@@ -2,6 +2,12 @@
 
 Styles only on a terminal, and none at all when NO_COLOR is set: rich alone would
 drop the colours but keep bold, and a reader who asks for no colour wants no escapes.
+
+This is the edge where text leaves the program, and every way out passes
+``redacted`` (``reconciler.scim.redaction``), which removes the token of the run: the
+two consoles, ``echo`` (a result printed as it is), ``write_file`` (plan files,
+reports, Markdown) and the log handler of ``-v``. Data is read exactly, so a name
+that holds the token reaches this edge, and stops here.
 """
 
 from __future__ import annotations
@@ -10,18 +16,62 @@ import io
 import logging
 import os
 import sys
-from typing import Literal
+from pathlib import Path
+from typing import IO, Any, Literal
 
+import typer
 from rich.console import Console
+
+from reconciler.scim.redaction import redacted
+
+
+class _Redacting:
+    """A text stream that passes what is written on with the run's token redacted
+    (every attribute but ``write`` is the stream's own: ``isatty``, ``encoding``…)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(redacted(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class _Console(Console):
+    """A rich console whose every write is redacted. The stream is looked up at each
+    write, as rich does (so a test's captured ``sys.stdout`` is the one written to)."""
+
+    @property
+    def file(self) -> IO[str]:
+        return _Redacting(super().file)  # type: ignore[return-value]
+
+    @file.setter
+    def file(self, new_file: IO[str]) -> None:
+        self._file = new_file
 
 
 def _console(stderr: bool) -> Console:
     system: Literal["auto"] | None = None if os.environ.get("NO_COLOR") else "auto"
-    return Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False, color_system=system)
+    return _Console(
+        stderr=stderr, highlight=False, soft_wrap=True, emoji=False, color_system=system
+    )
 
 
 out = _console(stderr=False)
 err = _console(stderr=True)
+
+
+def echo(text: str) -> None:
+    """A result on standard output exactly as rendered (JSON, Markdown), redacted."""
+    typer.echo(redacted(text))
+
+
+def write_file(path: Path, text: str) -> None:
+    """A file the command was asked for (a plan, a report, Markdown), redacted."""
+    path.write_text(redacted(text), encoding="utf-8")
 
 
 def tolerate_narrow_encodings() -> None:
@@ -34,12 +84,17 @@ def tolerate_narrow_encodings() -> None:
             stream.reconfigure(errors="backslashreplace")
 
 
+class _RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redacted(super().format(record))
+
+
 def setup_logging(verbose: bool) -> None:
     """With -v, one line per request on stderr (method, path, status; never a token)."""
     logger = logging.getLogger("reconciler")
     logger.handlers.clear()
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setFormatter(_RedactingFormatter("%(message)s"))
     logger.addHandler(handler)
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
     for chatty in ("httpx", "httpcore"):

@@ -28,12 +28,11 @@ from reconciler.cli.options import (
     Verbose,
     allows_privileged,
 )
-from reconciler.cli.output import err, out, setup_logging
+from reconciler.cli.output import echo, err, out, setup_logging, write_file
 from reconciler.config import Target, load_targets
 from reconciler.github.policy_change import policy_change
 from reconciler.github.reviews import approvals_for
 from reconciler.plan.model import Plan
-from reconciler.plan.saved import write_plan
 from reconciler.render.managers import readable, user_names
 from reconciler.render.markdown import plan_markdown
 from reconciler.render.text import plan_text
@@ -138,11 +137,11 @@ def plan(
         if fmt == "text":
             out.print(plan_text(shown, source), end="")
         else:
-            typer.echo(common.render_plan(result if fmt == "json" else shown, fmt, source))
+            echo(common.render_plan(result if fmt == "json" else shown, fmt, source))
         if (path := common.per_target(out_path, chosen, many)) is not None:
-            write_plan(result, path)
+            write_file(path, common.render_plan(result, "json", source) + "\n")
         if (path := common.per_target(markdown, chosen, many)) is not None:
-            path.write_text(plan_markdown(shown, source) + "\n")
+            write_file(path, plan_markdown(shown, source) + "\n")
         return exit_code(result, detailed_exitcode)
 
     raise typer.Exit(common.each_target(targets, one))

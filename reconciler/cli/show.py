@@ -9,7 +9,7 @@ import typer
 
 from reconciler.cli import common
 from reconciler.cli.options import Format
-from reconciler.cli.output import err, out
+from reconciler.cli.output import echo, err, out
 from reconciler.errors import InputError
 from reconciler.plan.saved import read_plan
 from reconciler.render.text import plan_text
@@ -43,4 +43,4 @@ def show(plan_file: SavedPlan, fmt: Format = "text") -> None:
         out.print(plan_text(saved, SOURCE), end="")
     else:
         err.print(where, markup=False)
-        typer.echo(common.render_plan(saved, fmt, SOURCE))
+        echo(common.render_plan(saved, fmt, SOURCE))

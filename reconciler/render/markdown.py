@@ -26,6 +26,7 @@ from reconciler.render import blocks
 from reconciler.render.blocks import HEAD, SHOWN
 from reconciler.render.text import report_summary, summary_line, unkept_notes
 from reconciler.render.values import printable, show
+from reconciler.scim.redaction import clipped
 
 MARKER = "<!-- scim-reconciler:plan -->"
 """The start of every plan comment's marker; ``marker(target)`` is the one to search for."""
@@ -67,7 +68,9 @@ visible = printable
 
 
 def clip(text: str, limit: int = CELL_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """``text`` cut to ``limit`` characters, the token of the run redacted before the cut
+    (a cut through it would leave a piece that no later pass can tell from a name)."""
+    return clipped(text, limit)
 
 
 def literal(text: str, limit: int = CELL_LIMIT) -> str:

@@ -9,7 +9,9 @@ retried (see ``reconciler.scim.retry``), optionally paces itself
 The token never appears in a message, a log line or a repr: it lives only in the
 Authorization header, which nothing here prints, and every message raised is
 scrubbed of it and its fragments besides (``reconciler.scim.redaction``), in case a
-server echoes it back; so is every body, as it is decoded (``jsonbody``). Each
+server echoes it back. Bodies are read exactly; the client hands its token to
+``keep_out_of_output``, so that whatever the program writes is redacted at its edge
+(``reconciler.cli.output``), data that echoes the token included. Each
 attempt runs under one deadline, ``timeout``, from connect to last byte
 (``deadline``).
 """
@@ -49,7 +51,7 @@ from reconciler.scim.httperrors import (
 )
 from reconciler.scim.jsonbody import MAX_VALUES
 from reconciler.scim.ratelimit import TokenBucket
-from reconciler.scim.redaction import REDACTED, Secrets, scrub
+from reconciler.scim.redaction import REDACTED, Secrets, keep_out_of_output, scrub
 from reconciler.scim.retry import Resend, RetryPolicy, Verdict, backoff, may_retry, verdict
 
 __all__ = ["DEFAULT_USER_AGENT", "RetryPolicy", "ScimClient", "resource_path"]
@@ -141,6 +143,7 @@ class ScimClient:
         self._base_text = str(self._base).rstrip("/")
         self._token = _checked_token(token)
         self._secrets = Secrets.of(self._token)
+        keep_out_of_output(self._token)
         self._timeout = timeout
         self._retry = retry
         self._bucket = _bucket(rate, clock, sleep)

@@ -299,20 +299,28 @@ def _redact_edges(text: str, form: str) -> str:
 
 
 def _redact_tail(text: str, form: str, shortest: int) -> str:
-    """``text`` with a prefix of ``form`` at its very end redacted (not a marker's end)."""
+    """``text`` with a prefix of ``form`` at its very end redacted (not a marker's end):
+    the longest, found from where the first ``shortest`` characters of ``form`` stand."""
     if text.endswith(REDACTED):
         return text
-    for size in range(min(len(form), len(text)), shortest - 1, -1):
-        if text.endswith(form[:size]):
-            return text[: len(text) - size] + REDACTED
+    piece = form[:shortest]
+    at = text.find(piece, max(len(text) - len(form), 0))
+    while at != -1:
+        if form.startswith(text[at:]):
+            return text[:at] + REDACTED
+        at = text.find(piece, at + 1)
     return text
 
 
 def _redact_head(text: str, form: str, shortest: int) -> str:
-    """``text`` with a suffix of ``form`` at its very start redacted (not a marker's)."""
+    """``text`` with a suffix of ``form`` at its very start redacted (not a marker's):
+    the longest, found from where the last ``shortest`` characters of ``form`` stand."""
     if text.startswith(REDACTED):
         return text
-    for size in range(min(len(form), len(text)), shortest - 1, -1):
-        if text.startswith(form[-size:]):
-            return REDACTED + text[size:]
+    piece = form[-shortest:]
+    at = text.rfind(piece, 0, len(form))
+    while at != -1:
+        if form.endswith(text[: at + shortest]):
+            return REDACTED + text[at + shortest :]
+        at = text.rfind(piece, 0, at + shortest - 1)
     return text
