@@ -265,6 +265,10 @@ def _count(n: int, noun: str) -> str:
 
 # --- needs attention ------------------------------------------------------------------------
 
+UNCUT = ("privileged", "refused")
+"""Rows never cut for the attention budget: who gains or loses a privileged group's
+access, and what a protected resource was refused (a rename that would carry it out of
+its policy), are what a reviewer decides."""
 ATTENTION_ORDER = ("conflict", "privileged", "refused", "delete", "deactivate", "skipped")
 
 
@@ -287,8 +291,9 @@ def _attention(plan: Plan, limit: int, privileged_limit: int) -> list[str]:
     """Notes and rows that need a reviewer, within ``limit``; privileged rows whatever it is.
 
     Who gains or loses a privileged group's access is what a reviewer approves, so those
-    rows are never cut for the attention budget: only past ``privileged_limit`` (most of
-    what a comment can hold) are their names counted instead of listed.
+    rows (and refused ones, ``UNCUT``) are never cut for the attention budget: only past
+    ``privileged_limit`` (most of what a comment can hold) are their names counted
+    instead of listed.
     """
     notes = [
         *_notes("Policy change", plan.policy_change),
@@ -302,14 +307,14 @@ def _attention(plan: Plan, limit: int, privileged_limit: int) -> list[str]:
     if not notes and not rows:
         return ["", "Nothing needs special attention: no deletions, deactivations or refusals."]
     privileged, unlisted = _privileged_rows(
-        [c for k, c in rows if k == "privileged"], privileged_limit
+        [(k, c) for k, c in rows if k in UNCUT], privileged_limit
     )
     budget = Budget(limit - size(privileged))
     kept_notes, dropped_notes = budget.take([note] for note in notes)
-    others = [[_attention_row(k, c)] for k, c in rows if k != "privileged"]
+    others = [[_attention_row(k, c)] for k, c in rows if k not in UNCUT]
     kept_rows, dropped_rows = budget.take(others)
     first = min(len(kept_rows), sum(1 for k, _ in rows if k == "conflict"))
-    kept_rows[first:first] = privileged  # in ATTENTION_ORDER: conflicts, then privileged
+    kept_rows[first:first] = privileged  # in ATTENTION_ORDER: conflicts, privileged, refused
     lines = ["", f"#### Needs attention ({len(notes) + len(rows)})"]
     if kept_notes:
         lines += ["", *kept_notes]
@@ -321,13 +326,14 @@ def _attention(plan: Plan, limit: int, privileged_limit: int) -> list[str]:
     return lines
 
 
-def _privileged_rows(changes: list[Change], limit: int) -> tuple[list[str], int]:
-    """Every privileged row with every name; past ``limit``, the first ``SHOWN`` names of
-    each and a count; past it even so, the rows that fit and how many did not."""
-    rows = [_attention_row("privileged", c) for c in changes]
+def _privileged_rows(pairs: list[tuple[str, Change]], limit: int) -> tuple[list[str], int]:
+    """Every privileged (and refused) row with every name; past ``limit``, the first
+    ``SHOWN`` names of each and a count; past it even so, the rows that fit and how many
+    did not."""
+    rows = [_attention_row(k, c) for k, c in pairs]
     if size(rows) <= limit:
         return rows, 0
-    capped = [[_attention_row("privileged", c, names=SHOWN)] for c in changes]
+    capped = [[_attention_row(k, c, names=SHOWN)] for k, c in pairs]
     return Budget(limit).take(capped)
 
 
@@ -348,7 +354,7 @@ LABELS = {
 
 def _attention_row(kind: str, change: Change, names: int | None = None) -> str:
     resource = f"{change.kind} {code(change.name)}"
-    shown = SHOWN if kind != "privileged" else names
+    shown = SHOWN if kind not in UNCUT else names
     return f"| {LABELS[kind]} | {HEAD[change.action]} | {resource} | {_why(change, shown)} |"
 
 

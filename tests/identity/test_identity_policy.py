@@ -15,6 +15,7 @@ from reconciler.plan.model import Action, Change, Kind, Plan, Status
 from reconciler.plan.safety import Approvals, PrivilegedMembers, check
 from reconciler.plan.saved import attach_snapshots
 from reconciler.policy import Policy
+from reconciler.render.markdown import plan_markdown
 
 POLICY = Policy.from_dict(
     {
@@ -185,3 +186,21 @@ def test_a_key_made_by_the_old_full_case_folding_is_a_conflict_never_a_deactivat
     (change,) = planned(desired, live).changes
     assert change.action is Action.CONFLICT
     assert "held by the managed user keyed 'strasse@example.com'" in (change.reason or "")
+
+
+def test_a_refused_rename_of_a_protected_user_is_never_cut_from_the_comment() -> None:
+    conflicts = [
+        Change(Kind.USER, Action.CONFLICT, f"held{n:05}@example.com", f"held{n:05}").with_status(
+            Status.CONFLICT, "userName is held by an unmanaged user"
+        )
+        for n in range(5_000)
+    ]
+    desired = Org(users=(want("bob-new@example.com", "bob@example.com"),))
+    live = Org(users=(have("bob@example.com", "u-bob"),))
+    (refused,) = planned(desired, live).changes
+    shown = plan_markdown(Plan.build("aws", [*conflicts, refused])).split("<details>", 1)[0]
+    assert "more not shown here" in shown  # the conflicts are what gets cut
+    assert (
+        "| ⛔ **refused** | update | user <code>bob-new@example.com</code> | user is protected "
+        "by policy: its identity never changes here" in shown
+    )
