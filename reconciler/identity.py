@@ -95,4 +95,33 @@ def problem(identifier: str) -> str | None:
                 f"at character {position}: it reads as {plain!r}, which some servers take it "
                 f"for and others do not; write {plain!r}"
             )
+    return _mixed_scripts(identifier)
+
+
+_LOOKALIKE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
+"""Scripts whose letters are each other's look-alikes (Latin ``a``, Cyrillic ``а``,
+Greek ``ο`` and ``o``): as at UTS #39's moderately restrictive level, none of them may
+mix with another within a word, so ``pаypal`` with one Cyrillic letter cannot pass for
+``paypal``; ``иван@example.com`` (one script per word, as IDNA asks per label) may."""
+
+
+def _mixed_scripts(identifier: str) -> str | None:
+    """Why a word of ``identifier`` mixes look-alike scripts, or None."""
+    first: dict[str, int] = {}
+    for position, char in enumerate(identifier, start=1):
+        category = unicodedata.category(char)
+        if not category.startswith(("L", "M")):
+            first.clear()  # a word ends at anything that is no letter or mark
+            continue
+        script = unicodedata.name(char, "").split(" ", 1)[0]
+        if script not in _LOOKALIKE_SCRIPTS:
+            continue
+        first.setdefault(script, position)
+        if len(first) > 1:
+            one = next(name for name in first if name != script)
+            return (
+                f"{identifier!r} mixes {one.title()} and {script.title()} letters in one word, "
+                f"which look alike: {char!r} at character {position} is U+{ord(char):04X} "
+                f"({unicodedata.name(char)}); write the word in one script"
+            )
     return None

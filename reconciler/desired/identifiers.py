@@ -55,12 +55,7 @@ _SUSPECT = re.compile(
 
 def _maybe(value: str) -> bool:
     """Whether ``unreadable`` needs to look at ``value``: false for nearly every value."""
-    return value != value.strip() or (not value.isascii() and _non_ascii_suspect(value))
-
-
-def _non_ascii_suspect(value: str) -> bool:
-    """An invisible character, or a form ``identity`` refuses (not NFC, compatibility)."""
-    return _SUSPECT.search(value) is not None or not unicodedata.is_normalized("NFKC", value)
+    return not value.isascii() or value != value.strip()
 
 
 def unreadable(text: str) -> str | None:

@@ -76,6 +76,11 @@ def test_different_names_do_not_resemble() -> None:
         ("jose\u0301@x", "is not in Unicode NFC form"),
         ("\u212aate@x", "is not in Unicode NFC form"),
         ("\u210cans@x", "U+210C (BLACK-LETTER CAPITAL H), at character 1: it reads as 'H'"),
+        (
+            "p\u0430ypal@x",
+            "mixes Latin and Cyrillic letters in one word, which look alike: 'а' at character 2",
+        ),
+        ("\u03bfps@x", "mixes Greek and Latin letters in one word"),
         ("\uff41lice@x", "U+FF41 (FULLWIDTH LATIN SMALL LETTER A)"),
     ],
 )
@@ -84,6 +89,18 @@ def test_a_form_servers_read_differently_is_a_problem(text: str, words: str) -> 
     assert reason is not None and words in reason
 
 
-@pytest.mark.parametrize("text", ["alice@example.com", "josé@x", "straße@x", "日本語", "Zoë Å"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "alice@example.com",
+        "josé@x",
+        "straße@x",
+        "日本語",
+        "Zoë Å",
+        "иван@x",
+        "Ωμέγα",
+        "tanaka田中@x",
+    ],
+)
 def test_ordinary_names_are_no_problem(text: str) -> None:
     assert problem(text) is None

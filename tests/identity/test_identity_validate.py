@@ -73,3 +73,15 @@ def test_an_externalid_that_is_another_users_key_is_refused_at_both(cli, tmp_pat
     assert "org.yaml:4:17: user 'mallory@evil.example' has the key 'alice@example.com' (from" in err
     assert "org.yaml:6:18: group 'admins' has the key 'admins'" in err
     assert "org.yaml:9:17: group 'contractors' has the key 'admins' (from its externalId)" in err
+
+
+def test_a_word_mixing_latin_and_cyrillic_is_refused(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    directory = _write(
+        tmp_path / "d",
+        "users:\n  - userName: иван@example.com\ngroups:\n  - displayName: \u0430dmins\n"
+        "    members: [иван@example.com]\n",
+    )
+    result = _validate(cli, directory)
+    assert result.code == 1
+    assert "org.yaml:4:18: groups[0].displayName: 'аdmins' mixes Cyrillic and Latin" in result.err
+    assert "1 problem found" in result.err
