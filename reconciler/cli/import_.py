@@ -10,7 +10,7 @@ import typer
 
 from reconciler.cli import common
 from reconciler.cli.options import CaBundle, Insecure, ProfileName, TargetName, Verbose
-from reconciler.cli.output import err, out, setup_logging
+from reconciler.cli.output import err, exact, out, setup_logging
 from reconciler.config import ENV_TARGET
 from reconciler.desired import CONFIG_FILE
 from reconciler.identity import fold
@@ -43,6 +43,16 @@ ConfigDir = Annotated[
     Path | None,
     typer.Option("--dir", "-d", help="Where targets.yaml is (for --target); default: --out."),
 ]
+
+
+DOCUMENTS = (users_document, groups_document)
+_HOLDS_TOKEN = (
+    "nothing was written: what the server returned holds the token of this run. The "
+    "desired state lives in git and never holds a token, and a copy with the token "
+    "hidden would not be what the server holds; take the token out of the server's data "
+    "(a short token, such as a sandbox's `example`, may be a word of the names: use a "
+    "long random one)"
+)
 
 
 def _schema_ref(out_dir: Path, name: str = "desired-state") -> str | None:
@@ -105,8 +115,9 @@ def import_(
     org = select(live.org, selection)
     out_dir.mkdir(parents=True, exist_ok=True)
     schema = _schema_ref(out_dir)
-    write_atomically(files[0], users_document(org, schema))
-    write_atomically(files[1], groups_document(org, schema))
+    documents = [exact(document(org, schema), _HOLDS_TOKEN) for document in DOCUMENTS]
+    for path, text in zip(files, documents, strict=True):
+        write_atomically(path, text)
     if write_targets:
         write_atomically(targets_file, targets_document(entry, _schema_ref(out_dir, "targets")))
     unmanaged = sum(1 for u in org.users if not u.managed) + sum(

@@ -8,6 +8,10 @@ This is the edge where text leaves the program, and every way out passes
 two consoles, ``echo`` (a result printed as it is), ``write_file`` (plan files,
 reports, Markdown) and the log handler of ``-v``. Data is read exactly, so a name
 that holds the token reaches this edge, and stops here.
+
+A file the program reads back as input (a saved plan, imported YAML) is never
+redacted: a copy with the token hidden would no longer be what was read. ``exact``
+refuses such a file instead, when it would hold the token.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import IO, Any, Literal
 import typer
 from rich.console import Console
 
+from reconciler.errors import InputError
 from reconciler.scim.redaction import redacted
 
 
@@ -72,6 +77,19 @@ def echo(text: str) -> None:
 def write_file(path: Path, text: str) -> None:
     """A file the command was asked for (a plan, a report, Markdown), redacted."""
     path.write_text(redacted(text), encoding="utf-8")
+
+
+def holds_token(text: str) -> bool:
+    """Whether ``text`` holds the run's token (or a piece ``redacted`` would remove)."""
+    return redacted(text) != text
+
+
+def exact(text: str, refusal: str) -> str:
+    """``text`` as it is, for a file the program reads back; ``InputError(refusal)`` when
+    it holds the run's token, which such a file may neither show nor hide."""
+    if holds_token(text):
+        raise InputError(refusal)
+    return text
 
 
 def tolerate_narrow_encodings() -> None:

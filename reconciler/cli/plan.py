@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -28,7 +29,7 @@ from reconciler.cli.options import (
     Verbose,
     allows_privileged,
 )
-from reconciler.cli.output import echo, err, out, setup_logging, write_file
+from reconciler.cli.output import echo, err, exact, holds_token, out, setup_logging, write_file
 from reconciler.config import Target, load_targets
 from reconciler.github.policy_change import policy_change
 from reconciler.github.reviews import approvals_for
@@ -36,6 +37,7 @@ from reconciler.plan.model import Plan
 from reconciler.render.managers import readable, user_names
 from reconciler.render.markdown import plan_markdown
 from reconciler.render.text import plan_text
+from reconciler.render.values import printable
 from reconciler.session import PlanOptions, open_session, planned
 
 DetailedExitcode = Annotated[
@@ -139,12 +141,27 @@ def plan(
         else:
             echo(common.render_plan(result if fmt == "json" else shown, fmt, source))
         if (path := common.per_target(out_path, chosen, many)) is not None:
-            write_file(path, common.render_plan(result, "json", source) + "\n")
+            save(result, path, source)
         if (path := common.per_target(markdown, chosen, many)) is not None:
             write_file(path, plan_markdown(shown, source) + "\n")
         return exit_code(result, detailed_exitcode)
 
     raise typer.Exit(common.each_target(targets, one))
+
+
+def save(plan: Plan, path: Path, source: str) -> None:
+    """The plan file, exactly as planned: apply compares its rows with a fresh plan, so a
+    plan whose data holds the token is refused rather than saved with it hidden."""
+    held = next((c.address for c in plan.changes if holds_token(json.dumps(c.to_dict()))), "")
+    refusal = (
+        f"{printable(str(path))}: the plan was not saved: what the server returned holds "
+        f"the token of this run{f' (in {printable(held)})' if held else ''}. A plan file "
+        "holds the plan as made, and one with the token hidden would not match the plan "
+        "apply makes again; apply without a plan file, or take the token out of the "
+        "server's data (a short token, such as a sandbox's `example`, may be a word of "
+        "the names: use a long random one)"
+    )
+    write_file(path, exact(common.render_plan(plan, "json", source) + "\n", refusal))
 
 
 def exit_code(plan: Plan, detailed: bool) -> int:

@@ -356,7 +356,7 @@ def error_details(
     secrets = ctx.secrets if ctx is not None else NO_SECRETS
     if not body.strip():
         return None, None
-    document = parse_json(body, secrets, ctx.max_values if ctx is not None else MAX_VALUES)
+    document = parse_json(body, ctx.max_values if ctx is not None else MAX_VALUES)
     if isinstance(document, dict):
         scim_type = _string(document.get("scimType"))
         return scim_type and clean_text(scim_type, 100, secrets), _json_detail(document, secrets)
@@ -378,13 +378,11 @@ def _string(value: object) -> str | None:
 _UNPARSED = object()
 
 
-def parse_json(
-    body: bytes, secrets: Secrets = NO_SECRETS, max_values: int | None = MAX_VALUES
-) -> Any:
+def parse_json(body: bytes, max_values: int | None = MAX_VALUES) -> Any:
     """The decoded JSON document (see ``jsonbody``), or ``_UNPARSED`` when the body is
     not JSON or too big to parse."""
     try:
-        return decode_json(body, secrets, max_values)
+        return decode_json(body, max_values)
     except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         return _UNPARSED
 
@@ -431,7 +429,7 @@ def scim_object(
     if not body.strip():
         raise _unusable(status, "the body is empty", ctx)
     try:
-        document = decode_json(body, ctx.secrets, ctx.max_values)
+        document = decode_json(body, ctx.max_values)
     except TooManyValues as exc:
         raise ProtocolError(
             f"{ctx.what} answered {status} with a body of {exc}; refusing to parse it "

@@ -6,22 +6,19 @@
   what parsing makes of it (60 MB of ``[[],[],…]`` is 20 million lists, 1.6 GB), so
   the values are counted, from the bytes, before anything is parsed;
 * is valid Unicode: bytes that are not UTF-8 become U+FFFD, and so do lone surrogates
-  (``"\\ud800"`` in JSON decodes to a string no file or terminal can encode);
-* holds no echo of the token: a string that holds it, or its first or last twelve
-  characters and what follows or precedes them, is scrubbed
-  (``reconciler.scim.redaction.scrub_data``).
+  (``"\\ud800"`` in JSON decodes to a string no file or terminal can encode).
 
-The fixing walk runs only when a cheap search over the text finds something to fix.
+Nothing else is changed: data is what the server sent, an echo of the token
+included (``reconciler.scim.redaction`` removes it from what the program writes; a
+name changed here would change who is who). The fixing walk runs only when a cheap
+search over the text finds a lone surrogate to fix.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from typing import Any
-
-from reconciler.scim.redaction import NO_SECRETS, Secrets, scrub_data
 
 MAX_VALUES = 2_000_000
 """JSON values in one body, at most, as ``value_bound`` counts them: about what 64 MiB
@@ -50,9 +47,7 @@ def value_bound(body: bytes) -> int:
     return body.count(b",") + body.count(b"[") + body.count(b"{") + 1
 
 
-def decode_json(
-    body: bytes, secrets: Secrets = NO_SECRETS, max_values: int | None = MAX_VALUES
-) -> Any:
+def decode_json(body: bytes, max_values: int | None = MAX_VALUES) -> Any:
     """The JSON document of ``body``, made safe (see the module). Raises ``ValueError``
     when it is not JSON, ``TooManyValues`` (a ValueError) when it is too big to parse,
     ``RecursionError`` when absurdly deep."""
@@ -60,28 +55,9 @@ def decode_json(
         raise TooManyValues(max_values)
     text = body.decode("utf-8-sig", errors="replace")
     document = json.loads(text)
-    if _lone_escape(text) or _may_echo(text, secrets):
-        document = _fixed(document, secrets)
+    if _lone_escape(text):
+        document = _fixed(document)
     return document
-
-
-def _may_echo(text: str, secrets: Secrets) -> bool:
-    """Whether ``text`` may spell the token: it holds one of its probes, or a JSON escape
-    of one of its characters (``\\u0074``, ``\\/``), with which a body can spell the
-    token so that no probe is found in it."""
-    if not secrets:
-        return False
-    return any(p in text for p in secrets.probes) or bool(_escapes(secrets).search(text))
-
-
-@functools.lru_cache(maxsize=4)
-def _escapes(secrets: Secrets) -> re.Pattern[str]:
-    """The JSON escapes of the characters the token's forms hold."""
-    chars = sorted(set("".join(secrets.forms)))
-    short = [re.escape(c) for c in chars if c in '/"\\']
-    return re.compile(
-        r"\\(?:" + "|".join([*short, *(f"u00{ord(c):02x}" for c in chars)]) + ")", re.I
-    )
 
 
 def _lone_escape(text: str) -> bool:
@@ -96,17 +72,14 @@ def _lone_escape(text: str) -> bool:
     return expect_low != -1
 
 
-def safe_string(text: str, secrets: Secrets = NO_SECRETS) -> str:
-    """One string from a server, with lone surrogates replaced and the token scrubbed
-    (when one of its probes is there: a name is not searched for every fragment)."""
+def safe_string(text: str) -> str:
+    """One string from a server, with lone surrogates replaced."""
     if not text.isprintable() and _LONE_SURROGATE.search(text):
         text = _LONE_SURROGATE.sub("\ufffd", text)
-    if any(probe in text for probe in secrets.probes):
-        text = scrub_data(text, secrets)
     return text
 
 
-def _fixed(document: Any, secrets: Secrets) -> Any:
+def _fixed(document: Any) -> Any:
     """``document`` with every string in it (keys too) made safe; iterative, so a
     document as deep as the parser allows cannot overflow the stack here."""
     root: list[Any] = [document]
@@ -115,11 +88,11 @@ def _fixed(document: Any, secrets: Secrets) -> Any:
         holder, where = stack.pop()
         value = holder[where]
         if isinstance(value, str):
-            holder[where] = safe_string(value, secrets)
+            holder[where] = safe_string(value)
         elif isinstance(value, list):
             stack.extend((value, i) for i in range(len(value)))
         elif isinstance(value, dict):
-            items = [(safe_string(k, secrets), v) for k, v in value.items()]
+            items = [(safe_string(k), v) for k, v in value.items()]
             value.clear()
             value.update(items)
             stack.extend((value, k) for k, _ in items)

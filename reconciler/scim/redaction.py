@@ -46,8 +46,6 @@ EDGE_FRAGMENT = 4
 """Shortest prefix or suffix of the token redacted at an edge of the text."""
 INNER_FRAGMENT = 8
 """Shortest prefix or suffix of the token redacted anywhere in a message."""
-DATA_FRAGMENT = 12
-"""Shortest prefix or suffix of the token redacted in data (a name, an id)."""
 SHORT_TOKEN = 8
 """A token shorter than this is redacted only as a whole word, and none of its
 fragments: a fragment of it is a few letters any name may hold."""
@@ -71,12 +69,6 @@ class Secrets:
     and their fragments."""
     words: tuple[str, ...] = field(default=(), repr=False)
     """Forms of shorter tokens: redacted only where they stand whole as a word."""
-
-    @property
-    def probes(self) -> tuple[str, ...]:
-        """Its whole forms' first and last ``DATA_FRAGMENT`` characters (or the whole form,
-        when shorter): data that holds none of them needs no scrubbing."""
-        return _probes(self)
 
     @classmethod
     def of(cls, token: str) -> Secrets:
@@ -114,27 +106,6 @@ def scrub(text: str, secrets: Secrets) -> str:
         text = _outside_markers(text, form, _redact_runs)
         text = _redact_edges(text, form)
     return text
-
-
-def scrub_data(text: str, secrets: Secrets) -> str:
-    """A string of data (a name, an id) with the token redacted, and any run of its
-    characters that starts with its first ``DATA_FRAGMENT`` or ends with its last."""
-    text = _redact_whole(text, secrets)
-    for form in secrets.forms:
-        if len(form) > DATA_FRAGMENT:
-            spans = _runs_through(text, form, 0, DATA_FRAGMENT)
-            spans += _runs_through(text, form, len(form) - DATA_FRAGMENT, DATA_FRAGMENT)
-            text = _replace_spans(text, spans)
-    return text
-
-
-@functools.lru_cache(maxsize=8)
-def _probes(secrets: Secrets) -> tuple[str, ...]:
-    probes = (
-        (f[:DATA_FRAGMENT], f[-DATA_FRAGMENT:]) if len(f) > DATA_FRAGMENT else (f,)
-        for f in secrets.forms + secrets.words
-    )
-    return tuple(dict.fromkeys(p for pair in probes for p in pair))
 
 
 def cut(text: str, limit: int, secrets: Secrets) -> str:

@@ -19,7 +19,7 @@ from httpfakes import BASE, TOKEN, Script, answer
 
 from reconciler.errors import ScimError
 from reconciler.scim.client import ScimClient
-from reconciler.scim.redaction import NO_SECRETS, REDACTED, Secrets, cut, scrub, tidy
+from reconciler.scim.redaction import NO_SECRETS, REDACTED, Secrets, cut, redacted, scrub, tidy
 from reconciler.scim.retry import RetryPolicy
 from tests.reliability.support import FILLER, longest_run
 from tests.reliability.support import LONG_TOKEN as LONG
@@ -63,12 +63,30 @@ def test_no_fragment_of_the_token_survives_a_cut(token: str, echo: str) -> None:
     assert REDACTED in message, message
 
 
-def test_a_name_that_echoes_the_token_is_scrubbed_from_the_data(make_client: MakeClient) -> None:
-    listing = {"Resources": [{"id": "u1", "userName": f"x{TOKEN}y", "title": TOKEN[:20]}]}
-    client = make_client(Script(answer(200, json=listing)))
+def _spelled(text: str, at: tuple[int, ...]) -> str:
+    """``text`` as JSON string content, with the characters at ``at`` escaped."""
+    escaped = {"/": "\\/", '"': '\\"', "\\": "\\\\"}
+    return "".join(
+        (escaped.get(c) or f"\\u{ord(c):04X}") if i in at else c for i, c in enumerate(text)
+    )
+
+
+@pytest.mark.parametrize("at", [(), (0, len(TOKEN) - 1), (1, 20), (5,)])
+def test_data_that_echoes_the_token_is_read_exactly_and_redacted_on_output(
+    make_client: MakeClient, at: tuple[int, ...]
+) -> None:
+    """Issue 17: a name is what the server sent, the token in it included (a sandbox's
+    token ``example`` made every ``@example.com`` read as ``@[redacted].com``); it is
+    removed from what is written, however the body spelled it (JSON escapes such as
+    ``\\u0074`` or ``\\/``)."""
+    name = f"x{_spelled(TOKEN, at)}y"
+    body = f'{{"Resources": [{{"id": "u1", "userName": "{name}", "title": "{TOKEN[:20]}"}}]}}'
+    client = make_client(Script(answer(200, content=body.encode())))
     (user,) = client.get("/Users")["Resources"]
-    assert user["userName"] == f"x{REDACTED}y"
-    assert TOKEN[:8] not in json.dumps(user)
+    assert user == {"id": "u1", "userName": f"x{TOKEN}y", "title": TOKEN[:20]}
+    shown = redacted(json.dumps(user))
+    assert longest_run(shown, TOKEN) < 4, shown
+    assert f"x{REDACTED}y" in shown
 
 
 # --- the functions themselves ----------------------------------------------------------
