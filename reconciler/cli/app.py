@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import inspect
 import sys
+import traceback
 from collections.abc import Callable
+from types import TracebackType
 from typing import Annotated, Any
 
 import typer
@@ -76,6 +78,14 @@ _register("check", check.check)
 _register("sandbox", sandbox.sandbox)
 
 
+def _redacted_traceback(
+    kind: type[BaseException], error: BaseException, trace: TracebackType | None
+) -> None:
+    """A bug's traceback, written through the console like everything else: its message
+    may quote server data, which may hold the token."""
+    err.print("".join(traceback.format_exception(kind, error, trace)), markup=False, end="")
+
+
 def main() -> None:
     """Run the app; a ``ReconcileError`` prints its message (no traceback) and sets the code."""
     tolerate_narrow_encodings()
@@ -99,4 +109,7 @@ def main() -> None:
             show()
         code = getattr(error, "exit_code", 1)
         sys.exit(1 if code == 2 else code)
+    except Exception:  # a bug: the interpreter prints it, through our edge (typer set its own)
+        sys.excepthook = _redacted_traceback
+        raise
     sys.exit(code if isinstance(code, int) else 0)
