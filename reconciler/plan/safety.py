@@ -100,22 +100,29 @@ def _rule(
                 f"({renamed})",
             )
     if change.kind is Kind.GROUP:
-        group = _privileged_group(names, policy)
-        if group is not None and (change.action in MEMBERSHIP or renamed):
-            return approve(change, policy.approvers.get(group, ()), approvals)
+        if change.action in MEMBERSHIP or renamed:
+            return _approved(change, _privileged_groups(names, policy), policy, approvals)
     elif renamed:
-        return _member_renamed(change, renamed, policy, approvals, members)
+        groups = members.groups_of(change)
+        return _approved(
+            change, groups, policy, approvals, f"its member changes identity ({renamed})"
+        )
     return change
 
 
-def _member_renamed(
-    change: Change, renamed: str, policy: Policy, approvals: Approvals, members: PrivilegedMembers
+def _approved(
+    change: Change,
+    groups: tuple[str, ...],
+    policy: Policy,
+    approvals: Approvals,
+    what: str = "",
 ) -> Change:
-    """A change of identity of a member of privileged groups: each group's approval."""
+    """``change`` approved for each privileged group it touches, or refused for the first
+    whose approvers did not approve (a group two privileged names match needs both)."""
     approved = change
-    for group in members.groups_of(change):
-        what = f"its member changes identity ({renamed}), group {group!r}"
-        approved = approve(change, policy.approvers.get(group, ()), approvals, what)
+    for group in groups:
+        said = f"{what}, group {group!r}" if what else ""
+        approved = approve(change, policy.approvers.get(group, ()), approvals, said)
         if approved.status is not Status.PLANNED:
             return approved
     return approved
@@ -221,11 +228,9 @@ class PrivilegedMembers:
         by_key: dict[str, list[str]] = {}
         for side, found in ((live, by_id), (desired, by_key)):
             for group in side.groups:
-                name = _privileged_group(_group_names(group), policy)
-                if name is None:
-                    continue
-                for member in group.members:
-                    found.setdefault(member, []).append(name)
+                for name in _privileged_groups(_group_names(group), policy):
+                    for member in group.members:
+                        found.setdefault(member, []).append(name)
         return cls(
             {k: tuple(sorted(set(v))) for k, v in by_id.items()},
             {k: tuple(sorted(set(v))) for k, v in by_key.items()},
@@ -249,10 +254,9 @@ def _protected(change: Change, names: frozenset[str], policy: Policy) -> bool:
     return not names.isdisjoint(protected)
 
 
-def _privileged_group(names: frozenset[str], policy: Policy) -> str | None:
-    """The privileged group (as the policy names it) among ``names``, or None."""
-    found = sorted(names & policy.privileged_groups)
-    return found[0] if found else None
+def _privileged_groups(names: frozenset[str], policy: Policy) -> tuple[str, ...]:
+    """The privileged groups (folded, as the policy names them) among ``names``."""
+    return tuple(sorted(names & policy.privileged_groups))
 
 
 def _verb(action: Action) -> str:

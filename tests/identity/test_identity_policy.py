@@ -204,3 +204,28 @@ def test_a_refused_rename_of_a_protected_user_is_never_cut_from_the_comment() ->
         "| ⛔ **refused** | update | user <code>bob-new@example.com</code> | user is protected "
         "by policy: its identity never changes here" in shown
     )
+
+
+def test_a_group_renamed_from_one_privileged_name_to_another_needs_both_approvers() -> None:
+    policy = Policy.from_dict(
+        {
+            "privileged_groups": {
+                "admins": {"approvers": ["carol-gh"]},
+                "ops-tools": {"approvers": ["dave-gh"]},
+            }
+        }
+    )
+    desired = Org(
+        users=(want("eve@example.com"),),
+        groups=(group("ops-tools", "admins", frozenset({"eve@example.com"})),),
+    )
+    live = Org(users=(have("eve@example.com", "u2"),), groups=(live_group("admins", "g1"),))
+    plan = attach_snapshots(diff(desired, live, policy), live)
+
+    def status(*logins: str) -> set[Status]:
+        approvals = Approvals(approved_by={login: login for login in logins})
+        return {c.status for c in check(plan, policy, approvals=approvals).changes}
+
+    assert status("carol-gh") == {Status.REFUSED}
+    assert status("dave-gh") == {Status.REFUSED}
+    assert status("carol-gh", "dave-gh") == {Status.PLANNED}
