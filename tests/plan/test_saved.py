@@ -1,0 +1,260 @@
+"""``plan/saved.py``: a saved plan's rows are checked against today's server, one by one.
+
+A plan file is untrusted: each test edits one field of a real plan (made by ``diff``
+against an in-memory server) and shows that apply would not widen what it does.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from reconciler.errors import InputError, PlanFileError
+from reconciler.model import Group, Org, User
+from reconciler.plan.diff import diff
+from reconciler.plan.model import FORMAT_VERSION, Action, Change, Kind, Plan, Status
+from reconciler.plan.saved import (
+    attach_snapshots,
+    check_origin,
+    narrow,
+    read_plan,
+    write_plan,
+)
+from reconciler.policy import Policy
+
+BOB = User("bob@x.com", "bob@x.com", id="u-bob", external_id="scimctl:bob@x.com")
+CAROL = User("carol@x.com", "carol@x.com", id="u-carol", external_id="scimctl:carol@x.com")
+ENG = Group("eng", "eng", frozenset({"u-bob"}), id="g-eng", external_id="scimctl:eng")
+LIVE = Org(users=(BOB, CAROL), groups=(ENG,))
+DESIRED = Org(
+    users=(
+        User("bob@x.com", "bob@x.com", {"title": "Engineer"}),
+        User("dave@x.com", "dave@x.com"),
+    ),
+    groups=(Group("eng", "eng", frozenset({"bob@x.com"})), Group("ops", "ops")),
+)
+"""Bob gets a title, Carol goes, Dave and ops are created: every kind of row."""
+
+
+def _plan(live: Org = LIVE) -> Plan:
+    return attach_snapshots(diff(DESIRED, live, Policy()), live)
+
+
+def _row(plan: Plan, action: Action, name: str) -> Change:
+    (row,) = [c for c in plan.changes if c.action is action and c.name == name]
+    return row
+
+
+def _saved_with(plan: Plan, row: Change) -> Plan:
+    """``plan`` as a file holding only ``row`` (edited)."""
+    return replace(plan, changes=(row,))
+
+
+def test_the_rows_are_what_the_test_expects() -> None:
+    plan = _plan()
+    assert {(c.action, c.name) for c in plan.changes} == {
+        (Action.UPDATE, "bob@x.com"),
+        (Action.DEACTIVATE, "carol@x.com"),
+        (Action.CREATE, "dave@x.com"),
+        (Action.CREATE, "ops"),
+    }
+    assert _row(plan, Action.UPDATE, "bob@x.com").before == {
+        "userName": "bob@x.com",
+        "externalId": "scimctl:bob@x.com",
+    }
+
+
+def test_a_plan_applied_to_the_server_it_was_made_on_goes_ahead_whole() -> None:
+    plan = _plan()
+    narrowed = narrow(_plan(), plan, LIVE)
+    assert narrowed.executable == plan.executable
+    assert all(c.status is Status.PLANNED for c in narrowed.changes)
+
+
+def test_a_row_changed_on_the_server_since_the_plan_is_refused_naming_what() -> None:
+    saved = _plan()
+    now = replace(LIVE, users=(BOB._replace(attrs={"title": "Boss"}), CAROL))
+    narrowed = narrow(_plan(now), saved, now)
+    bob = _row(narrowed, Action.UPDATE, "bob@x.com")
+    assert bob.status is Status.REFUSED
+    assert bob.reason == "stale: changed since the plan (title)"
+    assert _row(narrowed, Action.DEACTIVATE, "carol@x.com").status is Status.PLANNED
+
+
+@pytest.mark.parametrize("fingerprint", [None, ""])
+def test_a_row_without_a_fingerprint_is_still_checked_for_staleness(
+    fingerprint: str | None,
+) -> None:
+    """A file whose row lost its fingerprint (edited, or damaged) does not skip the
+    check: the server changed Bob since, so Bob's row is refused."""
+    plan = _plan()
+    bob = replace(_row(plan, Action.UPDATE, "bob@x.com"), fingerprint=fingerprint)
+    now = replace(LIVE, users=(BOB._replace(attrs={"title": "Boss"}), CAROL))
+    narrowed = narrow(_plan(now), _saved_with(plan, bob), now)
+    (row,) = narrowed.changes
+    assert row.status is Status.REFUSED
+    assert (row.reason or "").startswith("stale: changed since the plan")
+
+
+def test_a_row_without_a_fingerprint_is_refused_even_on_an_unchanged_server() -> None:
+    """No fingerprint proves the row was made from what the server holds now."""
+    plan = _plan()
+    bob = replace(_row(plan, Action.UPDATE, "bob@x.com"), fingerprint=None, before=None)
+    (row,) = narrow(_plan(), _saved_with(plan, bob), LIVE).changes
+    assert row.status is Status.REFUSED
+    assert (row.reason or "").startswith("stale: changed since the plan")
+
+
+def test_a_resource_deleted_since_the_plan_is_refused() -> None:
+    plan = _plan()
+    now = replace(LIVE, users=(BOB,))
+    carol = _row(plan, Action.DEACTIVATE, "carol@x.com")
+    (row,) = narrow(_plan(now), _saved_with(plan, carol), now).changes
+    assert row.status is Status.REFUSED
+    assert row.reason == "stale: it was deleted since the plan"
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "taken"),
+    [
+        (Kind.USER, "dave@x.com", User("DAVE@x.com", None, id="u-dave")),
+        (Kind.GROUP, "ops", Group("OPS", None, id="g-ops")),
+    ],
+)
+def test_a_create_whose_name_was_taken_since_is_refused(
+    kind: Kind, name: str, taken: User | Group
+) -> None:
+    plan = _plan()
+    create = [c for c in plan.changes if c.kind is kind and c.action is Action.CREATE]
+    now = (
+        replace(LIVE, users=(*LIVE.users, taken))
+        if isinstance(taken, User)
+        else replace(LIVE, groups=(*LIVE.groups, taken))
+    )
+    (row,) = narrow(_plan(now), _saved_with(plan, create[0]), now).changes
+    assert row.status is Status.REFUSED
+    assert row.reason == f"stale: a {kind} named {name!r} exists now"
+
+
+def test_a_row_a_plan_made_now_would_not_make_is_refused() -> None:
+    plan = _plan()
+    forged = replace(_row(plan, Action.DEACTIVATE, "carol@x.com"), action=Action.DELETE)
+    (row,) = narrow(_plan(), _saved_with(plan, forged), LIVE).changes
+    assert row.status is Status.REFUSED
+    assert (row.reason or "").startswith("a plan made now would not make this change")
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"name": "robert@x.com"},
+        {"external_id": "scimctl:someone-else"},
+        {"attributes": ()},
+    ],
+)
+def test_a_row_a_plan_made_now_would_make_differently_is_refused(edit: dict[str, object]) -> None:
+    plan = _plan()
+    forged = replace(_row(plan, Action.UPDATE, "bob@x.com"), **edit)  # type: ignore[arg-type]
+    (row,) = narrow(_plan(), _saved_with(plan, forged), LIVE).changes
+    assert row.status is Status.REFUSED
+    assert (row.reason or "").startswith("a plan made now would make this change differently")
+
+
+def test_rows_the_file_does_not_hold_do_not_run_and_its_decided_rows_stay_decided() -> None:
+    plan = _plan()
+    carol = _row(plan, Action.DEACTIVATE, "carol@x.com").with_status(Status.SKIPPED, "off")
+    narrowed = narrow(_plan(), _saved_with(plan, carol), LIVE)
+    assert narrowed.changes == (carol,)
+    assert narrowed.executable == ()
+
+
+def test_a_fresh_row_the_safety_check_would_refuse_is_not_made_planned() -> None:
+    plan = _plan()
+    fresh = _plan()
+    carol = _row(fresh, Action.DEACTIVATE, "carol@x.com")
+    refused = carol.with_status(Status.REFUSED, "protected")
+    fresh = replace(fresh, changes=tuple(refused if c == carol else c for c in fresh.changes))
+    (row,) = narrow(fresh, _saved_with(plan, carol), LIVE).changes
+    assert row == refused
+
+
+def test_the_counts_and_warnings_are_todays() -> None:
+    fresh = replace(_plan(), warnings=("today",), unmanaged={"users": 7}, managed={"users": 9})
+    saved = replace(_plan(), warnings=("then",), unmanaged={"users": 1}, desired_digest="d1")
+    narrowed = narrow(fresh, saved, LIVE)
+    assert narrowed.warnings == ("today",)
+    assert narrowed.unmanaged == {"users": 7} and narrowed.managed == {"users": 9}
+    assert narrowed.desired_digest == "d1"
+    assert narrowed.target == fresh.target
+
+
+# --- the file ------------------------------------------------------------------------------
+
+
+def test_a_plan_file_reads_back_as_it_was_written(tmp_path: Path) -> None:
+    plan = replace(_plan(), desired_digest="abc")
+    write_plan(plan, tmp_path / "plan.json")
+    assert read_plan(tmp_path / "plan.json") == plan
+    assert (tmp_path / "plan.json").read_text().endswith("}\n")
+
+
+@pytest.mark.parametrize(
+    ("content", "error", "says"),
+    [
+        (None, InputError, "no such plan file"),
+        (b"{not json", InputError, "not a plan file (not JSON"),
+        (b"\xff\xfe", InputError, "not a plan file (not JSON"),
+        (b"[]", InputError, "not a plan file (write one with `scimctl plan --out`)"),
+        (b'{"format_version": 1}', InputError, "not a plan file (write one"),
+        (b'{"changes": []}', PlanFileError, "plan format version None is not one"),
+        (b'{"changes": [], "format_version": 999}', PlanFileError, "version 999"),
+    ],
+)
+def test_a_file_that_is_no_plan_of_ours_is_refused_whole(
+    tmp_path: Path, content: bytes | None, error: type[Exception], says: str
+) -> None:
+    path = tmp_path / "plan.json"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(error) as caught:
+        read_plan(path)
+    assert str(caught.value).startswith(f"{path}: ")
+    assert says in str(caught.value)
+
+
+def test_a_damaged_plan_file_is_refused_whole(tmp_path: Path) -> None:
+    data = _plan().to_dict()
+    data["changes"][0]["action"] = "explode"
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(data))
+    assert data["format_version"] == FORMAT_VERSION
+    with pytest.raises(InputError, match="the plan file is damaged"):
+        read_plan(path)
+
+
+def test_a_plan_for_another_target_or_desired_state_is_refused(tmp_path: Path) -> None:
+    plan = replace(_plan(), desired_digest="d1")
+    path = tmp_path / "plan.json"
+    check_origin(plan, path, plan.target, "d1")
+    with pytest.raises(PlanFileError) as caught:
+        check_origin(plan, path, "other", "d1")
+    assert str(caught.value) == (
+        f"{path} was made for target {plan.target!r}, not 'other'; nothing was applied"
+    )
+    with pytest.raises(PlanFileError) as caught:
+        check_origin(plan, path, plan.target, "d2")
+    assert "another desired state" in str(caught.value)
+
+
+def test_snapshots_are_attached_to_the_rows_of_live_resources() -> None:
+    plan = diff(DESIRED, LIVE, Policy())
+    attached = attach_snapshots(plan, LIVE)
+    assert _row(attached, Action.DEACTIVATE, "carol@x.com").before == {
+        "userName": "carol@x.com",
+        "externalId": "scimctl:carol@x.com",
+    }
+    assert _row(attached, Action.CREATE, "ops").before is None
+    assert _row(attached, Action.CREATE, "dave@x.com").before is None
