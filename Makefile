@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench install clean
+.PHONY: demo test lint bench mutation install clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ lint: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench.py $(ARGS)
+
+## Break the safety rules one change at a time (mutmut, in a copy under build/mutation) and
+## write bench/MUTATION.md; ARGS=--head mutates the last commit instead of the work tree.
+mutation: $(VENV)/.installed-dev $(VENV)/.installed-mutation
+	$(BIN)/python bench/mutation.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
