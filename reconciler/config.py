@@ -2,7 +2,9 @@
 
 The connection of a run comes from, in order: ``SCIM_URL`` / ``SCIM_TOKEN`` in the
 environment (they win), else the chosen target's ``url`` and the variable its
-``token_env`` names. With no targets.yaml at all, the environment must say it all.
+``token_env`` names. ``SCIM_URL`` is only ever paired with ``SCIM_TOKEN``: a target's
+token never goes to an address the environment names. With no targets.yaml at all,
+the environment must say it all.
 """
 
 from __future__ import annotations
@@ -136,6 +138,13 @@ def resolve_connection(
     if not url:
         raise InputError(
             "no SCIM server given: set SCIM_URL and SCIM_TOKEN, or add a target to targets.yaml"
+        )
+    if env.get("SCIM_URL") and not env.get("SCIM_TOKEN"):
+        # A leftover `export SCIM_URL=<sandbox>` must never receive a target's real token.
+        raise InputError(
+            "SCIM_URL is set but SCIM_TOKEN is not: the token for SCIM_URL comes from "
+            f"SCIM_TOKEN only, never from target {target.name!r}'s {target.token_env}. Set "
+            "SCIM_TOKEN, or unset SCIM_URL to use the target's url"
         )
     token_var = "SCIM_TOKEN" if env.get("SCIM_TOKEN") else target.token_env
     token = env.get(token_var)

@@ -89,3 +89,28 @@ def test_bad_mapping_is_reported_at_its_place(cli, org: Path) -> None:  # type: 
     assert result.code == 1
     assert "targets.yaml:5:7: mapping: displayName: unknown field {name.nickname}" in result.err
     assert "targets.yaml:6:7: mapping: 'emails' is not an attribute a mapping can set" in result.err
+
+
+def test_scim_url_is_never_paired_with_a_targets_token(cli, org: Path) -> None:  # type: ignore[no-untyped-def]
+    """A leftover `export SCIM_URL=<sandbox>` and `--target aws`: the target's token stays
+    home; only SCIM_TOKEN is ever sent to SCIM_URL."""
+    from reconciler.sandbox.server import running
+
+    seen: list[str] = []
+
+    def sandbox(environ, start):  # type: ignore[no-untyped-def]
+        seen.append(environ.get("HTTP_AUTHORIZATION", ""))
+        start("404 Not Found", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+    (org / "targets.yaml").write_text(
+        "targets:\n  aws:\n    url: http://127.0.0.1:9/v2\n    token_env: AWS_TOKEN\n"
+    )
+    with running(sandbox) as leftover:
+        result = cli(
+            "plan", "--dir", org, "--target", "aws",
+            env={"SCIM_URL": f"{leftover}/v2", "AWS_TOKEN": "production-token-0123456789"},
+        )  # fmt: skip
+    assert result.code == 1, result.out + result.err
+    assert "SCIM_URL is set but SCIM_TOKEN is not" in result.err
+    assert seen == []
