@@ -5,11 +5,11 @@
 
 The head commit's tarball comes from GitHub's API; only the regular files under
 ``--directory`` are written, below ``--into``; anything outside it is ignored. A link, a
-device, a file over the size cap or past the count cap inside it fails the fetch: a plan
-of the rest would show what it holds as removed. What is written is then read by the
-hardened loader of the base branch's tool. ``--meta`` records the pull request and head,
-which travel with the saved plan so that the apply after the merge can tell it is the
-plan of that head.
+device, a name with a backslash, a file over the size cap or past the count cap inside it
+fails the fetch: a plan of the rest would show what it holds as removed. What is written
+is then read by the hardened loader of the base branch's tool. ``--meta`` records the pull
+request and head, which travel with the saved plan so that the apply after the merge can
+tell it is the plan of that head.
 """
 
 from __future__ import annotations
@@ -75,6 +75,8 @@ def _refuse_partial(member: tarfile.TarInfo, files: int) -> None:
         if not member.isfile()
         else f"is over {MAX_FILE} bytes"
         if member.size > MAX_FILE
+        else "has a backslash in its path, which is not fetched"
+        if "\\" in member.name
         else None
     )
     if files >= MAX_FILES:
@@ -96,8 +98,8 @@ def _relative(directory: str) -> PurePosixPath:
 def _inside(name: str, wanted: PurePosixPath) -> PurePosixPath | None:
     """The member's path below ``wanted``, or None when it is elsewhere or unsafe."""
     parts = PurePosixPath(name).parts[1:]  # GitHub's tarball has one top folder
-    if any(p in ("..", "", ".") or "\\" in p for p in parts):
-        return None
+    if any(p in ("..", "", ".") for p in parts):
+        return None  # a path that leaves the directory is not in it
     n = len(wanted.parts)
     if len(parts) <= n or tuple(parts[:n]) != wanted.parts:
         return None

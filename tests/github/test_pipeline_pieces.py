@@ -130,6 +130,24 @@ def test_a_link_inside_the_directory_fails_the_fetch_and_nothing_is_planned(
     assert not (tmp_path / "meta.json").exists()
 
 
+def test_a_backslash_in_a_name_inside_the_directory_fails_the_fetch(
+    github: FakeGitHub, tmp_path: Path
+) -> None:
+    """The loader would read `users\\staff.yaml`; a plan without it would show its users
+    as removed, so the fetch fails instead of skipping it (issue 18, 6)."""
+    root = "example-identity-aaaaaaa"
+    bodies = {
+        f"{root}/desired-state/users/a.yaml": b"users: []\n",
+        f"{root}/desired-state/users\\staff.yaml": b"users: []\n",
+    }
+    github.blobs[f"tar-{HEAD}"] = tarball([entry(name) for name in bodies], bodies)
+    argv = ["--pull-request", "7", "--head", HEAD, "--into", str(tmp_path / "p")]
+    argv += ["--meta", str(tmp_path / "meta.json")]
+    with pytest.raises(GitHubError, match="has a backslash in its path"):
+        pull_files.run(argv, github.env)
+    assert not (tmp_path / "meta.json").exists()
+
+
 def test_without_a_head_the_pull_requests_current_one_is_fetched(
     github: FakeGitHub, tmp_path: Path
 ) -> None:
