@@ -120,6 +120,10 @@ def cut(text: str, limit: int, secrets: Secrets) -> str:
         head = head[: min(marker, room)] + REDACTED if room >= 0 else head[:marker]
     for form in secrets.forms:
         head = _redact_tail(head, form, EDGE_FRAGMENT)
+    fits = max(limit - 1, 0)
+    if len(head) > fits:  # the marker that took a fragment's place: whole within limit, or none
+        before = head[: -len(REDACTED)]
+        head = before[: fits - len(REDACTED)] + REDACTED if fits >= len(REDACTED) else before
     return head + "…"
 
 
