@@ -3,6 +3,8 @@ with a fast retry policy, sandbox bodies, targets.yaml."""
 
 from __future__ import annotations
 
+import random
+import string
 from pathlib import Path
 from typing import Any
 
@@ -95,8 +97,28 @@ def plan_of(session: Session, desired: DesiredState, live: LiveState) -> Plan:
 
 # --- tokens a server echoes cut short (issue 13, item 1) ---------------------------------
 
-LONG_TOKEN = "".join("QZXJVKWq"[(i * 7 + i // 8) % 8] + "0123456789"[i % 10] for i in range(405))
-SHORT_TOKEN = "CANARYtok3n"
+TOKEN_ALPHABET = string.ascii_letters + string.digits + "-_"
+
+
+def random_token(length: int, seed: int) -> str:
+    """A token of random characters in which no 4 characters occur twice: any fragment of
+    4 or more found in a message is the token's, never a repeat found by chance (a
+    periodic token makes every short window appear many times over)."""
+    chooser = random.Random(seed)
+    chars: list[str] = []
+    seen: set[str] = set()
+    while len(chars) < length:
+        char = chooser.choice(TOKEN_ALPHABET)
+        piece = "".join(chars[-3:]) + char
+        if len(piece) < 4 or piece not in seen:
+            chars.append(char)
+            if len(piece) == 4:
+                seen.add(piece)
+    return "".join(chars)
+
+
+LONG_TOKEN = random_token(810, seed=21)
+SHORT_TOKEN = random_token(11, seed=13)
 FILLER = "." * 485  # the 500-character cut falls inside a short token
 
 

@@ -93,11 +93,15 @@ def test_data_that_echoes_the_token_is_read_exactly_and_redacted_on_output(
 
 
 def test_cut_redacts_a_prefix_left_at_the_edge() -> None:
+    """Seven characters of the token inside a word are shown (too few to tell from a
+    name); a cut that leaves five of them at the end of the message redacts those."""
     secrets = Secrets.of(SHORT)
-    text = f"{FILLER}Bearer {SHORT} and more"
-    shown = cut(scrub(text, secrets), 495, secrets)  # the cut falls inside the token
-    assert shown.endswith(f"{REDACTED}…")
+    text = scrub(f"{FILLER[:30]} id=x{SHORT[:7]}y and more", secrets)
+    assert SHORT[:7] in text  # scrub left them: only the cut can act
+    shown = cut(text, 30 + 5 + 5 + 1, secrets)  # the cut falls after 5 of the 7
+    assert shown == f"{FILLER[:30]}{REDACTED}…"  # the marker whole, within the limit
     assert longest_run(shown, SHORT) < 4
+    assert cut(text, 30 + 5 + 3 + 1, secrets) == f"{FILLER[:30]} id=x{SHORT[:3]}…"  # 3: kept
 
 
 @pytest.mark.parametrize("limit", range(1, 40))
@@ -112,9 +116,10 @@ def test_cut_keeps_a_marker_whole_within_its_limit(limit: int, before: int) -> N
 
 def test_scrub_redacts_a_fragment_the_server_cut_at_either_end() -> None:
     secrets = Secrets.of(SHORT)
-    assert scrub("CANAR", secrets) == REDACTED  # a prefix at the end
-    assert scrub("k3n is what you sent", secrets) == "k3n is what you sent"  # 3: too short
-    assert scrub("Ytok3n is what you sent", secrets) == f"{REDACTED} is what you sent"
+    assert scrub(SHORT[:5], secrets) == REDACTED  # a prefix at the end
+    said = " is what you sent"
+    assert scrub(f"{SHORT[-3:]}{said}", secrets) == f"{SHORT[-3:]}{said}"  # 3: too short
+    assert scrub(f"{SHORT[-6:]}{said}", secrets) == f"{REDACTED}{said}"
 
 
 def test_scrub_redacts_long_runs_anywhere() -> None:
