@@ -33,7 +33,7 @@ from reconciler.cli.output import echo, err, exact, holds_token, out, setup_logg
 from reconciler.config import Target, load_targets
 from reconciler.github.policy_change import policy_change
 from reconciler.github.reviews import approvals_for
-from reconciler.plan.model import Plan
+from reconciler.plan.model import Plan, Status
 from reconciler.render.managers import readable, user_names
 from reconciler.render.markdown import plan_markdown
 from reconciler.render.text import plan_text
@@ -82,7 +82,8 @@ def plan(
     """Show what apply would change on the server, and change nothing.
 
     Exit codes: 0 (no changes, or changes without --detailed-exitcode), 1 error,
-    2 changes (with --detailed-exitcode), 3 a safety rule refuses the plan.
+    2 changes (with --detailed-exitcode), 3 a safety rule refuses the plan or a change
+    is left in conflict (apply would not realise git).
 
     Privileged groups: --force never approves their changes; --allow privileged
     does, or (with --pull-request N) an approving review of the PR's head by an
@@ -165,6 +166,8 @@ def save(plan: Plan, path: Path, source: str) -> None:
 
 
 def exit_code(plan: Plan, detailed: bool) -> int:
-    if not plan.safe:
+    """3 when a rule refuses the plan or a row is left in conflict (the apply of it would
+    exit 3: git would not be realised), else 2 for changes with ``--detailed-exitcode``."""
+    if not plan.safe or any(c.status is Status.CONFLICT for c in plan.changes):
         return 3
     return 2 if detailed and plan.has_changes else 0

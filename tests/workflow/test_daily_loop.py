@@ -51,6 +51,18 @@ def test_an_apply_left_in_conflict_exits_3_and_says_why(cli, org: Path, server: 
     assert "Git is not realised until then: exit 3." in only_conflict.err
 
 
+def test_a_plan_that_holds_a_conflict_exits_3_as_its_apply_would(
+    cli, org: Path, generic_server: Server
+) -> None:  # type: ignore[no-untyped-def]
+    """A CI check on the plan goes red when the merge's apply would exit 3 (issue 18, 11)."""
+    assert generic_server.http.post("/Users", json=UNMANAGED_GRACE).status_code == 201
+    plain = cli("plan", "--dir", org, env=generic_server.env)
+    detailed = cli("plan", "--dir", org, "--detailed-exitcode", env=generic_server.env)
+    assert "! conflict user grace.hopper@example.com" in plain.out
+    assert (plain.code, detailed.code) == (3, 3), plain.out + plain.err
+    assert _apply(cli, org, generic_server).code == 3
+
+
 # --- 10: the plan names its server ----------------------------------------------------------
 
 
