@@ -27,8 +27,9 @@ fi
 
 root=${GITHUB_ACTION_PATH:?}
 venv="${RUNNER_TEMP:?}/scim-reconciler-venv"
-python3 -m venv "$venv"
-pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input)
+# Isolated (-I): no module of the workspace (the checked-out tree) is imported by python.
+python3 -I -m venv "$venv"
+pip=("$venv/bin/python" -I -m pip install --quiet --disable-pip-version-check --no-input)
 "${pip[@]}" --require-hashes --only-binary :all: --no-deps -r "$root/requirements/action.txt"
 "${pip[@]}" --no-index --no-deps --no-build-isolation "$root"
 echo "$venv/bin" >> "${GITHUB_PATH:?}"

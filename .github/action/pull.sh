@@ -10,6 +10,9 @@
 #   ACTION_HEAD_SHA      the head commit this run plans (the event's)
 #   ACTION_DIRECTORY     the desired-state directory (default desired-state)
 #   GITHUB_TOKEN         contents: read
+#
+# Python runs isolated (-I): the working directory (the workspace) is not on sys.path, so
+# no module of the checked-out tree (an `argparse.py` at its root) runs beside the token.
 set -euo pipefail
 
 scimctl_bin=$(command -v scimctl)
@@ -24,7 +27,7 @@ rm -rf "$RUNNER_TEMP/scim-pull"
 stop=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 echo "::stop-commands::$stop"
 set +e
-"$python" -m reconciler.github.pull_files \
+"$python" -I -m reconciler.github.pull_files \
   --pull-request "${ACTION_PULL_REQUEST:?}" \
   --head "${ACTION_HEAD_SHA:-}" \
   --directory "${ACTION_DIRECTORY:-desired-state}" \

@@ -88,7 +88,8 @@ if [[ "$command" == apply-reviewed ]]; then
   scimctl_bin=$(command -v scimctl)
   python=$(dirname "$scimctl_bin")/python
   if [[ ! -x "$python" ]]; then python=python3; fi
-  tool=("$python" -m reconciler.github.merge_apply)
+  # Isolated (-I): the workspace (the merged tree) is not on sys.path beside the token.
+  tool=("$python" -I -m reconciler.github.merge_apply)
 fi
 
 echo "::group::scimctl $command"

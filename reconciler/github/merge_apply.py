@@ -140,9 +140,11 @@ class Paths:
 
 
 def scimctl(*args: str | Path) -> int:
-    """Run scimctl (this interpreter's) with its output going to ours."""
+    """Run scimctl (this interpreter's, isolated: the working directory, the merged tree,
+    is not on its ``sys.path``) with its output going to ours."""
     sys.stdout.flush()
-    return subprocess.run([sys.executable, "-m", "reconciler", *map(str, args)]).returncode
+    command = [sys.executable, "-I", "-m", "reconciler", *map(str, args)]
+    return subprocess.run(command).returncode
 
 
 def apply_reviewed(verdict: Verdict, paths: Paths) -> int:

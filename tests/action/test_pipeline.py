@@ -400,6 +400,25 @@ def test_no_token_reaches_the_install_step(
     assert TOKEN in by_name["scimctl ${{ inputs.command }}"].values()
 
 
+def test_no_module_of_the_checked_out_tree_runs_beside_the_tokens(
+    base: Path, proposed: Path, github: FakeGitHub, generic_server: Server
+) -> None:
+    """A merged `argparse.py` at the repository's root: `python -m` from the checkout would
+    import it in the fetch and the apply steps, with both tokens in the environment."""
+    stolen = base.parent.parent / "stolen.txt"
+    trap = f"import os\nopen({str(stolen)!r}, 'a').write(repr(sorted(os.environ)))\n"
+    (base.parent / "argparse.py").write_text(trap)
+    apply_base(base, github, generic_server)
+    edit_user(proposed, GRACE, title="Rear Admiral")
+    planned = plan_pull_request(base, proposed, github, generic_server)
+    assert planned.outputs["exit-code"] == "2", planned.log
+    merge(base, proposed, github)
+    applied = apply_merge(base, github, generic_server)
+    assert applied.code == 0, applied.log
+    assert generic_server.user(GRACE)["title"] == "Rear Admiral"
+    assert not stolen.exists()
+
+
 def test_a_file_name_cannot_make_an_annotation(
     base: Path, proposed: Path, github: FakeGitHub, generic_server: Server
 ) -> None:
