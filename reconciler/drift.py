@@ -9,7 +9,9 @@
 - **pending**: a difference that the baseline does not have: edits in the
   desired state not yet applied;
 - **unmanaged**: live resources without our marker (counted and listed), and
-  unmanaged ones that hold a desired name (conflicts).
+  unmanaged ones that hold a desired name (conflicts);
+- **overdue**: temporary members still in their group after their ``until``: a
+  removal the hourly expiry (``apply --expired-only``) has not made yet.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class DriftClass(StrEnum):
     MISSING = "missing"
     PENDING = "pending"
     UNMANAGED = "unmanaged"
+    OVERDUE = "overdue"
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,9 @@ def _items(
         if committed is None or address in names:
             return [_of(DriftClass.MISSING, change, "in git but not on the server")]
         return [_of(DriftClass.PENDING, change, "new in the desired state")]
+    if change.action is Action.EXPIRE_MEMBERS:
+        detail = "temporary members still present after their end (until)"
+        return [_of(DriftClass.OVERDUE, change, detail)]
     if change.action in (Action.ADD_MEMBERS, Action.REMOVE_MEMBERS):
         return _member_items(change, committed)
     if change.attributes:

@@ -176,6 +176,9 @@ class Group(NamedTuple):
     id: str | None = None
     external_id: str | None = None
     version: str | None = None
+    until: Mapping[str, str] = NOTHING
+    """Desired only: member key → when its membership ends, as the YAML writes it
+    (``reconciler.temporary``); a member without an entry has no end."""
 
     @property
     def managed(self) -> bool:

@@ -69,6 +69,10 @@ class Policy:
     protected_users: frozenset[str] = frozenset()
     protected_groups: frozenset[str] = frozenset()
     privileged_groups: frozenset[str] = frozenset()
+    max_durations: Mapping[str, int] = field(default_factory=dict)
+    """Per privileged group (folded name): the longest, in seconds, a membership may be
+    granted for (``max_duration``); a membership added for longer, or without an end, is
+    refused whoever approves."""
     approvers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Per privileged group (folded name): the GitHub logins and ``@org/team`` names whose
     approving review of the pull request lets its membership change; none named: only
@@ -92,6 +96,7 @@ class Policy:
             protected_groups=_folded(protected.get("groups")),
             privileged_groups=_folded(data.get("privileged_groups")),
             approvers=_approvers(data.get("privileged_groups")),
+            max_durations=_max_durations(data.get("privileged_groups")),
             limits=_limits(data.get("limits") or {}),
             adopt=bool(data.get("adopt", False)),
             prune_unmanaged=bool(data.get("prune_unmanaged", False)),
@@ -112,6 +117,17 @@ def _approvers(groups: Any) -> dict[str, tuple[str, ...]]:
     return {
         fold(str(name)): tuple(str(a) for a in (rule or {}).get("approvers") or ())
         for name, rule in groups.items()
+    }
+
+
+def _max_durations(groups: Any) -> dict[str, int]:
+    """``{group: {max_duration: 7d}}`` as folded group name to seconds."""
+    if not isinstance(groups, Mapping):
+        return {}
+    return {
+        fold(str(name)): parse_duration(str(rule["max_duration"]))
+        for name, rule in groups.items()
+        if isinstance(rule, Mapping) and rule.get("max_duration")
     }
 
 

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from reconciler import __version__
@@ -22,7 +23,7 @@ from reconciler.plan.model import Plan
 from reconciler.plan.notes import deletion_notes
 from reconciler.plan.safety import Approvals, PrivilegedMembers, check
 from reconciler.plan.saved import attach_snapshots, narrow
-from reconciler.plan.select import parse_addresses, restrict
+from reconciler.plan.select import expirations, parse_addresses, restrict
 from reconciler.policy import Policy
 from reconciler.scim.client import ScimClient
 from reconciler.scim.discovery import Capabilities, discover
@@ -135,6 +136,10 @@ class PlanOptions:
     """Record the desired state's digest (a saved or JSON plan needs it; it costs a pass)."""
     approvals: Approvals = field(default_factory=Approvals)
     """What approves privileged changes (``--allow privileged``, pull-request reviews)."""
+    at: datetime | None = None
+    """The moment to plan as of (``plan --at``): which temporary memberships have ended."""
+    expired_only: bool = False
+    """Only the removals of ended temporary memberships (``apply --expired-only``)."""
 
 
 def desired_for(target: Target, desired: DesiredState) -> Org:
@@ -165,6 +170,7 @@ def planned(
     policy = session.policy
     if options.adopt:
         policy = replace(policy, adopt=True)
+    now = options.at or datetime.now(UTC)
     addresses = parse_addresses(options.only, desired.org, live.org) if options.only else []
     with collector_paused():
         wanted = desired_for(session.target, desired)
@@ -176,17 +182,25 @@ def planned(
             digest=desired.digest if options.digest else "",
             unstored=session.profile.unstored,
             complete=not live.partial,
+            now=now,
         )
     plan = deletion_notes(plan, session.profile.group_delete_note)
     if live.partial:
         plan = replace(plan, warnings=(*plan.warnings, *live.partial))
     if addresses:
         plan = restrict(plan, addresses)
+    if options.expired_only:
+        plan = expirations(plan)
     if within is not None:
         plan = narrow(plan, within, live.org)
     # Snapshots first: the limits tell a delete of an active user by what was read.
     snapshots = attach_snapshots(plan, live.org)
     members = PrivilegedMembers.of(policy, wanted, live.org)
     return check(
-        snapshots, policy, force=options.force, approvals=options.approvals, members=members
+        snapshots,
+        policy,
+        force=options.force,
+        approvals=options.approvals,
+        members=members,
+        now=now,
     )

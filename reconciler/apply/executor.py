@@ -29,7 +29,7 @@ from reconciler.apply.report import Outcome, Report, Result
 from reconciler.apply.requests import Client, Ids, Requests
 from reconciler.errors import ReconcileError
 from reconciler.model import MANAGER, Org
-from reconciler.plan.model import Action, AttrChange, Change, Kind, Plan
+from reconciler.plan.model import MEMBERSHIP, Action, AttrChange, Change, Kind, Plan
 from reconciler.scim.profiles import Profile
 
 OnOutcome = Callable[[Outcome], None]
@@ -76,9 +76,7 @@ class Executor:
             for o in self.outcomes
             if o.result is Result.FAILED and o.change.action in (Action.CREATE, Action.ADOPT)
         }
-        self._phase(
-            _of(changes, Kind.GROUP, Action.ADD_MEMBERS, Action.REMOVE_MEMBERS), self._members
-        )
+        self._phase(_of(changes, Kind.GROUP, *MEMBERSHIP), self._members)
         self._phase(_of(changes, Kind.USER, Action.DELETE), self._delete)
         self._phase(_of(changes, Kind.GROUP, Action.DELETE), self._delete)
         sent = getattr(self.client, "requests_sent", 0)

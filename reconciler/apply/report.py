@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from reconciler.apply.kept import Unkept
-from reconciler.plan.model import Action, Change
+from reconciler.plan.model import MEMBERSHIP, Action, Change
 
 
 class Result(StrEnum):
@@ -115,7 +115,7 @@ class Report:
 
 
 def _unit(change: Change) -> tuple[str, int]:
-    if change.action in (Action.ADD_MEMBERS, Action.REMOVE_MEMBERS):
+    if change.action in MEMBERSHIP:
         return "memberships", len(change.members)
     if change.action is Action.ADOPT:
         return "update", 1

@@ -23,6 +23,7 @@ from reconciler.cli.options import (
     AllTargets,
     CaBundle,
     Dir,
+    ExpiredOnly,
     Force,
     Insecure,
     MarkdownPath,
@@ -73,6 +74,7 @@ def apply(
     profile: ProfileName = None,
     auto_approve: AutoApprove = False,
     only: Only = None,
+    expired_only: ExpiredOnly = False,
     adopt: Adopt = False,
     force: Force = False,
     allow: Allow = None,
@@ -108,6 +110,8 @@ def apply(
 
       scimctl apply --only user:alice@example.com --auto-approve
 
+      scimctl apply --expired-only --auto-approve
+
       scimctl plan --out plan.json && scimctl apply plan.json
     """
     setup_logging(verbose)
@@ -120,7 +124,9 @@ def apply(
         plan_file=plan_file,
         profile=profile,
         tls=common.tls(ca_bundle, insecure),
-        options=PlanOptions(adopt=adopt, force=force, only=tuple(only or ())),
+        options=PlanOptions(
+            adopt=adopt, force=force, only=tuple(only or ()), expired_only=expired_only
+        ),
         allow_privileged=allows_privileged(allow),
         pull_request=pull_request,
         auto_approve=auto_approve,

@@ -32,13 +32,13 @@ from reconciler.render.values import printable
 from reconciler.scim.reader import LiveState
 from reconciler.session import Session, desired_for, open_session, planned
 
-DEFAULT_FAIL_ON = "changed,missing"
+DEFAULT_FAIL_ON = "changed,missing,overdue"
 FailOn = Annotated[
     str,
     typer.Option(
         "--fail-on",
         help="Comma-separated classes that count as drift (exit 2): changed, missing, "
-        "pending, unmanaged.",
+        "pending, unmanaged, overdue.",
     ),
 ]
 BaselineRef = Annotated[

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from reconciler.errors import InputError
+from reconciler.temporary import parse_moment
 
 Dir = Annotated[
     Path,
@@ -109,6 +111,23 @@ Only = Annotated[
         "(repeatable).",
     ),
 ]
+At = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        metavar="DATE",
+        help="Plan as of this date or date-time (2027-02-01): which temporary memberships "
+        "will have expired by then.",
+    ),
+]
+ExpiredOnly = Annotated[
+    bool,
+    typer.Option(
+        "--expired-only",
+        help="Apply only the removals of memberships whose `until` has passed, whatever "
+        "else is pending: safe to run unattended.",
+    ),
+]
 MarkdownPath = Annotated[
     Path | None,
     typer.Option(
@@ -127,3 +146,13 @@ ReportPath = Annotated[
         help="Also write the report (apply or drift) as JSON to this file.",
     ),
 ]
+
+
+def moment(text: str | None) -> datetime | None:
+    """``--at``'s moment, or None (now)."""
+    if text is None:
+        return None
+    try:
+        return parse_moment(text)
+    except ValueError as error:
+        raise InputError(f"--at: {error}") from None

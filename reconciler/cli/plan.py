@@ -16,6 +16,7 @@ from reconciler.cli.options import (
     Adopt,
     Allow,
     AllTargets,
+    At,
     CaBundle,
     Dir,
     Force,
@@ -28,6 +29,7 @@ from reconciler.cli.options import (
     TargetName,
     Verbose,
     allows_privileged,
+    moment,
 )
 from reconciler.cli.output import echo, err, exact, holds_token, out, setup_logging, write_file
 from reconciler.config import Target, load_targets
@@ -69,6 +71,7 @@ def plan(
     out_path: OutPath = None,
     markdown: MarkdownPath = None,
     only: Only = None,
+    at: At = None,
     adopt: Adopt = False,
     force: Force = False,
     base: BaseDir = None,
@@ -99,6 +102,8 @@ def plan(
 
       scimctl plan --only user:alice@example.com --only group:engineering
 
+      scimctl plan --at 2027-02-01
+
       scimctl plan --all-targets --out 'plan-{target}.json'
 
       scimctl plan --dir pr/desired-state --base desired-state
@@ -116,6 +121,7 @@ def plan(
         force=force,
         only=tuple(only or ()),
         digest=out_path is not None or fmt == "json",
+        at=moment(at),
     )
     allow_privileged = allows_privileged(allow)
     security = common.tls(ca_bundle, insecure)

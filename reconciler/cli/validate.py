@@ -49,6 +49,8 @@ def validate(
         f"in {plural(desired.files, 'file')} are valid (profile {', '.join(names)}).",
         markup=False,
     )
+    for warning in desired.warnings:
+        err.print(str(warning), markup=False)
     if not org.users and not org.groups:
         # Valid, but applied it would remove every managed user and group: say so early.
         err.print(

@@ -16,6 +16,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property, partial
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from reconciler.collector import collector_paused
 from reconciler.desired.build import build_org
 from reconciler.desired.profile_check import profile_problems
 from reconciler.desired.schema import iter_schema_problems
-from reconciler.desired.semantic import semantic_problems
+from reconciler.desired.semantic import expired_members, semantic_problems
 from reconciler.desired.yamlfile import YamlDocument, load_many
 from reconciler.errors import InputError, Problem, ProblemLog
 from reconciler.model import Org, plain
@@ -42,6 +43,8 @@ class DesiredState:
     files: int
     """How many files it was read from. The parsed documents themselves are not kept:
     at 100,000 users they weigh more than the model."""
+    warnings: tuple[Problem, ...] = ()
+    """What is valid but worth saying, at its place (a membership whose ``until`` passed)."""
 
     @cached_property
     def digest(self) -> str:
@@ -144,7 +147,8 @@ def load_desired(directory: Path, profiles: Sequence[Profile] = ()) -> DesiredSt
         for profile in profiles:
             log.extend(profile_problems(docs, profile, invalid))
         log.raise_if_any()
-        return DesiredState(directory, build_org(docs), len(docs))
+        warnings = tuple(expired_members(docs, datetime.now(UTC)))
+        return DesiredState(directory, build_org(docs), len(docs), warnings)
 
 
 def display_path(path: Path) -> str:
@@ -164,7 +168,8 @@ def org_digest(org: Org) -> str:
         for u in org.users
     )
     groups = sorted(
-        (g.key or "", g.display_name, sorted(g.members), g.membership) for g in org.groups
+        (g.key or "", g.display_name, sorted(g.members), g.membership, dict(g.until))
+        for g in org.groups
     )
     text = json.dumps([users, groups], sort_keys=True, default=str)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()

@@ -89,9 +89,13 @@ def build_user(data: Mapping[str, Any], key: str, keys: UserKeys) -> User:
 
 
 def build_group(data: Mapping[str, Any], keys: UserKeys) -> Group:
+    members = data.get("members") or ()
+    temporary = [m for m in members if m.__class__ is dict]
+    names = [m["user"] if m.__class__ is dict else m for m in members] if temporary else members
     return Group(
         display_name=data["displayName"],
         key=desired_group_key(data),
-        members=frozenset(keys.keys_of(data.get("members") or ())),
+        members=frozenset(keys.keys_of(names)),
         membership=data.get("membership", "authoritative"),
+        until={keys[m["user"]]: m["until"] for m in temporary} if temporary else NOTHING,
     )

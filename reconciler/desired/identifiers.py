@@ -138,5 +138,9 @@ def _member_values(
     except TypeError:  # a member that is no string: the schema reports it
         pass
     for index, value in enumerate(members):
-        if value.__class__ is str and value not in known and _maybe(value):
+        if value.__class__ is dict:  # a temporary member: {user, until}
+            user = value.get("user")
+            if user.__class__ is str and user not in known and _maybe(user):
+                yield ("members", index, "user"), user
+        elif value.__class__ is str and value not in known and _maybe(value):
             yield ("members", index), value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from reconciler.desired.identifiers import identifier_values, unreadable
@@ -11,6 +12,7 @@ from reconciler.desired.yamlfile import YamlDocument
 from reconciler.errors import Problem
 from reconciler.identity import fold, key_of_name
 from reconciler.model import MULTI_VALUED
+from reconciler.temporary import end_text, expired, parse_end
 
 Path = tuple[str | int, ...]
 
@@ -161,17 +163,65 @@ def _references(users: list[Entry], groups: list[Entry], names: set[str]) -> Ite
 
 def _members(entry: Entry, members: list[Any], names: set[str]) -> Iterator[Problem]:
     seen: set[str] = set()
-    for index, member in enumerate(members):
-        if not isinstance(member, str):
+    for index, item in enumerate(members):
+        member, place = member_name(item), member_place(item, index)
+        if member is None:
             continue
         folded = fold(member)
         if folded not in names:
             yield entry.problem(
                 f"member {member!r} of group {entry.data.get('displayName')!r} is not a "
                 "user defined in the desired state",
-                "members",
-                index,
+                *place,
             )
         elif folded in seen:
-            yield entry.problem(f"member {member!r} is listed twice", "members", index)
+            yield entry.problem(f"member {member!r} is listed twice", *place)
         seen.add(folded)
+        yield from _end(entry, item, index)
+
+
+def member_name(item: Any) -> str | None:
+    """The userName a member entry names (``alice@…`` or ``{user: alice@…, until: …}``)."""
+    if isinstance(item, dict):
+        item = item.get("user")
+    return item if isinstance(item, str) else None
+
+
+def member_place(item: Any, index: int) -> tuple[str | int, ...]:
+    """Where a member entry's userName is written."""
+    return ("members", index, "user") if isinstance(item, dict) else ("members", index)
+
+
+def _end(entry: Entry, item: Any, index: int) -> Iterator[Problem]:
+    until = item.get("until") if isinstance(item, dict) else None
+    if not isinstance(until, str):
+        return
+    try:
+        parse_end(until)
+    except ValueError as error:
+        place = (*entry.path, "members", index, "until")
+        yield entry.problem(f"{_dotted(place)}: {error}", "members", index, "until")
+
+
+def expired_members(docs: Sequence[YamlDocument], now: datetime) -> Iterator[Problem]:
+    """A warning (not a failure) at each membership whose ``until`` has passed: the plan
+    removes it."""
+    for entry in entries(docs, "groups"):
+        members = entry.data.get("members")
+        for index, item in enumerate(members if isinstance(members, list) else ()):
+            until = item.get("until") if isinstance(item, dict) else None
+            if not isinstance(until, str):
+                continue
+            try:
+                end = parse_end(until)
+            except ValueError:
+                continue
+            if expired(end, now):
+                yield entry.problem(
+                    f"warning: the membership of {member_name(item)!r} in group "
+                    f"{entry.data.get('displayName')!r} ended {end_text(until)}: the plan "
+                    "removes it; delete the entry once it is removed",
+                    "members",
+                    index,
+                    "until",
+                )

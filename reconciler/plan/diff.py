@@ -22,6 +22,7 @@ from reconciler.plan.model import Action, AttrChange, Change, Kind, Member, Plan
 from reconciler.plan.notes import rename_hints
 from reconciler.plan.twins import Twins
 from reconciler.policy import Policy
+from reconciler.temporary import expired, parse_end
 
 R = TypeVar("R", User, Group)
 
@@ -545,40 +546,64 @@ _UNRESOLVED: Any = object()
 
 def _membership(want: Group, have: Group | None, ctx: Context) -> Iterator[Change]:
     current = have.members if have else frozenset()
+    ended = _ended(want, ctx.now) if want.until else {}
+    members = want.members - ended.keys() if ended else want.members
     get = ctx.user_ids.get
     # One look-up per member: its live id, None when this plan creates it, or _UNRESOLVED.
     # Any order will do: the members of a change are sorted below.
-    ids: list[str | None] = [get(key, _UNRESOLVED) for key in want.members]
+    ids: list[str | None] = [get(key, _UNRESOLVED) for key in members]
     wanted_ids = set(ids)
     creates = None in wanted_ids
     wanted_ids.discard(None)
     wanted_ids.discard(_UNRESOLVED)
     conflicts = ctx.conflicts
-    held = {conflicts[key] for key in want.members if key in conflicts} if conflicts else set()
+    held = {conflicts[key] for key in members if key in conflicts} if conflicts else set()
     if ctx.user_twins:
         held |= ctx.user_twins.ids
     adds: list[Member] = []
     if creates or not wanted_ids <= current:
+        until = want.until.get
         adds = [
-            Member(ctx.names.get(key, key), key, user_id)
-            for key, user_id in zip(want.members, ids, strict=True)
+            Member(ctx.names.get(key, key), key, user_id, until(key))
+            for key, user_id in zip(members, ids, strict=True)
             if user_id is None or (user_id is not _UNRESOLVED and user_id not in current)
         ]
+    expiring = _expiring(ended, current, ctx) if ended and ctx.complete else []
+    held |= {m.id for m in expiring if m.id is not None}
     removes: list[Member] = []
     if want.membership == "authoritative" and ctx.complete:
         removes = sorted(_member(uid, ctx) for uid in current - wanted_ids - held)
-    for action, members in ((Action.ADD_MEMBERS, adds), (Action.REMOVE_MEMBERS, removes)):
-        if members:
+    for action, changed in (
+        (Action.ADD_MEMBERS, adds),
+        (Action.REMOVE_MEMBERS, removes),
+        (Action.EXPIRE_MEMBERS, expiring),
+    ):
+        if changed:
             yield Change(
                 Kind.GROUP,
                 action,
                 want.display_name,
                 want.key,
                 id=have.id if have else None,
-                members=tuple(sorted(members)),
+                members=tuple(sorted(changed)),
                 fingerprint=fingerprint(have) if have else None,
                 version=have.version if have else None,
             )
+
+
+def _ended(want: Group, now: datetime) -> dict[str, str]:
+    """Member key → end, of the temporary members of ``want`` whose end has passed."""
+    return {key: end for key, end in want.until.items() if expired(parse_end(end), now)}
+
+
+def _expiring(ended: dict[str, str], current: frozenset[str], ctx: Context) -> list[Member]:
+    """The expired members the server still lists: removed whatever ``membership`` says."""
+    found = []
+    for key, end in ended.items():
+        user_id = ctx.user_ids.get(key)
+        if user_id is not None and user_id in current:
+            found.append(Member(ctx.names.get(key, key), key, user_id, end))
+    return found
 
 
 def _member(user_id: str, ctx: Context) -> Member:

@@ -32,6 +32,8 @@ class Action(StrEnum):
     UPDATE = "update"
     ADD_MEMBERS = "add-members"
     REMOVE_MEMBERS = "remove-members"
+    EXPIRE_MEMBERS = "expire-members"
+    """Removes memberships whose ``until`` has passed: no approval, no limit."""
     DEACTIVATE = "deactivate"
     DELETE = "delete"
     CONFLICT = "conflict"
@@ -47,12 +49,15 @@ SYMBOLS = {
     Action.UPDATE: "~",
     Action.ADD_MEMBERS: "~",
     Action.REMOVE_MEMBERS: "~",
+    Action.EXPIRE_MEMBERS: "~",
     Action.DEACTIVATE: "-",
     Action.DELETE: "-",
     Action.CONFLICT: "!",
 }
 
 ORDER = {action: index for index, action in enumerate(Action)}
+MEMBERSHIP = (Action.ADD_MEMBERS, Action.REMOVE_MEMBERS, Action.EXPIRE_MEMBERS)
+"""The actions that change a group's members."""
 
 
 class Status(StrEnum):
@@ -90,18 +95,22 @@ class AttrChange:
 
 @dataclass(frozen=True, slots=True, order=True)
 class Member:
-    """A user in a membership change: its stable key, name, and live id when it has one."""
+    """A user in a membership change: its stable key, name, and live id when it has one;
+    ``until``: when a temporary membership ends (added with one, or expired)."""
 
     user_name: str
     key: str
     id: str | None = None
+    until: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"userName": self.user_name, "key": self.key, "id": self.id}
+        data = {"userName": self.user_name, "key": self.key, "id": self.id}
+        return {**data, "until": self.until} if self.until is not None else data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Member:
-        return cls(data["userName"], data["key"], data.get("id"))
+        until = data.get("until")
+        return cls(data["userName"], data["key"], data.get("id"), until)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +251,7 @@ class Plan:
             if change.status is not Status.PLANNED:
                 counts[change.status.value] += 1
                 continue
-            if change.action in (Action.ADD_MEMBERS, Action.REMOVE_MEMBERS):
+            if change.action in MEMBERSHIP:
                 counts["memberships"] += len(change.members)
             elif change.action is Action.ADOPT:
                 counts["update"] += 1

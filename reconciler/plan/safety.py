@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from reconciler.identity import fold, same
 from reconciler.model import Group, Org
 from reconciler.plan.model import Action, AttrChange, Change, Kind, Plan, Status
 from reconciler.policy import Limit, Policy
+from reconciler.temporary import parse_end
 
 OPERATION = {
     Action.CREATE: "create",
@@ -26,6 +28,7 @@ OPERATION = {
     Action.UPDATE: "update",
     Action.ADD_MEMBERS: "update",
     Action.REMOVE_MEMBERS: "update",
+    Action.EXPIRE_MEMBERS: "update",
     Action.DEACTIVATE: "deactivate",
     Action.DELETE: "delete",
 }
@@ -57,6 +60,7 @@ def check(
     force: bool = False,
     approvals: Approvals = Approvals(),
     members: PrivilegedMembers | None = None,
+    now: datetime | None = None,
 ) -> Plan:
     """``plan`` with every safety rule of ``policy`` applied to it.
 
@@ -64,9 +68,11 @@ def check(
     the server and by its key (``subjects``), so a rename cannot carry a protected user
     or a privileged group out of its policy. ``members`` says which users belong to a
     privileged group (live or desired): a change of their identity needs that group's
-    approval."""
+    approval. ``now`` (default: the clock) decides which temporary memberships a
+    ``max_duration`` allows."""
     members = members or PrivilegedMembers()
-    changes = tuple(_rule(change, policy, approvals, members) for change in plan.changes)
+    now = now or datetime.now(UTC)
+    changes = tuple(_rule(change, policy, approvals, members, now) for change in plan.changes)
     checked = replace(plan, changes=changes)
     violations = tuple(_violations(checked, policy))
     if force and violations:
@@ -76,7 +82,11 @@ def check(
 
 
 def _rule(
-    change: Change, policy: Policy, approvals: Approvals, members: PrivilegedMembers
+    change: Change,
+    policy: Policy,
+    approvals: Approvals,
+    members: PrivilegedMembers,
+    now: datetime,
 ) -> Change:
     if change.status is not Status.PLANNED:
         return change
@@ -100,14 +110,49 @@ def _rule(
                 f"({renamed})",
             )
     if change.kind is Kind.GROUP:
-        if change.action in MEMBERSHIP or renamed:
-            return _approved(change, _privileged_groups(names, policy), policy, approvals)
+        groups = _privileged_groups(names, policy)
+        too_long = _too_long(change, groups, policy, now)
+        if too_long:
+            return change.with_status(Status.REFUSED, too_long)
+        if change.action in PRIVILEGED_ACTIONS or renamed:
+            return _approved(change, groups, policy, approvals)
     elif renamed:
         groups = members.groups_of(change)
         return _approved(
             change, groups, policy, approvals, f"its member changes identity ({renamed})"
         )
     return change
+
+
+def _too_long(change: Change, groups: tuple[str, ...], policy: Policy, now: datetime) -> str:
+    """Why members added to a privileged group with a ``max_duration`` are held for too
+    long (no end, or one past it), naming each; ``""`` when none is."""
+    if change.action is not Action.ADD_MEMBERS:
+        return ""
+    for group in groups:
+        limit = policy.max_durations.get(group)
+        if limit is None:
+            continue
+        latest = now + timedelta(seconds=limit)
+        over = [
+            f"{m.user_name!r} " + ("has no end" if m.until is None else f"ends {m.until}")
+            for m in change.members
+            if m.until is None or parse_end(m.until) > latest
+        ]
+        if over:
+            return (
+                f"{PRIVILEGED} {group!r} grants membership for at most {_duration(limit)} "
+                f"(max_duration), so every member it gains needs an until no later than "
+                f"{latest:%Y-%m-%d %H:%M} UTC: {'; '.join(over)}; no approval lifts this"
+            )
+    return ""
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def _approved(
@@ -153,7 +198,7 @@ def approve(change: Change, named: tuple[str, ...], approvals: Approvals, what: 
     )
 
 
-MEMBERSHIP = (Action.ADD_MEMBERS, Action.REMOVE_MEMBERS, Action.DELETE)
+PRIVILEGED_ACTIONS = (Action.ADD_MEMBERS, Action.REMOVE_MEMBERS, Action.DELETE)
 """What a privileged group's approval is needed for, beside a change of its identity:
 a membership change, or its deletion (everyone loses access)."""
 

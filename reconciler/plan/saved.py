@@ -26,7 +26,7 @@ from typing import Any
 
 from reconciler.errors import InputError, PlanFileError
 from reconciler.model import Group, Org, User, fingerprint, group_key, snapshot, user_key
-from reconciler.plan.model import FORMAT_VERSION, Action, Change, Kind, Plan, Status
+from reconciler.plan.model import FORMAT_VERSION, MEMBERSHIP, Action, Change, Kind, Plan, Status
 
 
 def attach_snapshots(plan: Plan, live: Org) -> Plan:
@@ -142,7 +142,7 @@ def _approved(row: Change, offered: Mapping[Identity, Change], live: _Live) -> C
             "a plan made now would make this change differently (the server or the plan "
             "file differ): plan again",
         )
-    if row.action in (Action.ADD_MEMBERS, Action.REMOVE_MEMBERS):
+    if row.action in MEMBERSHIP:
         chosen = set(row.members)
         return replace(now, members=tuple(m for m in now.members if m in chosen))
     return now

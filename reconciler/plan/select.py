@@ -15,9 +15,7 @@ from dataclasses import dataclass, replace
 from reconciler.errors import InputError
 from reconciler.identity import fold
 from reconciler.model import MANAGER, Org
-from reconciler.plan.model import Action, Change, Kind, Plan
-
-MEMBERSHIP = (Action.ADD_MEMBERS, Action.REMOVE_MEMBERS)
+from reconciler.plan.model import MEMBERSHIP, Action, Change, Kind, Plan
 
 
 @dataclass(frozen=True)
@@ -133,3 +131,10 @@ def _resolvable(
         )
     if members:
         yield replace(change, members=members)
+
+
+def expirations(plan: Plan) -> Plan:
+    """Only the removals of temporary memberships that have ended (``--expired-only``):
+    what an unattended hourly run may do, whatever else is pending."""
+    rows = tuple(c for c in plan.changes if c.action is Action.EXPIRE_MEMBERS)
+    return replace(plan, changes=rows)

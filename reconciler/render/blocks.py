@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-from reconciler.plan.model import Action, Change, Kind, Status
+from reconciler.plan.model import MEMBERSHIP, Action, Change, Kind, Member, Status
 from reconciler.render.values import show
+from reconciler.temporary import end_text
 
 Escape = Callable[[str], str]
 
@@ -15,11 +16,13 @@ HEAD = {
     Action.UPDATE: "update",
     Action.ADD_MEMBERS: "update",
     Action.REMOVE_MEMBERS: "update",
+    Action.EXPIRE_MEMBERS: "update",
     Action.DEACTIVATE: "deactivate",
     Action.DELETE: "delete",
     Action.CONFLICT: "conflict",
 }
-MEMBERSHIP = {Action.ADD_MEMBERS, Action.REMOVE_MEMBERS, Action.UPDATE}
+BLOCK = {*MEMBERSHIP, Action.UPDATE}
+"""Rows that together make one ``~ update`` block of a group."""
 NOTE = "#"
 """The sign of a note's line (``Change.notes``): a comment, in a diff as in YAML."""
 SHOWN = 50
@@ -33,7 +36,7 @@ def _same(text: str) -> str:
 def symbol(changes: list[Change]) -> str:
     """The block's sign: its first action's, or ``~`` for an update with memberships."""
     actions = {c.action for c in changes}
-    return "~" if len(changes) > 1 and actions <= MEMBERSHIP else changes[0].action.symbol
+    return "~" if len(changes) > 1 and actions <= BLOCK else changes[0].action.symbol
 
 
 def head(changes: list[Change], escape: Escape = _same) -> str:
@@ -74,7 +77,24 @@ def details(change: Change, escape: Escape = _same) -> Iterator[tuple[str, str]]
         return
     sign = "+" if change.action is Action.ADD_MEMBERS else "-"
     for member in change.members:
-        yield sign, f"member {escape(member.user_name)}"
+        yield sign, f"member {escape(member.user_name)}{_end(change, member, escape)}"
+
+
+def _end(change: Change, member: Member, escape: Escape) -> str:
+    """`` (until 2027-01-31)`` beside a temporary member, `` (expired …)`` beside an
+    expired one."""
+    if member.until is None:
+        return ""
+    word = "expired" if change.action is Action.EXPIRE_MEMBERS else "until"
+    return f" ({word} {escape(shown_end(member.until))})"
+
+
+def shown_end(until: str) -> str:
+    """An end as the plan shows it (an unreadable one, from a plan file: as written)."""
+    try:
+        return end_text(until)
+    except ValueError:
+        return until
 
 
 def _taken_over(change: Change, escape: Escape) -> str:

@@ -24,12 +24,14 @@ STYLE = {
     DriftClass.MISSING: "red",
     DriftClass.PENDING: "cyan",
     DriftClass.UNMANAGED: "magenta",
+    DriftClass.OVERDUE: "red",
 }
 TITLE = {
     DriftClass.CHANGED: "Changed out of band",
     DriftClass.MISSING: "Missing on the server",
     DriftClass.PENDING: "Pending (in the desired state, not applied)",
     DriftClass.UNMANAGED: "Unmanaged (no ownership marker)",
+    DriftClass.OVERDUE: "Overdue (temporary access past its end, not yet removed)",
 }
 REPORT_NOTE = (
     "the full report is the JSON report (`scimctl drift --report drift.json`), uploaded as "

@@ -208,7 +208,7 @@ def _column(change: Change) -> tuple[str, int]:
         return "refused", 1
     if change.action is Action.ADD_MEMBERS:
         return "members +", len(change.members)
-    if change.action is Action.REMOVE_MEMBERS:
+    if change.action in (Action.REMOVE_MEMBERS, Action.EXPIRE_MEMBERS):
         return "members −", len(change.members)
     return ("update" if change.action is Action.ADOPT else change.action.value), 1
 
