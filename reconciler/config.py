@@ -49,6 +49,7 @@ class Target:
     profile: str | None = None
     """The profile targets.yaml names; None: chosen from the URL (see ``choose_profile``)."""
     ca_bundle: str | None = None
+    """Absolute: a relative ``ca_bundle`` is read from the directory of its targets.yaml."""
     timeout: float = 30.0
     concurrency: int | None = None
     rate: float | None = None
@@ -103,7 +104,20 @@ def load_targets(directory: Path) -> dict[str, Target]:
     if problems:
         raise ValidationFailed(problems)
     targets = doc.data["targets"]
-    return {name: Target.from_dict(name, data or {}) for name, data in targets.items()}
+    return {
+        name: Target.from_dict(name, _paths_from(path.parent, data or {}))
+        for name, data in targets.items()
+    }
+
+
+def _paths_from(home: Path, data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``data`` with each path it names made absolute against ``home``, the directory of
+    the targets.yaml that names it (never the working directory: a pull request's plan
+    runs among the pull request's files, and must not read its CA bundle)."""
+    bundle = data.get("ca_bundle")
+    if not isinstance(bundle, str) or Path(bundle).is_absolute():
+        return data
+    return {**data, "ca_bundle": str(home.absolute() / bundle)}
 
 
 def _mapping_problems(doc: YamlDocument) -> Iterator[Problem]:

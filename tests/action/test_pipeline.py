@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import ssl
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +25,9 @@ import yaml
 from reconciler.github.reviewed import artifact_name
 from tests.action.runner import GITHUB_TOKEN, ActionRun, Runner
 from tests.conftest import EXAMPLE, ROOT, TOKEN, Server
+from tests.faults.proxy import FaultProxy
 from tests.github.fakeapi import FakeGitHub, serving
+from tests.reliability.support import origin_of
 from tests.workflow.helpers import edit_group, edit_user
 
 pytestmark = pytest.mark.integration
@@ -275,6 +279,53 @@ def test_a_pull_requests_server_address_is_not_used(
     assert run.outputs["exit-code"] == "1", run.log
     assert "127.0.0.1:8080" in run.log  # the base branch's url (nothing listens there)
     assert "steal" not in run.log.split("Policy change")[0]
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key (the openssl command, as in test_tls_options)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
+    directory.mkdir(parents=True)
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+            "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )  # fmt: skip
+    return cert, key
+
+
+def test_a_pull_request_cannot_supply_the_ca_the_plan_trusts(
+    base: Path, proposed: Path, github: FakeGitHub, generic_server: Server, tmp_path: Path
+) -> None:
+    """The base's targets.yaml says `ca_bundle: desired-state/ca.pem`; the pull request
+    changes only that file, to the CA of a server in the middle. A relative path is read
+    from the directory of the targets.yaml that names it (the base's), never from the pull
+    request's files the plan runs among: the token is never sent (issue 18, 1)."""
+    evil_cert, evil_key = self_signed(tmp_path / "evil")
+    legit_cert, _ = self_signed(tmp_path / "legit")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(evil_cert), str(evil_key))
+    with FaultProxy(origin_of(generic_server.url), tls=context) as middle:
+        for tree_, ca in ((base, legit_cert), (proposed, evil_cert)):
+            targets = yaml.safe_load((tree_ / "targets.yaml").read_text())
+            sandbox = targets["targets"]["sandbox"]
+            sandbox.update(url=middle.base(generic_server.url), ca_bundle="desired-state/ca.pem")
+            (tree_ / "targets.yaml").write_text(yaml.safe_dump(targets))
+            (tree_ / "ca.pem").write_bytes(ca.read_bytes())
+        github.commit_tree(HEAD, tree(proposed))
+        run = runner_for(base, github, pull_request_event()).run(
+            {"command": "plan", "target": "sandbox", "install": "none", "pull-request": str(PR)},
+            env={"SCIM_TOKEN": TOKEN},  # no SCIM_URL: the base's targets.yaml decides
+        )
+        assert run.outputs["exit-code"] == "1", run.log
+        assert middle.requests() == []  # not one request, so no token, went to the middle
+    assert "desired-state/desired-state/ca.pem" in run.log  # read from the base's folder
 
 
 def test_a_re_run_of_an_old_apply_is_refused(

@@ -107,6 +107,25 @@ def test_a_targets_ca_bundle_trusts_a_private_ca(
     assert result.code == 0, result.err
 
 
+def test_a_relative_ca_bundle_is_read_beside_its_targets_file(
+    cli,  # type: ignore[no-untyped-def]
+    https: tuple[Server, FaultProxy],
+    certificate: tuple[Path, Path],
+    tmp_path: Path,
+) -> None:
+    """Not from the working directory (issue 18, 1): `ca_bundle: ca.pem` is the ca.pem
+    next to the targets.yaml that names it, wherever scimctl runs."""
+    server, tls = https
+    directory = _org(tmp_path)
+    write_targets(directory, _url(server, tls))
+    (directory / "ca.pem").write_bytes(certificate[0].read_bytes())
+    with (directory / "targets.yaml").open("a") as targets:
+        targets.write("    ca_bundle: ca.pem\n")
+    result = cli("plan", "--dir", directory, env={"SCIM_TOKEN": TOKEN})
+    assert result.code == 0, result.err
+    assert "+ create user ada@example.com" in result.out
+
+
 @pytest.mark.parametrize("command", ["plan", "apply", "check", "drift", "import"])
 def test_insecure_works_only_with_a_loud_warning(
     cli,  # type: ignore[no-untyped-def]
