@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import needs
 from tests.conftest import ROOT
 
 WORKFLOWS = sorted(
@@ -30,10 +31,7 @@ SEARCH = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH
 
 
 def tool(name: str, install: str) -> str:
-    found = shutil.which(name, path=SEARCH)
-    if found is None:
-        pytest.skip(f"{name} is not installed ({install})")
-    return found
+    return needs.tool(name, install, path=SEARCH)
 
 
 def lint(*command: str) -> None:
@@ -48,6 +46,7 @@ def test_workflows_exist() -> None:
         "scim-plan.yml",
         "scim-apply.yml",
         "scim-drift.yml",
+        "scim-expire.yml",
     }
 
 

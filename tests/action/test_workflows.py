@@ -253,3 +253,17 @@ def test_this_repositorys_own_ci_lints_types_and_tests() -> None:
 def action_input(name: str) -> str:
     spec = yaml.safe_load((ROOT / "action.yml").read_text())
     return str(spec["inputs"][name]["default"])
+
+
+def test_expiry_runs_hourly_on_the_default_branch_behind_applys_group() -> None:
+    path = ROOT / "examples" / "github" / "scim-expire.yml"
+    on = load(path)["on"]
+    assert on["schedule"][0]["cron"].split()[1] == "*"  # every hour
+    assert "pull_request" not in on and "pull_request_target" not in on
+    (job,) = jobs(path).values()
+    assert job["concurrency"] == {"group": "scim-apply-sandbox", "cancel-in-progress": False}
+    assert job["environment"] == "scim-production-sandbox"
+    (checkout,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout")]
+    assert checkout["with"]["ref"] == "${{ github.event.repository.default_branch }}"
+    (run,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith(ACTION)]
+    assert run["with"]["command"] == "apply" and run["with"]["args"] == "--expired-only"
