@@ -21,7 +21,7 @@ from reconciler.model import Org
 from reconciler.plan.diff import diff
 from reconciler.plan.model import Plan
 from reconciler.plan.notes import deletion_notes
-from reconciler.plan.safety import Approvals, PrivilegedMembers, check
+from reconciler.plan.safety import Approvals, PrivilegedMembers, check, standing_access
 from reconciler.plan.saved import attach_snapshots, narrow
 from reconciler.plan.select import expirations, parse_addresses, restrict
 from reconciler.policy import Policy
@@ -187,6 +187,8 @@ def planned(
     plan = deletion_notes(plan, session.profile.group_delete_note)
     if live.partial:
         plan = replace(plan, warnings=(*plan.warnings, *live.partial))
+    if standing := standing_access(policy, wanted, now):
+        plan = replace(plan, warnings=(*plan.warnings, *standing))
     if addresses:
         plan = restrict(plan, addresses)
     if options.expired_only:

@@ -148,6 +148,29 @@ def _too_long(change: Change, groups: tuple[str, ...], policy: Policy, now: date
     return ""
 
 
+def standing_access(policy: Policy, desired: Org, now: datetime) -> list[str]:
+    """A warning for each member of a group with a ``max_duration`` whose membership runs
+    past it (no end, or an end extended beyond it): the plan refuses such a member only
+    when adding it, since the server keeps no end to compare with; the reviewer sees
+    these."""
+    found = []
+    for group in desired.groups:
+        for name in _privileged_groups(_group_names(group), policy):
+            limit = policy.max_durations.get(name)
+            if limit is None:
+                continue
+            latest = now + timedelta(seconds=limit)
+            for key in sorted(group.members):
+                end = group.until.get(key)
+                if end is None or parse_end(end) > latest:
+                    held = "has no end" if end is None else f"ends {end}"
+                    found.append(
+                        f"{PRIVILEGED} {group.display_name!r} grants membership for at most "
+                        f"{_duration(limit)}, but its member {key!r} {held}"
+                    )
+    return found
+
+
 def _duration(seconds: int) -> str:
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds % size == 0:

@@ -202,3 +202,19 @@ def test_drift_reports_a_temporary_member_past_its_end_as_overdue() -> None:
     assert item.drift is DriftClass.OVERDUE
     assert item.members == (BOB,)
     assert "still present after their end" in item.describe()
+
+
+def test_a_membership_extended_past_max_duration_is_a_warning_naming_the_member() -> None:
+    from reconciler.plan.safety import standing_access
+
+    desired = Org(
+        users=_users(ALICE, BOB, CAROL),
+        groups=(_group({ALICE: "2027-02-02", BOB: "2027-06-30"}, ALICE, BOB, CAROL),),
+    )
+    assert standing_access(_max_policy(), desired, NOW) == [
+        "privileged group 'admins' grants membership for at most 7d, but its member "
+        f"'{BOB}' ends 2027-06-30",
+        "privileged group 'admins' grants membership for at most 7d, but its member "
+        f"'{CAROL}' has no end",
+    ]
+    assert standing_access(POLICY, desired, NOW) == []  # no max_duration: nothing to say
