@@ -16,9 +16,10 @@ The rule, and why (``docs`` and SECURITY.md say it to users):
   in NFC, then lower-cases each character by its one-to-one (simple) mapping, as RFC
   8265's UsernameCaseMapped profile does (Unicode ``toLowerCase``, not full case
   folding): ``ß`` stays ``ß``, so ``straße`` and ``strasse`` are two people, as they
-  are to a person reading them. A compatibility character is left as it is (the
-  Kelvin sign does not become ``k``), so a live name that holds one matches no
-  desired name.
+  are to a person reading them; Greek's final ``ς`` is ``σ`` (one letter, two shapes).
+  A compatibility character is left as it is (a fullwidth ``Ａ`` does not become
+  ``a``), so a live name that holds one matches no desired name. (The Kelvin sign is
+  canonically ``K``: NFC makes it one, and the desired state may not write it.)
 - **Names that a looser server could take for one** (equal under NFKC and full case
   folding, ``resemble``) are never matched, adopted or merged: the plan keeps them
   apart and says so.
@@ -45,6 +46,8 @@ def _fold_char(char: str) -> str:
     if _compatibility(char):
         return char
     lowered = char.lower()
+    if lowered == "\u03c2":  # final sigma: one letter with σ, whatever its place in a word
+        return "\u03c3"
     return lowered if len(lowered) == 1 else char  # İ → "i̇" is a full mapping: kept
 
 

@@ -40,7 +40,8 @@ _FORMAT_RANGES = (
 )  # fmt: skip
 """The format characters (Unicode category Cf, as of Unicode 14; a test compares them
 with the running Python's): written out, so the check is one regular expression."""
-_VARIATION_RANGES = ((0xFE00, 0xFE0F), (0xE0100, 0xE01EF))
+_VARIATION_RANGES = ((0x180B, 0x180D), (0x180F, 0x180F), (0xFE00, 0xFE0F), (0xE0100, 0xE01EF))
+"""Variation selectors (Mongolian's free ones too): marks that draw nothing."""
 _SUSPECT = re.compile(
     "["
     + "".join(

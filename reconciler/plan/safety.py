@@ -242,20 +242,24 @@ def subjects(change: Change, prefix: str) -> frozenset[str]:
     return frozenset(names)
 
 
+IDENTITY_NAME = {Kind.USER: "userName", Kind.GROUP: "displayName"}
+"""The attribute that names a resource (a user's displayName is only what is shown)."""
+
+
 def identity_change(change: Change) -> str:
     """What a row changes of who a resource is (``userName 'a' → 'b'``), or ``""``.
 
     A userName or a group's displayName renamed, a primary email replaced, or an
     adopt that overwrites another externalId: each moves a person's (or a group's)
     identity, and with it the access it carries."""
-    found = [_identity_attr(a) for a in change.attributes]
+    found = [_identity_attr(change.kind, a) for a in change.attributes]
     if change.action is Action.ADOPT:
         found.append(_overwritten_marker(change))
     return "; ".join(text for text in found if text)
 
 
-def _identity_attr(attr: AttrChange) -> str:
-    if attr.path in ("userName", "displayName") and attr.before is not None:
+def _identity_attr(kind: Kind, attr: AttrChange) -> str:
+    if attr.path == IDENTITY_NAME[kind] and attr.before is not None:
         return f"{attr.path} {attr.before!r} → {attr.after!r}"
     if attr.path == "emails":
         before, after = primary_email(attr.before), primary_email(attr.after)

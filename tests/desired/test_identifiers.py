@@ -23,6 +23,7 @@ def test_the_written_out_format_characters_are_unicodes() -> None:
         ("\u3000alice", "starts with whitespace"),
         ("ali\u200dce", "U+200D (ZERO WIDTH JOINER), at character 4: it reads as 'alice'"),
         ("alice\ufe0f", "U+FE0F"),
+        ("al\u180bice", "U+180B (MONGOLIAN FREE VARIATION SELECTOR ONE)"),
         ("\u3164alice", "U+3164 (HANGUL FILLER)"),
         ("alice\U000e0041", "U+E0041 (TAG LATIN CAPITAL LETTER A)"),
     ],

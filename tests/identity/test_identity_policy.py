@@ -229,3 +229,16 @@ def test_a_group_renamed_from_one_privileged_name_to_another_needs_both_approver
     assert status("carol-gh") == {Status.REFUSED}
     assert status("dave-gh") == {Status.REFUSED}
     assert status("carol-gh", "dave-gh") == {Status.PLANNED}
+
+
+def test_a_users_display_name_is_no_identity() -> None:
+    desired = Org(
+        users=(want("bob@example.com", displayName="Bob (break-glass)"),),
+        groups=(group("admins", members=frozenset({"bob@example.com"})),),
+    )
+    live = Org(
+        users=(have("bob@example.com", "u1", displayName="Bob B"),),
+        groups=(live_group("admins", "g1", frozenset({"u1"})),),
+    )
+    change = row(planned(desired, live), Kind.USER, Action.UPDATE)
+    assert change.status is Status.PLANNED and change.reason is None
