@@ -13,12 +13,9 @@ checks in ``test_workflows.py`` run everywhere.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 from tests import needs
 from tests.conftest import ROOT

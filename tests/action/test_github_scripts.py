@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -20,12 +19,16 @@ import yaml
 
 from reconciler.render.markdown import marker
 from tests.conftest import ROOT
+from tests.needs import tool
 
 WORKFLOWS = ROOT / "examples" / "github"
-NODE = shutil.which("node")
-pytestmark = pytest.mark.skipif(
-    NODE is None, reason="node is not installed (apt-get install nodejs)"
-)
+
+
+@pytest.fixture(autouse=True)
+def node() -> str:
+    """Every test here runs a script in node: skipped without it, failed in CI."""
+    return tool("node", "apt-get install nodejs")
+
 
 HARNESS = r"""
 const fs = require('fs');
@@ -89,7 +92,7 @@ def run_script(
     (tmp_path / "script.js").write_text(script)
     (tmp_path / "state.json").write_text(json.dumps(state))
     done = subprocess.run(
-        [str(NODE), "harness.js", "script.js", "state.json"],
+        [tool("node", "apt-get install nodejs"), "harness.js", "script.js", "state.json"],
         cwd=tmp_path,
         env={**os.environ, **env},
         capture_output=True,

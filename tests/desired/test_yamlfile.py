@@ -21,6 +21,7 @@ from reconciler.desired.yamlfile import (
     load_yaml_text,
 )
 from reconciler.errors import Problem, ProblemLog, ValidationFailed
+from tests.needs import lacking
 
 USERS = """\
 # two users
@@ -42,7 +43,7 @@ users:
 def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Run a test with the C parser and again with the pure-Python fallback."""
     if request.param == "libyaml" and not yaml.__with_libyaml__:
-        pytest.skip("PyYAML was built without LibYAML")
+        lacking("PyYAML was built without LibYAML")
     monkeypatch.setattr(yamlparse, "LIBYAML", request.param == "libyaml")
     yield request.param
 

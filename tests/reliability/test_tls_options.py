@@ -8,7 +8,6 @@ command at test time) terminates TLS in front of a real sandbox.
 
 from __future__ import annotations
 
-import shutil
 import ssl
 import subprocess
 from collections.abc import Callable
@@ -18,6 +17,7 @@ import pytest
 
 from tests.conftest import TOKEN, Server
 from tests.faults.proxy import CannedServer, FaultProxy, Incoming, Reply
+from tests.needs import tool
 from tests.reliability.support import origin_of, write_targets
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("few_retries")]
@@ -29,8 +29,7 @@ WARNING = "WARNING: --insecure: TLS certificates are NOT verified"
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1, and its key."""
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl command is needed to make a test certificate")
+    tool("openssl", "apt-get install openssl; it makes the test certificate")
     directory = tmp_path_factory.mktemp("tls")
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
