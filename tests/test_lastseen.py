@@ -26,8 +26,13 @@ def test_empty_read_after_a_managed_one_is_refused(tmp_path: Path) -> None:
 def test_an_apply_that_removed_everything_is_remembered(tmp_path: Path) -> None:
     env = {"SCIMCTL_CACHE_DIR": str(tmp_path)}
     check_and_record(MANAGED, "http://s/v2", env)
-    remember("http://s/v2", 0, env)
-    check_and_record(Org(), "http://s/v2", env)
+    with pytest.raises(IncompleteReadError):  # without the apply's word: refused
+        check_and_record(Org(), "http://s/v2", env)
+    remember("http://s/v2", 0, env)  # the apply removed every managed resource
+    check_and_record(Org(), "http://s/v2", env)  # so an empty read is what it should be
+    check_and_record(MANAGED, "http://s/v2", env)
+    with pytest.raises(IncompleteReadError):  # and the guard keeps watching after it
+        check_and_record(Org(), "http://s/v2", env)
 
 
 @pytest.mark.integration

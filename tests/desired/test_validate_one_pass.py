@@ -10,9 +10,12 @@ one pass, and lists a bounded number of them.
 
 from __future__ import annotations
 
+import os
 import random
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 SHOWN = 100
 """The documented cap (README, reconciler.errors.SHOWN)."""
@@ -104,18 +107,29 @@ def test_a_file_that_is_not_yaml_does_not_stop_the_others(cli, tmp_path: Path) -
     assert "b.yaml:3:5: users[0]: unknown attribute 'titel'" in result.err
 
 
+def _check_noting_the_process(doc: Any, name: str, notes: Path) -> Iterator[Any]:
+    """The schema check, leaving a file named after the process that ran it."""
+    from reconciler.desired.schema import iter_schema_problems
+
+    (notes / f"checked-in-{os.getpid()}").touch()
+    yield from iter_schema_problems(doc, name)
+
+
 def test_the_schema_check_runs_in_the_loaders_worker_processes(tmp_path: Path) -> None:
     from functools import partial
 
-    from reconciler.desired.schema import iter_schema_problems
     from reconciler.desired.yamlfile import YamlDocument, load_many
 
     paths = []
     for name, text in (("a.yaml", "users: [{}, {}]\n"), ("b.yaml", "users: [{userName: b}]\n")):
         _write(tmp_path, name, text)
         paths.append(tmp_path / name)
-    check = partial(iter_schema_problems, name="desired-state")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    check = partial(_check_noting_the_process, name="desired-state", notes=notes)
     a, b = load_many(paths, ["a.yaml", "b.yaml"], jobs=2, check=check)
+    ran_in = {int(note.name.rsplit("-", 1)[1]) for note in notes.iterdir()}
+    assert ran_in and os.getpid() not in ran_in  # a worker checked each file, not this process
     assert isinstance(a, YamlDocument) and isinstance(b, YamlDocument)
     assert not a.schema_valid and b.schema_valid
     assert [str(p) for p in a.problems.kept] == [

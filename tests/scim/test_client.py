@@ -7,7 +7,6 @@ import logging
 import threading
 from collections.abc import Callable
 
-import certifi
 import httpx
 import pytest
 from httpfakes import BASE, TOKEN, ChunkStream, FakeClock, Script, answer
@@ -279,10 +278,6 @@ def test_surrounding_whitespace_of_the_token_is_dropped() -> None:
     with ScimClient(BASE, f" {TOKEN}\n", transport=httpx.MockTransport(script)) as client:
         client.get("/Users/abc")
     assert script.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"
-
-
-def test_a_ca_bundle_path_is_accepted() -> None:
-    ScimClient(BASE, TOKEN, verify=certifi.where()).close()
 
 
 def test_a_missing_ca_bundle_is_an_input_error() -> None:
