@@ -67,7 +67,7 @@ def details(change: Change, escape: Escape = _same) -> Iterator[tuple[str, str]]
         else:
             yield "~", f"{path}: {escape(show(attr.before))} → {escape(show(attr.after))}"
     if change.action is Action.ADOPT:
-        yield "&", _taken_over(change, escape)
+        yield "&", taken_over(change, escape)
     if change.action in (Action.CREATE, Action.ADOPT) and change.external_id:
         yield "+", f"externalId: {escape(show(change.external_id))} (ownership marker)"
     for note in change.notes:
@@ -97,7 +97,7 @@ def shown_end(until: str) -> str:
         return until
 
 
-def _taken_over(change: Change, escape: Escape) -> str:
+def taken_over(change: Change, escape: Escape = _same) -> str:
     """The live resource an adopt takes over, by its own name and id (never only the
     desired name: adopting by a name that merely resembles it would hand it over)."""
     before = change.before or {}

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from reconciler.apply.report import Outcome, Report, Result
 from reconciler.plan.model import Action, Change, Kind, Plan, Status
-from reconciler.plan.safety import PRIVILEGED
+from reconciler.plan.safety import PRIVILEGED, identity_change
 from reconciler.render import blocks
 from reconciler.render.blocks import HEAD, SHOWN
 from reconciler.render.text import report_summary, summary_line, unkept_notes
@@ -265,11 +265,19 @@ def _count(n: int, noun: str) -> str:
 
 # --- needs attention ------------------------------------------------------------------------
 
-UNCUT = ("privileged", "refused")
+UNCUT = ("privileged", "refused", "identity")
 """Rows never cut for the attention budget: who gains or loses a privileged group's
 access, and what a protected resource was refused (a rename that would carry it out of
 its policy), are what a reviewer decides."""
-ATTENTION_ORDER = ("conflict", "privileged", "refused", "delete", "deactivate", "skipped")
+ATTENTION_ORDER = (
+    "conflict",
+    "privileged",
+    "refused",
+    "identity",
+    "delete",
+    "deactivate",
+    "skipped",
+)
 
 
 def attention_kind(change: Change) -> str | None:
@@ -282,6 +290,8 @@ def attention_kind(change: Change) -> str | None:
         return "refused"
     if change.status is Status.SKIPPED:
         return "skipped"
+    if change.action is Action.ADOPT or identity_change(change):
+        return "identity"  # who an account is: a rename hands its access to a new name
     if change.action in (Action.DELETE, Action.DEACTIVATE):
         return change.action.value
     return None
@@ -346,6 +356,7 @@ LABELS = {
     "conflict": "❗ **conflict**",
     "privileged": "🔒 **privileged**",
     "refused": "⛔ **refused**",
+    "identity": "🪪 **identity**",
     "delete": "🗑️ **delete**",
     "deactivate": "⏸️ **deactivate**",
     "skipped": "⏭️ **skipped**",
@@ -371,7 +382,11 @@ def _why(change: Change, names: int | None = SHOWN) -> str:
         parts.append("not in the desired state")
     elif change.action is Action.DEACTIVATE:
         parts += [prose(f"{a.path}: {show(a.before)} → {show(a.after)}") for a in change.attributes]
-    return "; ".join(parts) or "—"
+    if renamed := identity_change(change):
+        parts.append(prose(renamed, NOTE_LIMIT))
+    if change.action is Action.ADOPT:
+        parts.append(prose(blocks.taken_over(change), NOTE_LIMIT))
+    return "; ".join(dict.fromkeys(parts)) or "—"
 
 
 def _who(change: Change, names: int | None) -> str:
