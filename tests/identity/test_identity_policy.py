@@ -246,7 +246,9 @@ def test_a_users_display_name_is_no_identity() -> None:
 
 def test_a_rename_or_adopt_of_an_ordinary_user_is_never_cut_from_the_comment() -> None:
     creates = [
-        Change(Kind.USER, Action.DELETE, f"gone{n:05}@example.com", f"gone{n:05}", id=f"u{n}")
+        Change(Kind.USER, Action.CONFLICT, f"held{n:05}@example.com", f"held{n:05}").with_status(
+            Status.CONFLICT, "userName is held by an unmanaged user"
+        )
         for n in range(5_000)
     ]
     desired = Org(users=(want("zz-mallory@example.com", "E1001"), want("new@example.com")))
@@ -261,7 +263,7 @@ def test_a_rename_or_adopt_of_an_ordinary_user_is_never_cut_from_the_comment() -
         "aws", [*creates, *attach_snapshots(Plan.build("aws", list(rows)), live).changes]
     )
     shown = plan_markdown(plan).split("<details>", 1)[0]
-    assert "more not shown here" in shown  # the deletions are what gets cut
+    assert "more not shown here" in shown  # the conflicts are what gets cut
     assert "| 🪪 **identity** | update | user <code>zz-mallory@example.com</code> |" in shown
     assert "userName &#x27;zed@" in shown or "userName 'zed@" in shown
     assert "| 🪪 **identity** | adopt | user <code>new@example.com</code> |" in shown
