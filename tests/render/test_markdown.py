@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 from markdown_it import MarkdownIt
 
+from reconciler.apply.executor import Executor
 from reconciler.apply.report import Outcome, Report, Result
+from reconciler.model import Group, Org, User
+from reconciler.plan.diff import diff
 from reconciler.plan.model import Action, AttrChange, Change, Kind, Member, Plan, Status
+from reconciler.plan.safety import check
+from reconciler.policy import Limits, Policy
 from reconciler.render.markdown import (
     LIMIT,
     MARKER,
@@ -26,6 +33,11 @@ from reconciler.render.markdown import (
     report_markdown,
 )
 from reconciler.render.text import summary_line
+from reconciler.scim.client import ScimClient
+from reconciler.scim.discovery import discover
+from reconciler.scim.profiles import get_profile
+from reconciler.scim.reader import read_live
+from tests.profiles.scimfake import BASE, TOKEN, FakeScim
 
 GOLDEN = Path(__file__).parent / "golden"
 GITHUB_LIMIT = 65_536
@@ -133,14 +145,57 @@ def large_plan(count: int = 20_000) -> Plan:
     return Plan.build("aws", changes)
 
 
-def report() -> Report:
-    plan = attention_plan()
-    results = [Result.OK, Result.FAILED, Result.SKIPPED]
-    outcomes = tuple(
-        Outcome(change, results[i % 3], "" if i % 3 == 0 else f"HTTP 409: {change.name} | x")
-        for i, change in enumerate(plan.changes)
+def applied() -> tuple[Plan, Report, FakeScim]:
+    """A real apply, on a scripted server: read, plan, the safety check, the executor.
+
+    The server refuses one user's update (a 409 whose detail holds a ``|``) and the new
+    group's create, so the membership of that group is skipped; the policy protects one
+    user the desired state drops (refused: never in the report) and makes one group
+    privileged (refused without approval). Only the seconds are fixed, for the golden."""
+    fake = FakeScim()
+    for name in ("john.nash@example.com", HOSTILE, "ceo@example.com", "eve@example.com"):
+        fake.add_user(name)
+    people = {name: fake.add_user(name) for name in ("a@example.com", "b@example.com")}
+    fake.add_group("security", list(people.values()))
+    fake.add_group("aws-admins", [people["a@example.com"]])
+    eve = next(uid for uid, u in fake.users.items() if u["userName"] == "eve@example.com")
+
+    def server(request: httpx.Request) -> httpx.Response:
+        refused = (request.method, request.url.path.rsplit("/", 1)[-1]) in {
+            ("PATCH", eve),
+            ("POST", "Groups"),
+        }
+        if refused:
+            return httpx.Response(409, json={"status": "409", "detail": "taken | x"})
+        return fake(request)
+
+    want = Org(
+        users=(
+            User("eve@example.com", "eve@example.com", {"title": "<b>c</b>"}),
+            User("a@example.com", "a@example.com"),
+            User("b@example.com", "b@example.com"),
+        ),
+        groups=(
+            Group("security", "security", frozenset({"a@example.com"})),
+            Group("aws-admins", "aws-admins", frozenset({"a@example.com", "b@example.com"})),
+            Group("new-team", "new-team", frozenset({"a@example.com"})),
+        ),
     )
-    return Report("aws", outcomes, requests=12, seconds=1.25)
+    policy = Policy(
+        protected_users=frozenset({"ceo@example.com"}),
+        privileged_groups=frozenset({"aws-admins"}),
+        limits=Limits(min_managed=100),
+    )
+    profile = get_profile("generic")
+    with ScimClient(BASE, TOKEN, transport=httpx.MockTransport(server)) as client:
+        live = read_live(client, discover(client, profile), profile, "scimctl:")
+        plan = replace(check(diff(want, live.org, policy), policy), target="aws")
+        report = Executor(client, profile, live.org, concurrency=1).run(plan)
+    return plan, replace(report, seconds=1.25), fake
+
+
+def report() -> Report:
+    return applied()[1]
 
 
 # --- golden files ---------------------------------------------------------------------------
@@ -175,7 +230,32 @@ def test_large_plan() -> None:
 
 
 def test_report() -> None:
-    check_golden("report.md", report_markdown(report()))
+    """The golden is of a real apply; beside it, what any report must say, so that
+    regenerating the golden cannot bless a report of an impossible apply."""
+    plan, report, fake = applied()
+    text = report_markdown(report)
+    check_golden("report.md", text)
+    ran = {(o.change.kind, o.change.action, o.change.name): o.result for o in report.outcomes}
+    for change in plan.changes:  # a refused (or skipped, or conflicting) row is never done
+        if change.status is not Status.PLANNED:
+            assert (change.kind, change.action, change.name) not in ran, change
+    assert {c.status for c in plan.changes} >= {Status.REFUSED, Status.PLANNED}
+    assert all(o.change.status is Status.PLANNED for o in report.outcomes)
+    ceo = next(u for u in fake.users.values() if u["userName"] == "ceo@example.com")
+    assert ceo["active"] is True  # the protected user is untouched on the server
+    counts = report.counts()
+    assert sum(counts.values()) == len(report.outcomes)
+    assert 0 not in (counts["ok"], counts["failed"], counts["skipped"])  # each happened
+    head = f"**Apply: {counts['ok']} done, {counts['failed']} failed, {counts['skipped']} skipped"
+    assert head in text
+    attention, detail = text.split("<details>")
+    rows = [line for line in detail.splitlines() if line.startswith("| ") and "|---" not in line]
+    assert len(rows) == 1 + len(report.outcomes)  # the header, then one row per outcome
+    assert f"<summary>All {len(report.outcomes)} changes</summary>" in detail
+    for result, label in ((Result.OK, "✅ done"), (Result.FAILED, "❌ failed")):
+        shown = sum(1 for row in rows if row.startswith(f"| {label} |"))
+        assert shown == sum(1 for o in report.outcomes if o.result is result)
+    assert attention.count("| ✅ done |") == 0
 
 
 # --- structure ------------------------------------------------------------------------------
@@ -314,14 +394,15 @@ def test_every_limit_is_respected(limit: int) -> None:
 
 
 def test_report_lists_failures_first_and_every_outcome_in_the_detail() -> None:
-    text = report_markdown(report())
-    assert text.splitlines()[0] == "<!-- scim-reconciler:apply target=aws -->"
-    assert "**Apply: 3 done, 3 failed, 2 skipped in 1.2s (12 requests, no retries)." in text
+    report = applied()[1]
+    text = report_markdown(report)
+    assert text.splitlines()[0] == f"<!-- scim-reconciler:apply target={report.target} -->"
+    failed = sum(1 for o in report.outcomes if o.result is Result.FAILED)
     attention, detail = text.split("<details>")
-    assert attention.count("| ❌ failed |") == 3
+    assert attention.count("| ❌ failed |") == failed == 2
     assert "| ✅ done |" not in attention
-    assert detail.count("\n| ") == 1 + 8  # header and one row per outcome
-    assert "HTTP 409: security &#124; x |" in text
+    assert detail.count("\n| ") == 1 + len(report.outcomes)  # header and one row per outcome
+    assert "taken &#124; x" in text
 
 
 def test_large_report_stays_under_the_limit() -> None:
