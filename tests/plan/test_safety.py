@@ -413,7 +413,7 @@ def test_primary_email_is_the_primary_else_the_only_one() -> None:
     ("attr", "said"),
     [
         (AttrChange("userName", "a", "b"), "userName 'a' → 'b'"),
-        (AttrChange("displayName", "Ops", "Ops2"), "displayName 'Ops' → 'Ops2'"),
+        (AttrChange("displayName", "Ann", "Anne"), ""),  # a user's display name is no identity
         (AttrChange("userName", None, "b"), ""),  # set for the first time: no one moved
         (AttrChange("title", "a", "b"), ""),
         (
@@ -430,6 +430,19 @@ def test_primary_email_is_the_primary_else_the_only_one() -> None:
 )
 def test_identity_change_names_what_moves_a_person(attr: AttrChange, said: str) -> None:
     row = Change(Kind.USER, Action.UPDATE, "a", "a", id="1", attributes=(attr,))
+    assert identity_change(row) == said
+
+
+@pytest.mark.parametrize(
+    ("attr", "said"),
+    [
+        (AttrChange("displayName", "Ops", "Ops2"), "displayName 'Ops' → 'Ops2'"),
+        (AttrChange("displayName", None, "Ops2"), ""),
+        (AttrChange("userName", "a", "b"), ""),
+    ],
+)
+def test_a_groups_identity_is_its_display_name(attr: AttrChange, said: str) -> None:
+    row = Change(Kind.GROUP, Action.UPDATE, "Ops2", "ops", id="g", attributes=(attr,))
     assert identity_change(row) == said
 
 
