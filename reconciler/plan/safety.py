@@ -114,6 +114,8 @@ def _rule(
         too_long = _too_long(change, groups, policy, now)
         if too_long:
             return change.with_status(Status.REFUSED, too_long)
+        if groups and renamed and not _named_after(change, policy.privileged_groups):
+            return change.with_status(Status.REFUSED, _unlisted(change, groups))
         if change.action in PRIVILEGED_ACTIONS or renamed:
             return _approved(change, groups, policy, approvals)
     elif renamed:
@@ -122,6 +124,20 @@ def _rule(
             change, groups, policy, approvals, f"its member changes identity ({renamed})"
         )
     return change
+
+
+def _named_after(change: Change, names: frozenset[str]) -> bool:
+    """Whether the policy still names the resource after the row: by its new name or
+    its key (a rename must not leave a privileged group that no policy name matches)."""
+    return fold(change.name) in names or (change.key is not None and fold(change.key) in names)
+
+
+def _unlisted(change: Change, groups: tuple[str, ...]) -> str:
+    return (
+        f"{PRIVILEGED} {groups[0]!r} would be renamed to {change.name!r}, which no name "
+        f"under privileged_groups matches (nor its key {change.key!r}): after it no rule "
+        f"would guard this group; add {change.name!r} to privileged_groups first, then rename"
+    )
 
 
 def _too_long(change: Change, groups: tuple[str, ...], policy: Policy, now: datetime) -> str:

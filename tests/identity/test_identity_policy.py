@@ -268,3 +268,15 @@ def test_a_rename_or_adopt_of_an_ordinary_user_is_never_cut_from_the_comment() -
     assert "userName &#x27;zed@" in shown or "userName 'zed@" in shown
     assert "| 🪪 **identity** | adopt | user <code>new@example.com</code> |" in shown
     assert "takes over the live user" in shown
+
+
+def test_a_rename_that_leaves_no_policy_name_matching_a_privileged_group_is_refused() -> None:
+    """Keyed by an id, the group is privileged only by its name: renamed, no rule would
+    match it in the next pull request, so the rename waits for the policy to name it."""
+    desired = Org(groups=(group("ops-tools", "grp-001"),))
+    live = Org(
+        groups=(Group("admins", "grp-001", frozenset(), id="g1", external_id="scimctl:grp-001"),)
+    )
+    (change,) = planned(desired, live, Approvals(allow_privileged=True)).changes
+    assert change.status is Status.REFUSED
+    assert "add 'ops-tools' to privileged_groups first, then rename" in (change.reason or "")
