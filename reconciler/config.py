@@ -9,12 +9,14 @@ the environment must say it all.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from reconciler.desired.schema import schema_problems
 from reconciler.desired.yamlfile import YamlDocument, load_yaml
@@ -61,6 +63,9 @@ class Target:
     mapping: AttributeMapping = field(default_factory=lambda: AttributeMapping({}))
     scope: frozenset[str] | None = None
     """Folded names of the groups that go to this target (None: everything)."""
+    digest: str = ""
+    """sha256 of the target's whole block in targets.yaml (url, token_env, profile, policy,
+    mapping …) as written; "" for a target the environment makes. A saved plan records it."""
 
     @classmethod
     def from_dict(cls, name: str, data: Mapping[str, Any]) -> Target:
@@ -93,6 +98,25 @@ class Connection:
     profile: str
     profile_source: str = "default"
 
+    def binding(self) -> dict[str, str]:
+        """What a saved plan records of where it was made, and ``apply PLANFILE`` checks:
+        the server's URL (without any user or password in it), the profile, and the digest
+        of the target's block in targets.yaml, policy included."""
+        return {"url": _bare(self.url), "profile": self.profile, "target": self.target.digest}
+
+
+def _bare(url: str) -> str:
+    """``url`` as scheme, host, port and path: never a user name or password."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        default = {"https": 443, "http": 80}.get(parts.scheme)
+        port = f":{parts.port}" if parts.port and parts.port != default else ""
+    except ValueError:
+        return "(not a valid URL)"
+    host = f"[{host}]" if ":" in host else host
+    return urlunsplit((parts.scheme, host + port, parts.path.rstrip("/"), parts.query, ""))
+
 
 def load_targets(directory: Path) -> dict[str, Target]:
     """The targets of ``directory/targets.yaml``, or none when the file is absent."""
@@ -105,9 +129,17 @@ def load_targets(directory: Path) -> dict[str, Target]:
         raise ValidationFailed(problems)
     targets = doc.data["targets"]
     return {
-        name: Target.from_dict(name, _paths_from(path.parent, data or {}))
+        name: replace(
+            Target.from_dict(name, _paths_from(path.parent, data or {})), digest=block_digest(data)
+        )
         for name, data in targets.items()
     }
+
+
+def block_digest(block: Any) -> str:
+    """sha256 of one target's block as written (keys sorted; dates as text)."""
+    text = json.dumps(block or {}, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _paths_from(home: Path, data: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -46,7 +46,7 @@ from reconciler.lock import target_lock
 from reconciler.model import Org
 from reconciler.plan.model import Plan, Status
 from reconciler.plan.safety import Approvals
-from reconciler.plan.saved import check_origin, read_plan
+from reconciler.plan.saved import check_connection, check_origin, read_plan
 from reconciler.render.managers import readable, user_names
 from reconciler.render.markdown import plan_markdown, report_markdown
 from reconciler.render.text import plan_text, plural, report_summary, unkept_notes
@@ -190,6 +190,7 @@ class _Apply:
             return planned(session, self.desired, live, options)
         saved = read_plan(self.plan_file)
         check_origin(saved, self.plan_file, session.target.name, self.desired.digest)
+        check_connection(saved, self.plan_file, session.connection.binding())
         return planned(session, self.desired, live, options, within=saved)
 
     def _go_ahead(

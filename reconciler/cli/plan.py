@@ -140,6 +140,7 @@ def plan(
         with open_session(chosen, profile=profile, tls=security) as session:
             live = session.read(like=desired.org)
             result = planned(session, desired, live, replace(options, approvals=approvals))
+            result = replace(result, connection=session.connection.binding())
         if base is not None:
             result = replace(result, policy_change=policy_change(base, directory, chosen.name))
         shown = readable(result, user_names((desired.org, live.org)))

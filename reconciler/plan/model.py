@@ -228,6 +228,9 @@ class Plan:
     """Managed live resources by kind (users, groups, memberships): the base of limits."""
     policy_change: tuple[str, ...] = ()
     """How a pull request changes targets.yaml (``plan --base``): shown, not yet in force."""
+    connection: Mapping[str, str] = field(default_factory=dict)
+    """Where the plan was made (``Connection.binding``: url, profile, the target block's
+    digest); ``apply PLANFILE`` refuses a plan made against anything else."""
 
     @classmethod
     def build(cls, target: str, changes: list[Change], **rest: Any) -> Plan:
@@ -272,6 +275,7 @@ class Plan:
             "unmanaged": dict(self.unmanaged),
             "managed": dict(self.managed),
             "policy_change": list(self.policy_change),
+            "connection": dict(self.connection),
             "changes": [c.to_dict() for c in self.changes],
         }
 
@@ -286,7 +290,15 @@ class Plan:
             warnings=tuple(data.get("warnings", ())),
             managed=dict(data.get("managed", {})),
             policy_change=tuple(str(line) for line in data.get("policy_change", ())),
+            connection=_strings(data.get("connection")),
         )
+
+
+def _strings(value: Any) -> dict[str, str]:
+    """A mapping of strings as read from a plan file (anything else: none)."""
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(k): str(v) for k, v in value.items()}
 
 
 def _plain(value: Any) -> Any:

@@ -3,8 +3,9 @@
 A saved plan records, for every change, a fingerprint of the live resource it was
 computed from and what was read of it. Applying it re-reads the server and
 refuses, row by row, what changed since (naming what changed); the rest goes
-ahead. A plan for another target, another desired state or an unknown format
-version is refused whole.
+ahead. A plan for another target, another desired state, another connection (server URL,
+profile, the target's block in targets.yaml) or an unknown format version is refused
+whole.
 
 A plan file is untrusted input: anyone who can edit it could add rows, change
 ids, or delete its ``violations``. So apply never executes the file's rows.
@@ -27,6 +28,7 @@ from typing import Any
 from reconciler.errors import InputError, PlanFileError
 from reconciler.model import Group, Org, User, fingerprint, group_key, snapshot, user_key
 from reconciler.plan.model import FORMAT_VERSION, MEMBERSHIP, Action, Change, Kind, Plan, Status
+from reconciler.render.values import printable
 
 
 def attach_snapshots(plan: Plan, live: Org) -> Plan:
@@ -81,6 +83,27 @@ def check_origin(plan: Plan, path: Path, target: str, digest: str) -> None:
             f"{path} was made from another desired state (it changed since the plan); "
             "nothing was applied: run plan again"
         )
+
+
+def check_connection(plan: Plan, path: Path, connection: Mapping[str, str]) -> None:
+    """Refuse a plan made against another server, profile or target block (url, token
+    variable, policy …): it was reviewed as a plan of that one. A plan that records none
+    (made before plans recorded it) is refused too."""
+    if dict(plan.connection) == dict(connection):
+        return
+    changed = [k for k in sorted(connection) if plan.connection.get(k) != connection.get(k)]
+    said = {
+        "url": f"the server ({printable(plan.connection.get('url', '?'))} → "
+        f"{printable(connection.get('url', '?'))})",
+        "profile": f"the profile ({printable(plan.connection.get('profile', '?'))} → "
+        f"{printable(connection.get('profile', '?'))})",
+        "target": "the target's settings in targets.yaml (url, token_env, policy …)",
+    }
+    what = "; ".join(said.get(k, k) for k in changed) or "nothing recorded"
+    raise PlanFileError(
+        f"{path} was made against another connection than this run's ({what}); nothing "
+        "was applied: plan again against this one"
+    )
 
 
 def narrow(fresh: Plan, saved: Plan, live: Org) -> Plan:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
+import httpx
 import pytest
+import yaml
 
 from tests.conftest import Server
 from tests.workflow.helpers import edit_user, remove_user, set_policy
@@ -93,10 +96,20 @@ def _saved(cli, org: Path, server: Server, path: Path) -> dict:  # type: ignore[
     return dict(json.loads(path.read_text()))
 
 
+def _claims_todays_connection(cli, org: Path, server: Server, plan_file: Path) -> None:  # type: ignore[no-untyped-def]
+    """Edit ``plan_file`` to record the connection a plan made now records: what someone who
+    edits a plan file can do to get past ``check_connection``."""
+    today = _saved(cli, org, server, plan_file.with_name("today.json"))["connection"]
+    data = json.loads(plan_file.read_text())
+    plan_file.write_text(json.dumps({**data, "connection": today}))
+
+
 def test_a_saved_plan_is_judged_by_todays_policy(
     cli, org: Path, generic_server: Server, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    """Made protected and switched off after the plan was saved: both rows are refused."""
+    """Made protected and switched off after the plan was saved: the plan is refused whole,
+    as its target's settings changed; a file edited to claim today's settings has both
+    rows refused."""
     env = generic_server.env
     assert cli("apply", "--dir", org, "--auto-approve", env=env).code == 0
     remove_user(org, NASH)
@@ -107,11 +120,16 @@ def test_a_saved_plan_is_judged_by_todays_policy(
         ("remove-members", "finance"),
     }
     set_policy(org, protected={"users": [NASH], "groups": ["finance"]})
+    whole = cli("apply", plan_file, "--dir", org, "--auto-approve", env=env)
+    assert whole.code == 3, whole.out + whole.err
+    assert "was made against another connection than this run's" in whole.err
+    _claims_todays_connection(cli, org, generic_server, plan_file)
     applied = cli("apply", plan_file, "--dir", org, "--auto-approve", env=env)
     assert applied.code == 3, applied.out + applied.err
     assert "refused: user is protected by policy" in applied.out
     assert "refused: group is protected by policy" in applied.out
     set_policy(org, operations={"deactivate": False, "update": False})
+    _claims_todays_connection(cli, org, generic_server, plan_file)
     applied = cli("apply", plan_file, "--dir", org, "--auto-approve", env=env)
     assert applied.code == 0, applied.out + applied.err
     assert "skipped: operation 'deactivate' is switched off" in applied.out
@@ -217,7 +235,41 @@ def test_overrides_and_the_removal_policy_are_todays_not_the_files(
     saved = _saved(cli, org, generic_server, deletes)
     assert ("delete", mary) in {(c["action"], c["name"]) for c in saved["changes"]}
     set_policy(org, privileged_groups=["finance"], on_remove="deactivate")
+    _claims_todays_connection(cli, org, generic_server, deletes)
     applied = cli("apply", deletes, "--dir", org, "--auto-approve", "--force", env=env)
     assert applied.code == 3, applied.out + applied.err
     assert "a plan made now would not make this change" in applied.out
     assert generic_server.user(mary).get("active", True) is True
+
+
+def test_a_saved_plan_is_bound_to_its_server_and_target_settings(
+    cli, org: Path, generic_server: Server, sandbox_bases: dict[str, str], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Made against one server, applied where targets.yaml now names another: refused whole,
+    and the other server is never written to (issue 18, 2)."""
+    other = f"{sandbox_bases['generic']}/{uuid.uuid4().hex}/v2"
+    token = {"SCIM_TOKEN": generic_server.env["SCIM_TOKEN"]}
+    set_policy(org, on_remove="deactivate")
+    _point(org, generic_server.url)
+    plan_file = tmp_path / "plan.json"
+    assert cli("plan", "--dir", org, "--out", plan_file, env=token).code == 0
+    recorded = json.loads(plan_file.read_text())["connection"]
+    assert recorded["url"] == generic_server.url and recorded["profile"] == "generic"
+    assert len(recorded["target"]) == 64
+    _point(org, other)
+    moved = cli("apply", plan_file, "--dir", org, "--auto-approve", env=token)
+    assert moved.code == 3, moved.out + moved.err
+    assert f"the server ({generic_server.url} → {other})" in moved.err
+    assert "nothing was applied" in moved.err
+    with httpx.Client(base_url=other, headers=generic_server.http.headers) as http:
+        assert http.get("/Users").json()["totalResults"] == 0
+    _point(org, generic_server.url)
+    assert generic_server.users() == []
+    applied = cli("apply", plan_file, "--dir", org, "--auto-approve", env=token)
+    assert applied.code == 0, applied.out + applied.err
+
+
+def _point(org: Path, url: str) -> None:
+    targets = yaml.safe_load((org / "targets.yaml").read_text())
+    targets["targets"]["sandbox"].update(url=url, profile="generic")
+    (org / "targets.yaml").write_text(yaml.safe_dump(targets))
