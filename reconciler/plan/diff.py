@@ -50,6 +50,17 @@ class Index(Generic[R]):
         return {fold(_name(r)): r for r in self.items}
 
     @cached_property
+    def shared_names(self) -> dict[str, tuple[R, ...]]:
+        """Folded name → the live resources that share it (they differ only in case or
+        Unicode form: a server that compares exactly keeps both)."""
+        if len(self.by_name) == len(self.items):
+            return {}
+        grouped: dict[str, list[R]] = {}
+        for resource in self.items:
+            grouped.setdefault(fold(_name(resource)), []).append(resource)
+        return {name: tuple(found) for name, found in grouped.items() if len(found) > 1}
+
+    @cached_property
     def by_loose_name(self) -> dict[str, R]:
         """By the form a lenient server might compare names in (built on the first create)."""
         return {loose(_name(r)): r for r in self.items}
@@ -219,6 +230,38 @@ def _find(want: R, owned: R | None, index: Index[R], ctx: Context) -> tuple[R | 
     return other, False
 
 
+def _held(want: R, index: Index[R], ctx: Context) -> Change | None:
+    """A conflict row, never a match or a create, when the name of ``want`` (which owns
+    no live resource by key) names several live resources, or one that another desired
+    resource takes by its key and renames: one person's account would take another's
+    name, or a pick among look-alike accounts would be arbitrary."""
+    name = fold(_name(want))
+    kind = Kind.USER if isinstance(want, User) else Kind.GROUP
+    shared = index.shared_names.get(name)
+    if shared:
+        for resource in shared:
+            _claim(resource, ctx)
+        listed = ", ".join(f"{_name(r)!r} (id {r.id!r})" for r in shared[:10])
+        reason = (
+            f"{len(shared)} live {kind}s have this name under the identity rule (they differ "
+            f"only in case or Unicode form): {listed}; none is matched, adopted or created "
+            "beside until all but one are renamed on the server"
+        )
+        return Change(kind, Action.CONFLICT, _name(want), want.key).with_status(
+            Status.CONFLICT, reason
+        )
+    other = index.by_name.get(name)
+    if other is None or not ctx.claimed(other) or other.key in (None, want.key):
+        return None
+    reason = (
+        f"{_name(other)!r} (id {other.id!r}) is the live {kind} that this plan renames, as "
+        f"the desired {kind} keyed {other.key!r}: its account would go to another name and "
+        f"a new one be made under this name; if that is meant, rename in one change and "
+        "create in the next"
+    )
+    return Change(kind, Action.CONFLICT, _name(want), want.key).with_status(Status.CONFLICT, reason)
+
+
 def _lookalike(want: R, index: Index[R], ctx: Context) -> None:
     """Warn when a created resource has a live namesake that only a lenient server would
     take for it (``straße`` and ``strasse``): two names to us, never matched or adopted."""
@@ -264,6 +307,8 @@ def _plan_user(want: User, owned: User | None, ctx: Context) -> Change | None:
     assert want.key is not None
     if ctx.user_twins and (twin := ctx.user_twins.row(want)) is not None:
         return twin
+    if owned is None and (held := _held(want, ctx.users, ctx)) is not None:
+        return held
     have, ours = _find(want, owned, ctx.users, ctx)
     if not ours:  # what a key matches was claimed up front (_claim_by_key)
         _claim(have, ctx)
@@ -506,6 +551,8 @@ def _plan_group(
     want: Group, owned: Group | None, index: Index[Group], ctx: Context
 ) -> list[Change]:
     assert want.key is not None
+    if owned is None and (held := _held(want, index, ctx)) is not None:
+        return [held]
     have, ours = _find(want, owned, index, ctx)
     if not ours:  # what a key matches was claimed up front (_claim_by_key)
         _claim(have, ctx)

@@ -280,3 +280,34 @@ def test_a_rename_that_leaves_no_policy_name_matching_a_privileged_group_is_refu
     (change,) = planned(desired, live, Approvals(allow_privileged=True)).changes
     assert change.status is Status.REFUSED
     assert "add 'ops-tools' to privileged_groups first, then rename" in (change.reason or "")
+
+
+def test_an_externalid_equal_to_an_old_key_cannot_move_that_account_silently() -> None:
+    """Keys made before the one rule were casefold()ed: Anna's account carries
+    ``strasse@…``. Mallory's entry borrows that key: her row renames Anna's account (an
+    identity row, never cut), and Anna's entry is a conflict, not a second account."""
+    anna = want("Straße@example.com", "straße@example.com")
+    mallory = want("mallory@example.com", "strasse@example.com")
+    live = Org(users=(have("Straße@example.com", "u-anna", "strasse@example.com"),))
+    plan = planned(Org(users=(anna, mallory)), live)
+    by_name = {c.name: c for c in plan.changes}
+    assert by_name["Straße@example.com"].action is Action.CONFLICT
+    assert "is the live user that this plan renames, as the desired user keyed " in (
+        by_name["Straße@example.com"].reason or ""
+    )
+    renamed = by_name["mallory@example.com"]
+    assert renamed.action is Action.UPDATE and renamed.id == "u-anna"
+    shown = plan_markdown(plan).split("<details>", 1)[0]
+    assert "🪪 **identity** | update | user <code>mallory@example.com</code>" in shown
+    assert not any(c.action is Action.CREATE for c in plan.changes)
+
+
+@pytest.mark.parametrize("adopt", [False, True])
+def test_live_names_that_are_one_under_the_rule_are_never_picked_from(adopt: bool) -> None:
+    nfc, nfd = "jos\u00e9@example.com", "jose\u0301@example.com"
+    live = Org(users=(User(nfc, None, id="u-nfc"), User(nfd, None, id="u-nfd")))
+    plan = diff(Org(users=(want(nfc),)), live, Policy(adopt=adopt))
+    (change,) = plan.changes
+    assert change.action is Action.CONFLICT
+    assert "2 live users have this name under the identity rule" in (change.reason or "")
+    assert "'u-nfc'" in (change.reason or "") and "'u-nfd'" in (change.reason or "")

@@ -389,8 +389,11 @@ def test_a_rename_onto_a_taken_user_name_is_a_conflict_at_plan_time() -> None:
 
 
 def test_a_key_match_wins_over_a_name_match() -> None:
-    """bob (by key) owns live u0, which is still called ann; ann (a new user) is not in
-    conflict with u0: u0 is renamed to bob, and ann is created."""
+    """bob (by key) owns live u0, which is still called ann: u0 is renamed to bob. ann
+    (a new user) never takes u0, and is not created beside it in the same plan either:
+    one account would go to another name while a new one takes its name, which is how a
+    borrowed key moves a person's account (issue 17); ann is a conflict until the rename
+    is applied."""
     desired = Org(
         (
             User("ann@x.com", "ann@x.com", flat_attributes({}, {})),
@@ -402,7 +405,7 @@ def test_a_key_match_wins_over_a_name_match() -> None:
     )
     plan = diff(desired, live, Policy())
     assert sorted((c.action, c.name) for c in plan.changes) == [
-        (Action.CREATE, "ann@x.com"),
+        (Action.CONFLICT, "ann@x.com"),
         (Action.UPDATE, "bob@x.com"),
     ]
 
