@@ -29,22 +29,26 @@ ALLOWED = {
 
 
 def _calls() -> list[tuple[str, str, int]]:
+    """(file, enclosing function or ``<module>``, line) of every ``.casefold``/``.lower``
+    called or passed as a value (``key=str.casefold``), at any depth of any module."""
     found = []
     for path in sorted(ROOT.rglob("*.py")):
         relative = path.relative_to(ROOT).as_posix()
         if relative.startswith(FOLDERS_EXEMPT):
             continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for function in ast.walk(tree):
-            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
-                continue
-            for node in ast.walk(function):
-                if (
-                    isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in ("casefold", "lower")
-                ):
-                    found.append((relative, function.name, node.lineno))
+        found += _folds(ast.parse(path.read_text(encoding="utf-8")), relative, "<module>")
+    return found
+
+
+def _folds(node: ast.AST, relative: str, function: str) -> list[tuple[str, str, int]]:
+    found = []
+    for child in ast.iter_child_nodes(node):
+        inside = function
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+            inside = child.name
+        if isinstance(child, ast.Attribute) and child.attr in ("casefold", "lower"):
+            found.append((relative, inside, child.lineno))
+        found += _folds(child, relative, inside)
     return found
 
 
