@@ -82,6 +82,8 @@ class Policy:
     prune_unmanaged: bool = False
     acknowledge_irreversible_delete: bool = False
     """Needed for on_remove: delete / delete_after on a server whose DELETE cannot be undone."""
+    last_pusher_cannot_approve: bool = False
+    """The review of whoever pushed the pull request's head approves nothing."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Policy:
@@ -103,6 +105,7 @@ class Policy:
             acknowledge_irreversible_delete=bool(
                 data.get("acknowledge_irreversible_delete", False)
             ),
+            last_pusher_cannot_approve=bool(data.get("last_pusher_cannot_approve", False)),
         )
 
 

@@ -21,6 +21,7 @@ from reconciler.cli.options import (
     Adopt,
     Allow,
     AllTargets,
+    Approving,
     CaBundle,
     Dir,
     ExpiredOnly,
@@ -30,17 +31,17 @@ from reconciler.cli.options import (
     Only,
     ProfileName,
     PullRequest,
+    PullRequestHead,
+    PushedBy,
     ReportPath,
     TargetName,
     Verbose,
-    allows_privileged,
 )
 from reconciler.cli.output import err, out, setup_logging, write_file
 from reconciler.cli.progress import progress
 from reconciler.config import ENV_TARGET, Target
 from reconciler.desired import DesiredState
 from reconciler.errors import InputError, RefusedError
-from reconciler.github.reviews import approvals_for
 from reconciler.lastseen import remember
 from reconciler.lock import target_lock
 from reconciler.model import Org
@@ -79,6 +80,8 @@ def apply(
     force: Force = False,
     allow: Allow = None,
     pull_request: PullRequest = None,
+    pull_request_head: PullRequestHead = None,
+    pushed_by: PushedBy = None,
     report: ReportPath = None,
     markdown: MarkdownPath = None,
     all_targets: AllTargets = False,
@@ -100,7 +103,8 @@ def apply(
     was not.
 
     Approvals of privileged changes are read again here (--allow privileged, or
-    --pull-request N's reviews), never taken from a saved plan.
+    --pull-request N's reviews), never taken from a saved plan. Off a terminal,
+    --allow privileged approves only groups whose policy names no approvers.
 
     Examples:
 
@@ -127,8 +131,7 @@ def apply(
         options=PlanOptions(
             adopt=adopt, force=force, only=tuple(only or ()), expired_only=expired_only
         ),
-        allow_privileged=allows_privileged(allow),
-        pull_request=pull_request,
+        approving=Approving.of(allow, pull_request, pull_request_head, pushed_by),
         auto_approve=auto_approve,
         report=report,
         markdown=markdown,
@@ -147,8 +150,7 @@ class _Apply:
     profile: str | None
     tls: Tls
     options: PlanOptions
-    allow_privileged: bool
-    pull_request: int | None
+    approving: Approving
     auto_approve: bool
     report: Path | None
     markdown: Path | None
@@ -161,12 +163,7 @@ class _Apply:
         )
         if headline := common.headline(chosen):
             out.print(headline, markup=False)
-        approvals = approvals_for(
-            chosen.policy,
-            allow_privileged=self.allow_privileged,
-            pull_request=self.pull_request,
-            env=os.environ,
-        )
+        approvals = self.approving.approvals(chosen.policy, os.environ)
         with (
             open_session(chosen, profile=self.profile, tls=self.tls) as session,
             target_lock(session.connection.url),  # held from the read to the last write

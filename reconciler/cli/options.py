@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -9,6 +12,10 @@ from typing import Annotated
 import typer
 
 from reconciler.errors import InputError
+from reconciler.github.api import SHA
+from reconciler.github.reviews import LOGIN, approvals_for
+from reconciler.plan.safety import Approvals
+from reconciler.policy import Policy
 from reconciler.temporary import parse_moment
 
 Dir = Annotated[
@@ -84,6 +91,83 @@ PullRequest = Annotated[
         "a privileged change passes when an approver its policy names approved the PR's head.",
     ),
 ]
+
+PullRequestHead = Annotated[
+    str | None,
+    typer.Option(
+        "--pull-request-head",
+        metavar="SHA",
+        help="With --pull-request: the commit whose desired state this is (a plan workflow "
+        "passes its event's head). Its reviews are read, and it must be the pull request's "
+        "current head, else nothing is planned (exit 3).",
+    ),
+]
+PushedBy = Annotated[
+    str | None,
+    typer.Option(
+        "--pushed-by",
+        metavar="LOGIN",
+        help="With --pull-request: who pushed its head. Under the policy "
+        "last_pusher_cannot_approve, their review approves nothing.",
+    ),
+]
+
+
+def pull_request_head(head: str | None, pull_request: int | None) -> str | None:
+    """``--pull-request-head``, checked: a full commit SHA, given with --pull-request."""
+    if head is None:
+        return None
+    if pull_request is None or not SHA.match(head):
+        raise InputError(
+            "--pull-request-head takes the full commit SHA (40 hex digits) of the head of the "
+            "pull request that --pull-request names"
+        )
+    return head
+
+
+def pushed_by(login: str | None) -> str | None:
+    """``--pushed-by``, checked: a GitHub login."""
+    if login is not None and not LOGIN.match(login):
+        raise InputError(f"--pushed-by {login!r} is not a GitHub login")
+    return login
+
+
+@dataclass(frozen=True)
+class Approving:
+    """What a command was told approves privileged changes, checked: ``--allow``,
+    ``--pull-request`` with its head and its pusher, and whether a person is at a terminal
+    (off one, ``--allow privileged`` approves only groups whose policy names no approvers:
+    a workflow's arguments are no person's approval)."""
+
+    allow_privileged: bool = False
+    pull_request: int | None = None
+    head: str | None = None
+    pusher: str | None = None
+    terminal: bool = True
+
+    @classmethod
+    def of(
+        cls, allow: list[str] | None, pull_request: int | None, head: str | None, pusher: str | None
+    ) -> Approving:
+        return cls(
+            allows_privileged(allow),
+            pull_request,
+            pull_request_head(head, pull_request),
+            pushed_by(pusher),
+            sys.stdin.isatty(),
+        )
+
+    def approvals(self, policy: Policy, env: Mapping[str, str]) -> Approvals:
+        """The approvals under ``policy``: the pull request's reviews are read here."""
+        return approvals_for(
+            policy,
+            allow_privileged=self.allow_privileged,
+            pull_request=self.pull_request,
+            env=env,
+            head=self.head,
+            pusher=self.pusher,
+            terminal=self.terminal,
+        )
 
 
 def allows_privileged(allow: list[str] | None) -> bool:

@@ -16,6 +16,7 @@ from reconciler.cli.options import (
     Adopt,
     Allow,
     AllTargets,
+    Approving,
     At,
     CaBundle,
     Dir,
@@ -26,15 +27,15 @@ from reconciler.cli.options import (
     Only,
     ProfileName,
     PullRequest,
+    PullRequestHead,
+    PushedBy,
     TargetName,
     Verbose,
-    allows_privileged,
     moment,
 )
 from reconciler.cli.output import echo, err, exact, holds_token, out, setup_logging, write_file
 from reconciler.config import Target, load_targets
 from reconciler.github.policy_change import policy_change
-from reconciler.github.reviews import approvals_for
 from reconciler.plan.model import Plan, Status
 from reconciler.render.managers import readable, user_names
 from reconciler.render.markdown import plan_markdown
@@ -77,6 +78,8 @@ def plan(
     base: BaseDir = None,
     allow: Allow = None,
     pull_request: PullRequest = None,
+    pull_request_head: PullRequestHead = None,
+    pushed_by: PushedBy = None,
     all_targets: AllTargets = False,
     verbose: Verbose = False,
     ca_bundle: CaBundle = None,
@@ -89,8 +92,9 @@ def plan(
     is left in conflict (apply would not realise git).
 
     Privileged groups: --force never approves their changes; --allow privileged
-    does, or (with --pull-request N) an approving review of the PR's head by an
-    approver the policy names.
+    does (for a group that names approvers, only from a terminal), or (with
+    --pull-request N) an approving review of the PR's head by an approver the
+    policy names.
 
     Examples:
 
@@ -123,7 +127,7 @@ def plan(
         digest=out_path is not None or fmt == "json",
         at=moment(at),
     )
-    allow_privileged = allows_privileged(allow)
+    approving = Approving.of(allow, pull_request, pull_request_head, pushed_by)
     security = common.tls(ca_bundle, insecure)
     source = common.source_name(directory)
     many = len(targets) > 1
@@ -131,12 +135,7 @@ def plan(
     def one(chosen: Target) -> int:
         if headline := common.headline(chosen):
             (out if fmt == "text" else err).print(headline, markup=False)
-        approvals = approvals_for(
-            chosen.policy,
-            allow_privileged=allow_privileged,
-            pull_request=pull_request,
-            env=os.environ,
-        )
+        approvals = approving.approvals(chosen.policy, os.environ)
         with open_session(chosen, profile=profile, tls=security) as session:
             live = session.read(like=desired.org)
             result = planned(session, desired, live, replace(options, approvals=approvals))

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
-from reconciler.errors import GitHubError
+from reconciler.errors import GitHubError, InputError, RefusedError
 from reconciler.github.api import GitHubApi, GitHubRepo, check_sha
 from reconciler.plan.safety import Approvals
 from reconciler.policy import Policy
@@ -35,29 +36,75 @@ COUNTED = {"APPROVED", "CHANGES_REQUESTED", "DISMISSED"}
 
 
 def approvals_for(
-    policy: Policy, *, allow_privileged: bool, pull_request: int | None, env: Mapping[str, str]
+    policy: Policy,
+    *,
+    allow_privileged: bool,
+    pull_request: int | None,
+    env: Mapping[str, str],
+    head: str | None = None,
+    pusher: str | None = None,
+    terminal: bool = True,
 ) -> Approvals:
-    """The approvals of this run: ``--allow privileged``, and the pull request's reviews."""
+    """The approvals of this run: ``--allow privileged``, and the pull request's reviews.
+
+    ``head``: the commit whose desired state is planned; the reviews are read at it, and it
+    must be the pull request's current head. ``pusher``: who pushed it (with the policy
+    ``last_pusher_cannot_approve``, their review approves nothing). ``terminal``: off a
+    terminal, ``--allow privileged`` approves only groups whose policy names no approvers.
+    """
     if pull_request is None:
-        return Approvals(allow_privileged=allow_privileged)
+        return Approvals(allow_privileged=allow_privileged, allow_named=terminal)
+    excluded: tuple[str, ...] = ()
+    if policy.last_pusher_cannot_approve:
+        if not pusher:
+            raise InputError(
+                "the policy says the last pusher cannot approve: pass --pushed-by LOGIN "
+                "(who pushed the pull request's head; the GitHub action passes it)"
+            )
+        excluded = (pusher,)
     named = sorted({name for names in policy.approvers.values() for name in names})
-    found = read_approvals(GitHubRepo.from_env(env), pull_request, named)
-    return Approvals(allow_privileged, found.approved_by, found.source)
+    found = read_approvals(
+        GitHubRepo.from_env(env), pull_request, named, head=head, excluded=excluded
+    )
+    return replace(found, allow_privileged=allow_privileged, allow_named=terminal)
 
 
-def read_approvals(repo: GitHubRepo, number: int, named: Iterable[str]) -> Approvals:
-    """Which of the ``named`` approvers approved pull request ``number`` at its head."""
+def read_approvals(
+    repo: GitHubRepo,
+    number: int,
+    named: Iterable[str],
+    *,
+    head: str | None = None,
+    excluded: Iterable[str] = (),
+) -> Approvals:
+    """Which of the ``named`` approvers approved pull request ``number`` at its head.
+
+    ``head`` (the commit a run planned) must be that head, else nothing is read at all:
+    the files and the approvals of a run are of one commit, the current one. A review by
+    a login in ``excluded`` counts for nothing."""
     with GitHubApi(repo) as api:
         pull = api.get(repo.path("pulls", number))
-        head = check_sha(
+        current = check_sha(
             pull.get("head", {}).get("sha") if isinstance(pull, dict) else None,
             f"pull request #{number}'s head",
         )
-        approving = approvers_at(api.pages(repo.path("pulls", number, "reviews")), head)
+        if head is not None and head != current:
+            raise RefusedError(
+                f"pull request #{number}'s head is now {current[:12]}, not {head[:12]}, the "
+                "commit this run is of (a re-run of an older push?): its desired state and "
+                "its approvals would be of two commits; nothing was planned. The run of the "
+                "current head plans it"
+            )
+        approving = approvers_at(api.pages(repo.path("pulls", number, "reviews")), current)
+        left_out = {login.casefold() for login in excluded}
+        approving = {k: v for k, v in approving.items() if k not in left_out}
         approved_by = {
             name.casefold(): who for name in named if (who := _who(api, name, approving))
         }
-    return Approvals(approved_by=approved_by, source=f"pull request #{number} at {head[:12]}")
+    source = f"pull request #{number} at {current[:12]}"
+    if excluded:
+        source += f" (the review of {', '.join(excluded)}, who pushed it, does not count)"
+    return Approvals(approved_by=approved_by, source=source)
 
 
 def approvers_at(reviews: Iterable[Any], head: str) -> dict[str, str]:

@@ -47,10 +47,14 @@ class Approvals:
     """
 
     allow_privileged: bool = False
-    """``--allow privileged``: every privileged change is approved."""
+    """``--allow privileged``: every privileged change is approved (see ``allow_named``)."""
     approved_by: Mapping[str, str] = field(default_factory=dict)
     source: str = ""
     """Where the reviews were read (``pull request #12 at 0a1b2c3``), for the plan's reason."""
+    allow_named: bool = True
+    """Whether ``--allow privileged`` also approves a group whose policy names approvers:
+    from a terminal (a person) it does; off one (a workflow's arguments) only their
+    reviews do."""
 
 
 def check(
@@ -215,7 +219,7 @@ def _approved(
 def approve(change: Change, named: tuple[str, ...], approvals: Approvals, what: str = "") -> Change:
     """A privileged row, planned with who approved it, or refused naming who must approve."""
     head = f"{PRIVILEGED}: {what}; " if what else f"{PRIVILEGED}: "
-    if approvals.allow_privileged:
+    if approvals.allow_privileged and (approvals.allow_named or not named):
         return change.with_status(Status.PLANNED, f"{head}approved by --allow privileged")
     by = [
         f"{name} ({approvals.approved_by[name.casefold()]})"

@@ -61,10 +61,10 @@ def _env(server: Server, github: FakeGitHub) -> dict[str, str]:
     return {**server.env, **github.env}
 
 
-def _with_new_admin(cli, org: Path, server: Server) -> None:  # type: ignore[no-untyped-def]
-    set_policy(org, **POLICY)
-    first = cli("apply", "--dir", org, "--auto-approve", "--allow", "privileged", env=server.env)
+def _with_new_admin(cli, org: Path, server: Server, **policy: Any) -> None:  # type: ignore[no-untyped-def]
+    first = cli("apply", "--dir", org, "--auto-approve", env=server.env)
     assert first.code == 0, first.out + first.err
+    set_policy(org, **{**POLICY, **policy})
     edit_group(org, "aws-admins", members=[*members(org, "aws-admins"), GRACE])
 
 
@@ -186,3 +186,62 @@ def test_a_github_failure_is_an_error_never_an_approval(
     unknown = cli("plan", "--dir", org, "--pull-request", "99", env=_env(generic_server, github))
     assert unknown.code == 1 and "answered 404" in unknown.err
     assert GRACE not in generic_server.member_names("aws-admins")
+
+
+@pytest.mark.integration
+def test_allow_privileged_off_a_terminal_approves_no_group_that_names_approvers(
+    cli, org: Path, generic_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """`--auto-approve --allow privileged </dev/null`: anything that can put arguments into
+    a workflow would approve everything. Only the named approvers' reviews do, off a
+    terminal; a person at one still can (issue 18, 12)."""
+    _with_new_admin(cli, org, generic_server)
+    allow = ("--allow", "privileged")
+    scripted = cli("apply", "--dir", org, "--auto-approve", *allow, env=generic_server.env)
+    assert scripted.code == 3, scripted.out + scripted.err
+    assert "needs an approving review of the pull request's current head" in scripted.out
+    assert GRACE not in generic_server.member_names("aws-admins")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    person = cli("plan", "--dir", org, *allow, env=generic_server.env)
+    assert person.code == 0, person.out + person.err
+    assert "approved by --allow privileged" in person.out
+
+
+@pytest.mark.integration
+def test_a_run_of_an_older_head_reads_no_approval_and_plans_nothing(
+    cli, org: Path, generic_server: Server, github: FakeGitHub
+) -> None:  # type: ignore[no-untyped-def]
+    """Its files are of OLD; alice approved HEAD, the pull request's head now. Reading her
+    approval for OLD's plan would approve what she never saw (issue 18, 5)."""
+    _with_new_admin(cli, org, generic_server)
+    github.review(PR, "alice-gh", "APPROVED")
+    env = _env(generic_server, github)
+    args = ("--dir", org, "--pull-request", str(PR))
+    old = cli("plan", *args, "--pull-request-head", OLD, env=env)
+    assert old.code == 3, old.out + old.err
+    assert f"pull request #7's head is now {HEAD[:12]}, not {OLD[:12]}" in old.err
+    assert "approved by" not in old.out
+    current = cli("plan", *args, "--pull-request-head", HEAD, env=env)
+    assert current.code == 0, current.out + current.err
+    assert "approved by alice-gh (alice-gh) on pull request #7" in current.out
+    bad = cli("plan", "--dir", org, "--pull-request-head", HEAD, env=env)
+    assert bad.code == 1 and "--pull-request-head takes the full commit SHA" in bad.err
+
+
+@pytest.mark.integration
+def test_the_last_pusher_cannot_approve_when_the_policy_says_so(
+    cli, org: Path, generic_server: Server, github: FakeGitHub
+) -> None:  # type: ignore[no-untyped-def]
+    """alice pushed a commit to someone else's pull request, then approved it (Also)."""
+    _with_new_admin(cli, org, generic_server, last_pusher_cannot_approve=True)
+    github.review(PR, "alice-gh", "APPROVED")
+    env = _env(generic_server, github)
+    args = ("--dir", org, "--pull-request", str(PR))
+    unknown = cli("plan", *args, env=env)
+    assert unknown.code == 1 and "pass --pushed-by LOGIN" in unknown.err
+    own = cli("plan", *args, "--pushed-by", "Alice-GH", env=env)
+    assert own.code == 3, own.out + own.err
+    assert "one of: alice-gh, @acme/security" in own.out
+    other = cli("plan", *args, "--pushed-by", "bob-gh", env=env)
+    assert other.code == 0, other.out + other.err
+    assert "(the review of bob-gh, who pushed it, does not count)" in other.out

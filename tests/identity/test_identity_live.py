@@ -62,8 +62,8 @@ def test_renaming_a_privileged_member_is_refused_and_names_her(
     cli, tmp_path: Path, server: Server
 ) -> None:  # type: ignore[no-untyped-def]
     admins = {"displayName": "admins", "members": [ALICE]}
-    directory = _org(tmp_path / "d", [_user(ALICE)], [admins], **POLICY)
-    _applied(cli, directory, server, "--allow", "privileged")
+    directory = _org(tmp_path / "d", [_user(ALICE)], [admins])  # made before the policy
+    _applied(cli, directory, server)
     mallory = _user("mallory@evil.example", externalId=ALICE)
     _org(
         directory,
@@ -84,10 +84,8 @@ def test_renaming_a_privileged_group_while_adding_a_member_needs_approval(
     cli, tmp_path: Path, server: Server
 ) -> None:  # type: ignore[no-untyped-def]
     users = [_user(ALICE), _user(BOB)]
-    directory = _org(
-        tmp_path / "d", users, [{"displayName": "admins", "members": [ALICE]}], **POLICY
-    )
-    _applied(cli, directory, server, "--allow", "privileged")
+    directory = _org(tmp_path / "d", users, [{"displayName": "admins", "members": [ALICE]}])
+    _applied(cli, directory, server)  # made before the policy
     renamed = {"displayName": "ops-tools", "externalId": "admins", "members": [ALICE, BOB]}
     _org(directory, users, [renamed], **POLICY)
     plan = cli("plan", "--dir", directory, "--format", "markdown", env=server.env)
