@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from reconciler.errors import AuthError, ScimError, ServerError
-from reconciler.render.values import printable
+from reconciler.escaping import printable
 from reconciler.scim.discovery import Capabilities
 from reconciler.scim.profiles import Profile
 

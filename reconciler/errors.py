@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from reconciler.render.values import printable
+from reconciler.escaping import printable
 
 
 class ReconcileError(Exception):

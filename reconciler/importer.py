@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from reconciler.errors import InputError
+from reconciler.escaping import printable
 from reconciler.identity import fold
 from reconciler.model import (
     ENTERPRISE_ATTRIBUTES,
@@ -30,7 +31,6 @@ from reconciler.model import (
     plain,
     user_key,
 )
-from reconciler.render.values import printable
 
 IMPORTED = frozenset(
     (

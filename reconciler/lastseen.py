@@ -26,8 +26,8 @@ from pathlib import Path
 import httpx
 
 from reconciler.errors import IncompleteReadError
+from reconciler.escaping import printable
 from reconciler.model import Org
-from reconciler.render.values import printable
 
 
 def cache_dir(env: Mapping[str, str]) -> Path:

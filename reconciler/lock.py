@@ -24,8 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from reconciler.errors import LockedError
+from reconciler.escaping import printable
 from reconciler.lastseen import cache_dir, target_digest
-from reconciler.render.values import printable
 
 
 def lock_path(url: str, env: Mapping[str, str] | None = None) -> Path:

@@ -42,6 +42,7 @@ from reconciler.cli.progress import progress
 from reconciler.config import ENV_TARGET, Target
 from reconciler.desired import DesiredState
 from reconciler.errors import InputError, RefusedError
+from reconciler.escaping import printable
 from reconciler.lastseen import remember
 from reconciler.lock import target_lock
 from reconciler.model import Org
@@ -51,7 +52,6 @@ from reconciler.plan.saved import check_connection, check_origin, read_plan
 from reconciler.render.managers import readable, user_names
 from reconciler.render.markdown import plan_markdown, report_markdown
 from reconciler.render.text import plan_text, plural, report_summary, unkept_notes
-from reconciler.render.values import printable
 from reconciler.scim.reader import LiveState
 from reconciler.session import PlanOptions, Session, Tls, open_session, planned
 

@@ -17,7 +17,7 @@ from reconciler.cli.options import (
     Verbose,
 )
 from reconciler.cli.output import out, setup_logging
-from reconciler.render.values import printable
+from reconciler.escaping import printable
 from reconciler.session import choose_target, open_session
 
 MARK = {True: ("ok", "green"), False: ("FAIL", "red"), None: ("info", "yellow")}

@@ -13,10 +13,10 @@ from reconciler.cli.output import err, out
 from reconciler.config import ENV_TARGET, Target, load_targets, profile_name
 from reconciler.desired import DesiredState, load_desired
 from reconciler.errors import InputError, ReconcileError, ScimError
+from reconciler.escaping import printable
 from reconciler.plan.model import Plan
 from reconciler.render.markdown import plan_markdown
 from reconciler.render.text import plan_text
-from reconciler.render.values import printable
 from reconciler.scim.profiles import get_profile
 from reconciler.session import Tls, choose_target
 

@@ -27,8 +27,8 @@ from reconciler.desired import DesiredState
 from reconciler.desired.baseline import load_baseline
 from reconciler.drift import Baseline, DriftClass, addresses, classify
 from reconciler.errors import InputError
+from reconciler.escaping import printable
 from reconciler.render.drift import drift_markdown, drift_text
-from reconciler.render.values import printable
 from reconciler.scim.reader import LiveState
 from reconciler.session import Session, desired_for, open_session, planned
 

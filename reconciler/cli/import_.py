@@ -13,6 +13,7 @@ from reconciler.cli.options import CaBundle, Insecure, ProfileName, TargetName, 
 from reconciler.cli.output import err, exact, out, setup_logging
 from reconciler.config import ENV_TARGET
 from reconciler.desired import CONFIG_FILE
+from reconciler.escaping import printable
 from reconciler.identity import fold
 from reconciler.importer import (
     ENV_TARGET_NAME,
@@ -25,7 +26,6 @@ from reconciler.importer import (
     users_document,
     write_atomically,
 )
-from reconciler.render.values import printable
 from reconciler.session import Session, choose_target, open_session
 
 OutDir = Annotated[

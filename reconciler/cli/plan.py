@@ -35,12 +35,12 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.output import echo, err, exact, holds_token, out, setup_logging, write_file
 from reconciler.config import Target, load_targets
+from reconciler.escaping import printable
 from reconciler.github.policy_change import policy_change
 from reconciler.plan.model import Plan, Status
 from reconciler.render.managers import readable, user_names
 from reconciler.render.markdown import plan_markdown
 from reconciler.render.text import plan_text
-from reconciler.render.values import printable
 from reconciler.session import PlanOptions, open_session, planned
 
 DetailedExitcode = Annotated[

@@ -11,9 +11,9 @@ from reconciler.cli import common
 from reconciler.cli.options import Format
 from reconciler.cli.output import echo, err, out
 from reconciler.errors import InputError
+from reconciler.escaping import printable
 from reconciler.plan.saved import read_plan
 from reconciler.render.text import plan_text
-from reconciler.render.values import printable
 
 SavedPlan = Annotated[
     Path,

@@ -9,8 +9,8 @@ from reconciler.cli.options import DEFAULT_DIR, Dir, OfflineVerbose, ProfileName
 from reconciler.cli.output import err, out, setup_logging
 from reconciler.config import Target, load_targets, profile_name, select_target
 from reconciler.desired import display_path, load_desired
+from reconciler.escaping import printable
 from reconciler.render.text import plural
-from reconciler.render.values import printable
 from reconciler.scim.profiles import get_profile
 from reconciler.session import check_removal_policy
 

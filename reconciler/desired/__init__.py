@@ -27,8 +27,8 @@ from reconciler.desired.schema import iter_schema_problems
 from reconciler.desired.semantic import expired_members, semantic_problems
 from reconciler.desired.yamlfile import YamlDocument, load_many
 from reconciler.errors import InputError, Problem, ProblemLog
+from reconciler.escaping import printable
 from reconciler.model import Org, plain
-from reconciler.render.values import printable
 from reconciler.scim.profiles import Profile
 
 CONFIG_FILE = "targets.yaml"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from reconciler.desired import DesiredState, load_desired
 from reconciler.errors import InputError, ValidationFailed
-from reconciler.render.values import printable
+from reconciler.escaping import printable
 
 
 def load_baseline(directory: Path, ref: str) -> DesiredState | None:

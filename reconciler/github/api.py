@@ -18,7 +18,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import httpx
 
 from reconciler.errors import GitHubError, InputError
-from reconciler.render.values import printable
+from reconciler.escaping import printable
 
 DEFAULT_API = "https://api.github.com"
 REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import NoReturn
 
 from reconciler.errors import ReconcileError
-from reconciler.render.values import printable
+from reconciler.escaping import printable
 
 Step = Callable[[Sequence[str], Mapping[str, str]], int]
 

@@ -30,12 +30,12 @@ from typing import Any
 
 from reconciler.desired import load_desired
 from reconciler.errors import GitHubError, InputError
+from reconciler.escaping import printable
 from reconciler.github.api import GitHubApi, GitHubRepo, check_sha
 from reconciler.github.entry import run_step
 from reconciler.github.reviewed import MergedPull, ReviewedPlan, merged_pull, reviewed_plan
 from reconciler.plan.model import Plan
 from reconciler.render.markdown import code, marker, prose
-from reconciler.render.values import printable
 from reconciler.session import choose_target
 
 REFUSED = 3

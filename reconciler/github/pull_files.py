@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from reconciler.errors import GitHubError, InputError
+from reconciler.escaping import printable
 from reconciler.github.api import GitHubApi, GitHubRepo, check_sha
 from reconciler.github.entry import run_step
-from reconciler.render.values import printable
 
 MAX_TARBALL = 512 * 1024 * 1024
 MAX_FILE = 64 * 1024 * 1024

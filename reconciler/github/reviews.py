@@ -25,10 +25,10 @@ from typing import Any
 from urllib.parse import quote
 
 from reconciler.errors import GitHubError, InputError, RefusedError
+from reconciler.escaping import printable
 from reconciler.github.api import GitHubApi, GitHubRepo, check_sha
 from reconciler.plan.safety import Approvals
 from reconciler.policy import Policy
-from reconciler.render.values import printable
 
 LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 COUNTED = {"APPROVED", "CHANGES_REQUESTED", "DISMISSED"}

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import InputError, PlanFileError
+from reconciler.escaping import printable
 from reconciler.model import Group, Org, User, fingerprint, group_key, snapshot, user_key
 from reconciler.plan.model import FORMAT_VERSION, MEMBERSHIP, Action, Change, Kind, Plan, Status
-from reconciler.render.values import printable
 
 
 def attach_snapshots(plan: Plan, live: Org) -> Plan:

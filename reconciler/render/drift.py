@@ -14,9 +14,10 @@ from collections.abc import Iterator, Sequence
 from rich.text import Text
 
 from reconciler.drift import AttrDrift, Drift, DriftClass, DriftItem
+from reconciler.escaping import printable
 from reconciler.render.blocks import SHOWN
 from reconciler.render.markdown import LIMIT, Budget, code, details, literal, size, table
-from reconciler.render.values import printable, show
+from reconciler.render.values import show
 
 MARKER = "<!-- scim-reconciler:drift -->"
 STYLE = {

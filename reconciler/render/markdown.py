@@ -20,12 +20,13 @@ from itertools import groupby
 from urllib.parse import quote
 
 from reconciler.apply.report import Outcome, Report, Result
+from reconciler.escaping import printable
 from reconciler.plan.model import Action, Change, Kind, Plan, Status
 from reconciler.plan.safety import PRIVILEGED, identity_change
 from reconciler.render import blocks
 from reconciler.render.blocks import HEAD, SHOWN
 from reconciler.render.text import report_summary, summary_line, unkept_notes
-from reconciler.render.values import printable, show
+from reconciler.render.values import show
 from reconciler.scim.redaction import clipped
 
 MARKER = "<!-- scim-reconciler:plan -->"

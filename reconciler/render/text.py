@@ -8,11 +8,11 @@ from itertools import groupby
 from rich.text import Text
 
 from reconciler.apply.report import Outcome, Report, Result
+from reconciler.escaping import printable
 from reconciler.mapping import unmanaging_line
 from reconciler.plan.model import Change, Plan, Summary
 from reconciler.render import blocks
 from reconciler.render.blocks import HEAD
-from reconciler.render.values import printable
 
 STYLE = {"+": "green", "~": "yellow", "-": "red", "&": "cyan", "!": "magenta"}
 
