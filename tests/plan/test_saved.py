@@ -144,7 +144,10 @@ def test_a_row_a_plan_made_now_would_not_make_is_refused() -> None:
     forged = replace(_row(plan, Action.DEACTIVATE, "carol@x.com"), action=Action.DELETE)
     (row,) = narrow(_plan(), _saved_with(plan, forged), LIVE).changes
     assert row.status is Status.REFUSED
-    assert (row.reason or "").startswith("a plan made now would not make this change")
+    assert row.reason == (
+        "a plan made now would not make this change (the policy, the options such as "
+        "--adopt, the server or the plan file differ): plan again"
+    )
 
 
 @pytest.mark.parametrize(
@@ -160,7 +163,10 @@ def test_a_row_a_plan_made_now_would_make_differently_is_refused(edit: dict[str,
     forged = replace(_row(plan, Action.UPDATE, "bob@x.com"), **edit)  # type: ignore[arg-type]
     (row,) = narrow(_plan(), _saved_with(plan, forged), LIVE).changes
     assert row.status is Status.REFUSED
-    assert (row.reason or "").startswith("a plan made now would make this change differently")
+    assert row.reason == (
+        "a plan made now would make this change differently (the server or the plan file "
+        "differ): plan again"
+    )
 
 
 def test_rows_the_file_does_not_hold_do_not_run_and_its_decided_rows_stay_decided() -> None:
@@ -246,7 +252,10 @@ def test_a_plan_for_another_target_or_desired_state_is_refused(tmp_path: Path) -
     )
     with pytest.raises(PlanFileError) as caught:
         check_origin(plan, path, plan.target, "d2")
-    assert "another desired state" in str(caught.value)
+    assert str(caught.value) == (
+        f"{path} was made from another desired state (it changed since the plan); nothing "
+        "was applied: run plan again"
+    )
 
 
 def test_snapshots_are_attached_to_the_rows_of_live_resources() -> None:
@@ -258,3 +267,49 @@ def test_snapshots_are_attached_to_the_rows_of_live_resources() -> None:
     }
     assert _row(attached, Action.CREATE, "ops").before is None
     assert _row(attached, Action.CREATE, "dave@x.com").before is None
+
+
+def test_a_row_the_file_holds_twice_runs_once_and_the_second_is_refused() -> None:
+    plan = _plan()
+    bob = _row(plan, Action.UPDATE, "bob@x.com")
+    first, second = narrow(_plan(), replace(plan, changes=(bob, bob)), LIVE).changes
+    assert first.status is Status.PLANNED
+    assert second.status is Status.REFUSED
+    assert second.reason == "the plan file holds this change twice"
+
+
+def test_every_attribute_that_changed_is_named_once() -> None:
+    """Both parts of the name and the title changed: ``name`` is said once."""
+    then = BOB._replace(attrs={"name": {"givenName": "Bob", "familyName": "Jones"}})
+    before = replace(LIVE, users=(then, CAROL))
+    saved = _plan(before)
+    moved = BOB._replace(
+        attrs={"title": "Boss", "name": {"givenName": "Robert", "familyName": "Smith"}}
+    )
+    now = replace(LIVE, users=(moved, CAROL))
+    bob = _row(saved, Action.UPDATE, "bob@x.com")
+    (row,) = narrow(_plan(now), _saved_with(saved, bob), now).changes
+    said = (row.reason or "").removeprefix("stale: changed since the plan (").removesuffix(")")
+    assert sorted(said.split(", ")) == ["name", "title"]
+
+
+def test_a_fingerprint_that_matches_nothing_is_stale_even_if_no_attribute_differs() -> None:
+    """A forged fingerprint on a row whose snapshot is today's: refused, naming no
+    attribute (there is none to name)."""
+    plan = _plan()
+    bob = replace(_row(plan, Action.UPDATE, "bob@x.com"), fingerprint="0" * 32)
+    (row,) = narrow(_plan(), _saved_with(plan, bob), LIVE).changes
+    assert row.status is Status.REFUSED
+    assert row.reason == "stale: changed since the plan (its content)"
+
+
+def test_a_plan_file_is_indented_and_keeps_names_as_written(tmp_path: Path) -> None:
+    """Plan files are reviewed and diffed by people: two-space indents, and a name in
+    its own letters, not as escapes."""
+    user = User("josé@x.com", "josé@x.com", id="u-jose", external_id="scimctl:josé@x.com")
+    plan = attach_snapshots(diff(Org(), Org(users=(user,)), Policy()), Org(users=(user,)))
+    write_plan(plan, tmp_path / "plan.json")
+    text = (tmp_path / "plan.json").read_text(encoding="utf-8")
+    assert "josé@x.com" in text and "\\u00e9" not in text
+    assert text.startswith('{\n  "') and '\n    {\n      "' in text
+    assert read_plan(tmp_path / "plan.json") == plan
