@@ -206,11 +206,12 @@ def test_a_delete_of_a_user_deactivated_earlier_takes_no_active_user() -> None:
     gone = _user(Action.DELETE, 1, before={"active": False})
     live = _user(Action.DELETE, 2, before={"active": True})
     unknown = _user(Action.DELETE, 3)
+    unsaid = _user(Action.DELETE, 4, before={"userName": "u4@example.com"})
     counts = {"users": 10, "active_users": 2}
     assert _violations(_plan([gone, live], counts), NO_LIMITS) == ()
-    assert _violations(_plan([live, unknown], counts), NO_LIMITS) == (
-        "the plan would deactivate or delete every managed user (10)",
-    )
+    every = ("the plan would deactivate or delete every managed user (10)",)
+    assert _violations(_plan([live, unknown], counts), NO_LIMITS) == every
+    assert _violations(_plan([live, unsaid], counts), NO_LIMITS) == every  # no word: active
 
 
 def test_deleting_every_managed_group_is_refused() -> None:
@@ -527,6 +528,14 @@ def test_a_members_rename_needs_every_group_of_it_approved() -> None:
         "privileged group: its member changes identity (userName 'bob' → 'bob2'), group "
         "'root'; approved by @acme/sec (dave) on PR 1"
     )
+
+
+def test_a_row_without_an_id_or_key_belongs_to_no_ones_groups() -> None:
+    """A create has no id yet: whatever ids the server uses, no live user's groups are
+    its groups (nor, without a key, any desired user's)."""
+    members = PrivilegedMembers(by_id={"XXXX": ("admins",)}, by_key={"XXXX": ("root",)})
+    row = Change(Kind.USER, Action.CREATE, "new@example.com", None)
+    assert members.groups_of(row) == ()
 
 
 def test_a_user_in_no_privileged_group_changes_identity_freely() -> None:
