@@ -7,7 +7,10 @@
 # to $RUNNER_TEMP/scim-reconciler/pull-request.json, which travels with the saved plan.
 #
 #   ACTION_PULL_REQUEST  the pull request's number
-#   ACTION_HEAD_SHA      the head commit this run plans (the event's)
+#   ACTION_HEAD_SHA      the head commit this run plans (the event's); it must be the pull
+#                        request's current head, else nothing is fetched (exit 3)
+#   ACTION_BASE_REF      the pull request's base branch (the event's), recorded
+#   ACTION_PUSHER        who pushed the head (the event's sender), recorded
 #   ACTION_DIRECTORY     the desired-state directory (default desired-state)
 #   GITHUB_TOKEN         contents: read
 #
@@ -32,7 +35,9 @@ set +e
   --head "${ACTION_HEAD_SHA:-}" \
   --directory "${ACTION_DIRECTORY:-desired-state}" \
   --into "$RUNNER_TEMP/scim-pull" \
-  --meta "$out_dir/pull-request.json"
+  --meta "$out_dir/pull-request.json" \
+  --base-ref "${ACTION_BASE_REF:-}" \
+  --pusher "${ACTION_PUSHER:-}"
 code=$?
 set -e
 echo "::$stop::"

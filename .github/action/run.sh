@@ -15,7 +15,12 @@
 #   ACTION_ARGS          extra scimctl arguments, split on whitespace (no quoting, no globbing)
 #   ACTION_PULL_REQUEST  validate/plan: the pull request whose desired state pull.sh fetched
 #                        into $RUNNER_TEMP/scim-pull; the plan is judged by this checkout's
-#                        targets.yaml (the base branch's): scimctl plan --base
+#                        targets.yaml (the base branch's): scimctl plan --base; the plan
+#                        comment's whole body goes to comment-<target>.md (output
+#                        comment-path), with the saved plan's sha256
+#   ACTION_HEAD_SHA      plan: the head pull.sh fetched; its reviews are read at it
+#                        (--pull-request-head), and it must still be the current head
+#   ACTION_PUSHER        plan: who pushed that head (--pushed-by)
 #   ACTION_PLAN_WORKFLOW apply-reviewed: the workflow that makes the reviewed plans
 #   ACTION_TOKEN         the SCIM token (becomes SCIM_TOKEN when given)
 #   ACTION_GITHUB_TOKEN  GitHub's token (becomes GITHUB_TOKEN when given)
@@ -41,14 +46,21 @@ marker() {
   printf '<!-- scim-reconciler:%s target=%s -->' "$2" "$out"
 }
 
+# Python runs isolated (-I): the workspace (a merged tree) is never on its sys.path.
+scimctl_bin=$(command -v scimctl)
+python=$(dirname "$scimctl_bin")/python
+if [[ ! -x "$python" ]]; then python=python3; fi
+
 out_dir="${RUNNER_TEMP:?}/scim-reconciler"
 mkdir -p "$out_dir"
 kind=${command%-reviewed}
-name="$kind${target:+-${target//[^A-Za-z0-9._-]/_}}"
+safe_target=${target//[^A-Za-z0-9._-]/_}
+name="$kind${target:+-$safe_target}"
 markdown="$out_dir/$name.md"
 json="$out_dir/$name.json"
 log="$out_dir/$name.log"
-rm -f "$markdown" "$json" "$log" "$out_dir/$name.exit"
+comment="$out_dir/comment${target:+-$safe_target}.md"
+rm -f "$markdown" "$json" "$log" "$out_dir/$name.exit" "$comment"
 
 args=(--dir "$directory")
 if [[ -n "$target" ]]; then args+=(--target "$target"); fi
@@ -77,18 +89,16 @@ if [[ -n "$pull_request" ]]; then
   base=$directory
   if [[ "$base" != /* ]]; then base="${GITHUB_WORKSPACE:-$PWD}/$base"; fi
   if [[ "$command" == plan ]]; then
-    # The pull request's reviews approve privileged changes.
+    # The pull request's reviews, at the head fetched, approve privileged changes.
     args+=(--base "$base" --pull-request "$pull_request")
+    if [[ -n "${ACTION_HEAD_SHA:-}" ]]; then args+=(--pull-request-head "$ACTION_HEAD_SHA"); fi
+    if [[ -n "${ACTION_PUSHER:-}" ]]; then args+=(--pushed-by "$ACTION_PUSHER"); fi
   fi
   cd "${RUNNER_TEMP:?}/scim-pull"
 fi
 
 tool=(scimctl "$command")
 if [[ "$command" == apply-reviewed ]]; then
-  scimctl_bin=$(command -v scimctl)
-  python=$(dirname "$scimctl_bin")/python
-  if [[ ! -x "$python" ]]; then python=python3; fi
-  # Isolated (-I): the workspace (the merged tree) is not on sys.path beside the token.
   tool=("$python" -I -m reconciler.github.merge_apply)
 fi
 
@@ -139,6 +149,20 @@ fallback() {
 }
 if [[ ! -s "$markdown" ]]; then fallback > "$markdown"; fi
 
+# A pull request's plan: the comment's whole body, as the comment step posts it and as the
+# apply after the merge finds it again (reconciler.github.comment), in the artifact.
+summary=$markdown
+if [[ "$command" == plan && -n "$pull_request" && -s "$out_dir/pull-request.json" ]]; then
+  if "$python" -I -m reconciler.github.comment --target "$target" \
+    --markdown "$markdown" --plan "$json" --meta "$out_dir/pull-request.json" \
+    --out "$comment" --exit-code "$code"; then
+    summary=$comment
+  else
+    echo "::error::the plan comment could not be written"
+    if [[ $code == 0 || $code == 2 ]]; then code=1; fi
+  fi
+fi
+
 has_changes=false
 case "$command" in
   plan | drift) if [[ $code == 2 ]]; then has_changes=true; fi ;;
@@ -147,14 +171,16 @@ case "$command" in
     ;;
 esac
 if [[ ! -s "$json" ]]; then json=""; fi
+if [[ ! -s "$comment" ]]; then comment=""; fi
 
-cat "$markdown" >> "${GITHUB_STEP_SUMMARY:-/dev/null}"
+cat "$summary" >> "${GITHUB_STEP_SUMMARY:-/dev/null}"
 echo >> "${GITHUB_STEP_SUMMARY:-/dev/null}"
 {
   echo "exit-code=$code"
   echo "has-changes=$has_changes"
   echo "markdown-path=$markdown"
   echo "json-path=$json"
+  echo "comment-path=$comment"
 } >> "${GITHUB_OUTPUT:-/dev/null}"
 
 case "$code" in

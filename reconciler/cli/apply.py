@@ -39,7 +39,7 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.output import err, out, setup_logging, write_file
 from reconciler.cli.progress import progress
-from reconciler.config import ENV_TARGET, Target
+from reconciler.config import ENV_TARGET, Target, resolve_connection
 from reconciler.desired import DesiredState
 from reconciler.errors import InputError, RefusedError
 from reconciler.escaping import printable
@@ -163,13 +163,14 @@ class _Apply:
         )
         if headline := common.headline(chosen):
             out.print(headline, markup=False)
+        saved = self._saved(chosen)  # checked before any request: no token goes elsewhere
         approvals = self.approving.approvals(chosen.policy, os.environ)
         with (
             open_session(chosen, profile=self.profile, tls=self.tls) as session,
             target_lock(session.connection.url),  # held from the read to the last write
         ):
             live = session.read(like=self.desired.org)
-            the_plan = self._plan(session, live, approvals)
+            the_plan = self._plan(session, live, approvals, saved)
             shown = readable(the_plan, user_names((self.desired.org, live.org)))
             out.print(plan_text(shown, self.source), end="")
             if not self._go_ahead(the_plan, paths, Report(chosen.name, ()), shown):
@@ -181,13 +182,23 @@ class _Apply:
             remember(session.connection.url, managed + result.managed_delta())
         return _finish(result, the_plan, *paths)
 
-    def _plan(self, session: Session, live: LiveState, approvals: Approvals) -> Plan:
-        options = replace(self.options, approvals=approvals)  # today's, never the file's
+    def _saved(self, chosen: Target) -> Plan | None:
+        """The saved plan, refused whole when made for another target, desired state or
+        connection (server, profile, the target's settings); None without one."""
         if self.plan_file is None:
-            return planned(session, self.desired, live, options)
+            return None
         saved = read_plan(self.plan_file)
-        check_origin(saved, self.plan_file, session.target.name, self.desired.digest)
-        check_connection(saved, self.plan_file, session.connection.binding())
+        check_origin(saved, self.plan_file, chosen.name, self.desired.digest)
+        connection = resolve_connection(chosen, os.environ, self.profile)
+        check_connection(saved, self.plan_file, connection.binding())
+        return saved
+
+    def _plan(
+        self, session: Session, live: LiveState, approvals: Approvals, saved: Plan | None
+    ) -> Plan:
+        options = replace(self.options, approvals=approvals)  # today's, never the file's
+        if saved is None:
+            return planned(session, self.desired, live, options)
         return planned(session, self.desired, live, options, within=saved)
 
     def _go_ahead(

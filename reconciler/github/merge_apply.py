@@ -11,10 +11,17 @@ applies nothing, explains why and shows what a fresh plan would do (exit 3), whe
 - no pull request merged the pushed commit (a direct push was never reviewed);
 - the last plan of that pull request's head by the plan workflow is missing or refused;
 - the reviewed plan is of another head, another target, or another desired state than the
-  merged tree (main moved since, or a squash folded in other changes).
+  merged tree (main moved since, or a squash folded in other changes);
+- the merged targets.yaml connects the target otherwise than the plan was made (another
+  URL, profile, token variable or policy): such a change applies nothing in its own pull
+  request, and no fresh plan sends the token to the new server before it is reviewed;
+- the pull request's plan comment is not the one the reviewed plan's run published (edited
+  since, or replaced by a run of another head), or does not carry the plan's digest: what
+  reviewers saw would not provably be what is applied.
 
 Otherwise it runs ``scimctl apply PLANFILE``: each row whose resource changed since the
-review is refused as stale (exit 3), and nothing outside the plan is ever changed.
+review is refused as stale (exit 3), and nothing outside the plan is ever changed. The
+summary (which no writer can edit) shows the digest and the plan as reviewed.
 """
 
 from __future__ import annotations
@@ -28,12 +35,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reconciler.config import resolve_connection
 from reconciler.desired import load_desired
 from reconciler.errors import GitHubError, InputError
 from reconciler.escaping import printable
 from reconciler.github.api import GitHubApi, GitHubRepo, check_sha
+from reconciler.github.comment import plan_digest, same_body, sticky_comment
 from reconciler.github.entry import run_step
 from reconciler.github.reviewed import MergedPull, ReviewedPlan, merged_pull, reviewed_plan
+from reconciler.github.reviews import LOGIN
 from reconciler.plan.model import Plan
 from reconciler.render.markdown import code, marker, prose
 from reconciler.session import choose_target
@@ -66,15 +76,28 @@ class Push:
 
 
 @dataclass(frozen=True)
+class Merged:
+    """What the merged tree says: the target, its desired state's digest, and the
+    connection a plan of it records (``Connection.binding``)."""
+
+    target: str
+    digest: str
+    connection: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class Verdict:
     """What to apply (a reviewed plan of a pull request), or why nothing."""
 
     reason: str = ""
     pull: MergedPull | None = None
     reviewed: ReviewedPlan | None = None
+    fresh: bool = True
+    """Whether a refusal shows a fresh plan: not when the connection changed (the token
+    goes to a new server only in a plan that a pull request shows for review)."""
 
 
-def decide(api: GitHubApi, push: Push, target: str, workflow: str, digest: str) -> Verdict:
+def decide(api: GitHubApi, push: Push, merged: Merged, workflow: str) -> Verdict:
     """The reviewed plan to apply for ``push``, or the reason there is none."""
     if not push.ref.startswith(HEADS) or push.ref.removeprefix(HEADS) != push.branch:
         return Verdict(f"this run is for {printable(push.ref)!r}, not the default branch")
@@ -87,10 +110,14 @@ def decide(api: GitHubApi, push: Push, target: str, workflow: str, digest: str) 
     pull = merged_pull(api, push.sha, push.branch)
     if pull is None:
         return Verdict(f"no pull request merged commit {push.sha[:12]}: it was never reviewed")
-    reviewed, why = reviewed_plan(api, pull, target, workflow)
+    reviewed, why = reviewed_plan(api, pull, merged.target, workflow, push.branch)
     if reviewed is None:
         return Verdict(f"pull request #{pull.number} has no reviewed plan: {why}", pull)
-    return Verdict(_mismatch(reviewed, pull, target, digest), pull, reviewed)
+    plan = _plan_fields(reviewed.plan)
+    if plan.get("connection") != dict(merged.connection):
+        return Verdict(_moved(plan, merged), pull, reviewed, fresh=False)
+    reason = _mismatch(reviewed, pull, merged) or _unshown(api, pull, merged.target, reviewed)
+    return Verdict(reason, pull, reviewed)
 
 
 def _branch_head(api: GitHubApi, branch: str) -> str:
@@ -99,18 +126,55 @@ def _branch_head(api: GitHubApi, branch: str) -> str:
     return check_sha(target.get("sha") if isinstance(target, dict) else None, "the branch head")
 
 
-def _mismatch(reviewed: ReviewedPlan, pull: MergedPull, target: str, digest: str) -> str:
+def _mismatch(reviewed: ReviewedPlan, pull: MergedPull, merged: Merged) -> str:
     """Why the reviewed plan is not the plan of this merge, or "" when it is."""
     meta = reviewed.pull
     if meta.get("pull_request") != pull.number or meta.get("head_sha") != pull.head:
         return f"the plan artifact is not of pull request #{pull.number} at {pull.head[:12]}"
     plan = _plan_fields(reviewed.plan)
-    if plan.get("target") != target:
-        return f"the reviewed plan is for another target, not {printable(target)!r}"
-    if plan.get("desired_digest") != digest:
+    if plan.get("target") != merged.target:
+        return f"the reviewed plan is for another target, not {printable(merged.target)!r}"
+    if plan.get("desired_digest") != merged.digest:
         return (
             "the merged desired state is not the one the plan was made from (the default "
             "branch moved before the merge, or the merge folded in other changes)"
+        )
+    return ""
+
+
+def _moved(plan: Mapping[str, Any], merged: Merged) -> str:
+    """Why a plan made against another connection is not applied."""
+    before = plan.get("connection")
+    before = before if isinstance(before, dict) else {}
+    what = []
+    if before.get("url") != merged.connection.get("url"):
+        url, now = before.get("url", "?"), merged.connection.get("url", "?")
+        what.append(f"the server, {printable(str(url))} → {printable(str(now))}")
+    if before.get("profile") != merged.connection.get("profile"):
+        what.append("the profile")
+    if before.get("target") != merged.connection.get("target"):
+        what.append("its settings in targets.yaml (url, token_env, policy …)")
+    return (
+        f"the merged targets.yaml connects target {printable(merged.target)!r} otherwise "
+        f"than the reviewed plan was made ({'; '.join(what) or 'not recorded'}): a change "
+        "of the server, its token or its policy applies nothing in its own pull request"
+    )
+
+
+def _unshown(api: GitHubApi, pull: MergedPull, target: str, reviewed: ReviewedPlan) -> str:
+    """Why the pull request's plan comment does not prove that reviewers saw this plan,
+    or "" when it does: the body its run published, with the plan's digest."""
+    digest = plan_digest(reviewed.plan)
+    if reviewed.comment is None:
+        return "the reviewed plan's run published no plan comment: what reviewers saw is unknown"
+    shown = sticky_comment(api, pull.number, target)
+    if shown is None:
+        return f"pull request #{pull.number} has no plan comment of target {printable(target)!r}"
+    if not same_body(shown, reviewed.comment) or digest not in shown:
+        return (
+            f"the plan comment on pull request #{pull.number} is not the one the reviewed "
+            "plan's run published (it was edited, or a plan run of another head replaced "
+            f"it): what reviewers saw is not provably the plan {digest}"
         )
     return ""
 
@@ -153,10 +217,13 @@ def apply_reviewed(verdict: Verdict, paths: Paths) -> int:
     planfile.write_bytes(verdict.reviewed.plan)
     applied = paths.beside("report")
     print(f"Applying the plan reviewed on pull request #{verdict.pull.number}.", flush=True)
+    pusher = verdict.reviewed.pull.get("pusher")
     code_ = scimctl(
         "apply", planfile, "--dir", paths.directory, "--target", paths.target,
         "--auto-approve", "--report", paths.report, "--markdown", applied,
         "--pull-request", str(verdict.pull.number),
+        "--pull-request-head", verdict.pull.head,
+        *(("--pushed-by", pusher) if isinstance(pusher, str) and LOGIN.match(pusher) else ()),
     )  # fmt: skip
     report = applied.read_text() if applied.is_file() else ""
     notes = _outcome_notes(code_, verdict.reviewed.plan, paths.report)
@@ -207,6 +274,13 @@ def not_applied(plan: bytes, report: Path) -> list[str]:
 
 def refuse(verdict: Verdict, paths: Paths) -> int:
     print(f"Nothing applied: {verdict.reason}.", file=sys.stderr, flush=True)
+    if not verdict.fresh:
+        plan = (
+            "(No fresh plan is made here: the target's connection changed, and the token "
+            "goes to a server only in a plan a pull request shows for review.)"
+        )
+        paths.markdown.write_text(_refused_markdown(verdict, paths.target, plan))
+        return REFUSED
     fresh = paths.beside("fresh-plan")
     print("What a fresh plan of the merged desired state would do:", flush=True)
     scimctl("plan", "--dir", paths.directory, "--target", paths.target, "--markdown", fresh)
@@ -222,9 +296,15 @@ def _applied_markdown(verdict: Verdict, target: str, report: str, notes: list[st
     intro = (
         f"Applied the plan reviewed on pull request #{verdict.pull.number} "
         f"(head {code(verdict.pull.head[:12])}, plan made by "
-        f"[this run]({_link(verdict.reviewed.run_url)})); nothing outside it was changed."
+        f"[this run]({_link(verdict.reviewed.run_url)})); nothing outside it was changed. "
+        f"The plan: {code(plan_digest(verdict.reviewed.plan))}, the digest its pull "
+        "request's comment shows; as it was reviewed, below."
     )
-    return "\n".join([marker(target, "apply"), intro, "", *notes, *body]) + "\n"
+    shown = verdict.reviewed.markdown.splitlines()
+    reviewed = shown[1:] if shown and shown[0].startswith("<!--") else shown
+    as_reviewed = ["", "<details><summary>The plan as reviewed</summary>", "", *reviewed]
+    lines = [marker(target, "apply"), intro, "", *notes, *body, *as_reviewed, "", "</details>"]
+    return "\n".join(lines) + "\n"
 
 
 def _refused_markdown(verdict: Verdict, target: str, plan: str) -> str:
@@ -270,11 +350,12 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
 
 def run(argv: Sequence[str], env: Mapping[str, str]) -> int:
     args = parse(argv)
-    target = choose_target(args.dir, args.target or None).name
-    paths = Paths(args.dir, target, args.markdown, args.report)
-    digest = load_desired(args.dir).digest
+    target = choose_target(args.dir, args.target or None)
+    paths = Paths(args.dir, target.name, args.markdown, args.report)
+    connection = resolve_connection(target, env).binding()
+    merged = Merged(target.name, load_desired(args.dir).digest, connection)
     with GitHubApi(GitHubRepo.from_env(env)) as api:
-        verdict = decide(api, Push.from_env(env), target, args.workflow, digest)
+        verdict = decide(api, Push.from_env(env), merged, args.workflow)
     if verdict.reason:
         return refuse(verdict, paths)
     return apply_reviewed(verdict, paths)

@@ -7,9 +7,11 @@ The head commit's tarball comes from GitHub's API; only the regular files under
 ``--directory`` are written, below ``--into``; anything outside it is ignored. A link, a
 device, a name with a backslash, a file over the size cap or past the count cap inside it
 fails the fetch: a plan of the rest would show what it holds as removed. What is written
-is then read by the hardened loader of the base branch's tool. ``--meta`` records the pull
-request and head, which travel with the saved plan so that the apply after the merge can
-tell it is the plan of that head.
+is then read by the hardened loader of the base branch's tool. ``--head`` (the event's)
+must be the pull request's current head, else nothing is fetched (exit 3). ``--meta``
+records the pull request, its head, its base branch and who pushed the head
+(``--base-ref``, ``--pusher``: the event's), which travel with the saved plan so that the
+apply after the merge can tell it is the plan of that head.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from reconciler.errors import GitHubError, InputError
+from reconciler.errors import GitHubError, InputError, RefusedError
 from reconciler.escaping import printable
 from reconciler.github.api import GitHubApi, GitHubRepo, check_sha
 from reconciler.github.entry import run_step
+from reconciler.github.reviews import LOGIN
 
 MAX_TARBALL = 512 * 1024 * 1024
 MAX_FILE = 64 * 1024 * 1024
@@ -38,12 +41,18 @@ class Fetched:
 
 
 def head_of(api: GitHubApi, number: int, head: str) -> str:
-    """``head`` (the event's) when given, else the pull request's current head."""
-    if head:
-        return check_sha(head, "--head")
+    """The pull request's current head; ``head`` (the event's), when given, must be it: a
+    run of an older head (a re-run after newer pushes) fetches nothing and plans nothing."""
     pull = api.get(api.repo.path("pulls", number))
     found = pull.get("head") if isinstance(pull, dict) else None
-    return check_sha(found.get("sha") if isinstance(found, dict) else None, "the head")
+    current = check_sha(found.get("sha") if isinstance(found, dict) else None, "the head")
+    if head and check_sha(head, "--head") != current:
+        raise RefusedError(
+            f"pull request #{number}'s head is now {current[:12]}, not {head[:12]}, the "
+            "commit this run is for (a re-run of an older push?): nothing was fetched or "
+            "planned; the run of the current head plans it"
+        )
+    return current
 
 
 def fetch(api: GitHubApi, head: str, directory: str, into: Path) -> Fetched:
@@ -122,6 +131,8 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--directory", default="desired-state")
     parser.add_argument("--into", type=Path, required=True)
     parser.add_argument("--meta", type=Path, required=True)
+    parser.add_argument("--base-ref", default="")
+    parser.add_argument("--pusher", default="")
     return parser.parse_args(argv)
 
 
@@ -133,7 +144,12 @@ def run(argv: Sequence[str], env: Mapping[str, str]) -> int:
     with GitHubApi(GitHubRepo.from_env(env)) as api:
         head = head_of(api, args.pull_request, args.head)
         fetched = fetch(api, head, args.directory, args.into)
-    meta = {"pull_request": args.pull_request, "head_sha": head}
+    meta = {
+        "pull_request": args.pull_request,
+        "head_sha": head,
+        "base_ref": args.base_ref,
+        "pusher": args.pusher if LOGIN.match(args.pusher) else "",
+    }
     args.meta.write_text(json.dumps(meta) + "\n")
     print(
         f"Fetched {fetched.files} files of {args.directory}/ of pull request "

@@ -1,18 +1,25 @@
 """Finding the plan a pull request was reviewed with, from GitHub's API.
 
 The plan workflow uploads, for each pull request head it plans, the artifact
-``scim-plan-<target>-<head sha>`` holding the saved plan (``plan-<target>.json``) and
-``pull-request.json`` (number, head SHA, target). After a merge, the apply finds:
+``scim-plan-<target>-<head sha>`` holding the saved plan (``plan-<target>.json``), its
+Markdown, the comment it published (``comment-<target>.md``) and ``pull-request.json``
+(number, head SHA, base branch, who pushed). After a merge, the apply finds:
 
 1. the pull request that merged the pushed commit (``GET commits/{sha}/pulls``: merged, its
    merge commit is this commit, into the default branch);
 2. the newest plan run for that pull request's head that uploaded the artifact, made by the
-   plan workflow itself as a ``pull_request_target`` run (so by the base branch's workflow
-   code, never by a workflow file a pull request added or changed), and finished;
+   plan workflow itself as a ``pull_request_target`` run of the default branch (so by the
+   default branch's workflow code, never by a workflow file a pull request added or
+   changed, nor by the same file on another base branch), and finished; an artifact of
+   that name from such a run for another pull request (the same head commit) is passed
+   over, never taken for this one's;
 3. the artifact's files, from its zip, within size caps; the plan's exit code in it
    (``plan-<target>.exit``) must be 0 or 2, or there is no reviewed plan: the last plan
    shown failed or was refused. (The target's own exit code, not the run's conclusion,
    so that one target's refusal does not hold back another's apply.)
+
+A ``pull_request_target`` run's ``head_branch`` is the branch whose workflow file ran,
+the pull request's base (GitHub.com runs the default branch's for every base).
 
 Everything read is untrusted: each field is checked before it is used.
 """
@@ -54,6 +61,16 @@ def exit_file_name(target: str) -> str:
     return f"plan-{_safe(target)}.exit"
 
 
+def markdown_file_name(target: str) -> str:
+    """The plan's Markdown inside the artifact (as the action writes it)."""
+    return f"plan-{_safe(target)}.md"
+
+
+def comment_file_name(target: str) -> str:
+    """The plan comment's whole body inside the artifact (``reconciler.github.comment``)."""
+    return f"comment-{_safe(target)}.md"
+
+
 def _safe(target: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", target)
 
@@ -71,6 +88,10 @@ class ReviewedPlan:
     plan: bytes
     pull: dict[str, Any]
     run_url: str
+    markdown: str = ""
+    """The plan's Markdown as the run rendered it (for the apply's summary)."""
+    comment: str | None = None
+    """The comment body the run published, or None when its artifact holds none."""
 
 
 def merged_pull(api: GitHubApi, sha: str, branch: str) -> MergedPull | None:
@@ -90,9 +111,10 @@ def merged_pull(api: GitHubApi, sha: str, branch: str) -> MergedPull | None:
 
 
 def reviewed_plan(
-    api: GitHubApi, pull: MergedPull, target: str, workflow: str
+    api: GitHubApi, pull: MergedPull, target: str, workflow: str, branch: str
 ) -> tuple[ReviewedPlan | None, str]:
-    """The newest plan of ``pull``'s head made by ``workflow``, or None and why not."""
+    """The newest plan of ``pull``'s head made by ``workflow`` on ``branch`` (the default
+    branch) for this pull request, or None and why not."""
     name = artifact_name(target, pull.head)
     found = [
         a
@@ -101,7 +123,7 @@ def reviewed_plan(
     ]
     for artifact in sorted(found, key=_run_id, reverse=True):
         run = api.get_or_none(api.repo.path("actions", "runs", _run_id(artifact)))
-        if not _made_by(run, workflow):
+        if not _made_by(run, workflow, branch):
             continue
         if run.get("status") != "completed":
             return None, f"the last plan of head {pull.head[:12]} has not finished"
@@ -110,6 +132,8 @@ def reviewed_plan(
         files = _unzip(
             api.download(api.repo.path("actions", "artifacts", artifact["id"], "zip"), MAX_ZIP)
         )
+        if _pull_of(files).get("pull_request") != pull.number:
+            continue  # the same head planned for another pull request: not this one's plan
         code = files.get(exit_file_name(target), b"").strip()
         if code not in SUCCEEDED:
             shown = code.decode("ascii", "replace")[:3] or "unknown"
@@ -127,10 +151,14 @@ def _run_id(artifact: dict[str, Any]) -> int:
     return number if isinstance(number, int) and number > 0 else 0
 
 
-def _made_by(run: Any, workflow: str) -> bool:
-    """A run of the plan workflow as the base branch defines it (pull_request_target)."""
+def _made_by(run: Any, workflow: str, branch: str) -> bool:
+    """A run of the plan workflow as ``branch`` (the default branch) defines it: a
+    ``pull_request_target`` run of that file, on that branch."""
     return (
-        isinstance(run, dict) and run.get("event") == TRUSTED_EVENT and run.get("path") == workflow
+        isinstance(run, dict)
+        and run.get("event") == TRUSTED_EVENT
+        and run.get("path") == workflow
+        and run.get("head_branch") == branch
     )
 
 
@@ -161,10 +189,28 @@ def _reviewed(files: dict[str, bytes], target: str, run_url: str) -> ReviewedPla
             f"the plan artifact lacks {plan_file_name(target)} or {PULL_FILE}: "
             "the plan step wrote no plan"
         )
+    comment = files.get(comment_file_name(target))
+    return ReviewedPlan(
+        plan,
+        _pull_of(files),
+        run_url,
+        _text(files.get(markdown_file_name(target), b"")),
+        None if comment is None else _text(comment),
+    )
+
+
+def _pull_of(files: dict[str, bytes]) -> dict[str, Any]:
+    """The artifact's ``pull-request.json``: ``{}`` when there is none."""
+    if PULL_FILE not in files:
+        return {}
     try:
-        meta = json.loads(pull)
+        meta = json.loads(files[PULL_FILE])
     except ValueError:
         raise GitHubError(f"the plan artifact's {PULL_FILE} is not JSON") from None
     if not isinstance(meta, dict):
         raise GitHubError(f"the plan artifact's {PULL_FILE} is not an object")
-    return ReviewedPlan(plan, meta, run_url)
+    return meta
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")

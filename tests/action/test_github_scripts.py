@@ -55,8 +55,12 @@ const github = {
       create: record('create', { number: 42 }),
       update: record('update'),
     },
-    pulls: { list: async () => ({ data: state.pulls || [] }) },
+    pulls: {
+      list: async () => ({ data: state.pulls || [] }),
+      get: async () => ({ data: state.pull || state.payload.pull_request }),
+    },
     repos: { createCommitStatus: record('createCommitStatus') },
+    checks: { create: record('createCheckRun') },
   },
 };
 const core = { setFailed: (message) => calls.push(['setFailed', message]), info: () => {} };
@@ -75,14 +79,20 @@ new AsyncFunction('require', 'github', 'context', 'core', fs.readFileSync(script
 });
 """
 
-PR = {"pull_request": {"number": 7, "head": {"sha": "abcdef1234567890"}}}
+HEAD = "abcdef1234567890abcdef1234567890abcdef12"
+PR = {"pull_request": {"number": 7, "head": {"sha": HEAD}}}
 BOT = {"login": "github-actions[bot]"}
 
 
-def script_of(workflow: str, job: str, index: int = -1) -> str:
+def script_of(workflow: str, job: str, name: str | int = -1) -> str:
+    """The script of ``job``'s github-script step whose name starts with ``name`` (or the
+    step at that index among them)."""
     data = yaml.safe_load((WORKFLOWS / workflow).read_text())
     steps = [s for s in data["jobs"][job]["steps"] if "github-script" in str(s.get("uses"))]
-    return str(steps[index]["with"]["script"])
+    if isinstance(name, str):
+        (step,) = [s for s in steps if str(s.get("name", "")).startswith(name)]
+        return str(step["with"]["script"])
+    return str(steps[name]["with"]["script"])
 
 
 def run_script(
@@ -112,24 +122,30 @@ def names(calls: list[list[Any]]) -> list[str]:
 
 @pytest.fixture
 def plan_md(tmp_path: Path) -> Path:
-    path = tmp_path / "plan-aws.md"
-    path.write_text(f"{marker('aws')}\n### scim-reconciler plan for aws\n\n**Plan: 1 to create**\n")
+    """The comment's whole body, as reconciler.github.comment writes it."""
+    path = tmp_path / "comment-aws.md"
+    path.write_text(
+        f"{marker('aws')}\n### scim-reconciler plan for aws\n\n**Plan: 1 to create**\n\n---\n"
+        "<sub>Plan of `abcdef123456` (pull request #7) · merging applies this saved plan and "
+        "nothing else: `sha256:00ff`</sub>\n"
+    )
     return path
 
 
-def comment(tmp_path: Path, plan_md: Path, comments: list[dict[str, Any]]) -> list[list[Any]]:
-    env = {"MARKDOWN": str(plan_md), "ARTIFACT": "scim-plan-aws-abcdef1234567890"}
-    state = {"payload": PR, "comments": comments}
-    return run_script(tmp_path, script_of("scim-plan.yml", "plan"), state, env)
+def comment(
+    tmp_path: Path, plan_md: Path, comments: list[dict[str, Any]], head: str = HEAD
+) -> list[list[Any]]:
+    state = {"payload": PR, "comments": comments, "pull": {"head": {"sha": head}}}
+    script = script_of("scim-plan.yml", "plan", "Comment the plan")
+    return run_script(tmp_path, script, state, {"COMMENT": str(plan_md)})
 
 
-def test_first_plan_creates_the_comment(tmp_path: Path, plan_md: Path) -> None:
+def test_first_plan_creates_the_comment_exactly_as_the_plan_step_wrote_it(
+    tmp_path: Path, plan_md: Path
+) -> None:
     calls = comment(tmp_path, plan_md, [])
     assert names(calls) == ["createComment"]
-    body = calls[0][1]["body"]
-    assert body.startswith(marker("aws") + "\n### scim-reconciler plan")
-    assert "artifact `scim-plan-aws-abcdef1234567890`" in body
-    assert "Plan of abcdef1" in body
+    assert calls[0][1]["body"] == plan_md.read_text()  # what apply-reviewed checks, verbatim
     assert calls[0][1]["issue_number"] == 7
 
 
@@ -153,28 +169,58 @@ def test_another_targets_comment_or_a_humans_copy_is_left_alone(
     assert names(comment(tmp_path, plan_md, others)) == ["createComment"]
 
 
-def test_no_markdown_fails_the_step(tmp_path: Path) -> None:
+def test_no_comment_file_fails_the_step(tmp_path: Path) -> None:
     calls = comment(tmp_path, tmp_path / "missing.md", [])
     assert names(calls) == ["setFailed"]
 
 
-# --- the plan's status on the pull request's head ---------------------------------------------
+def test_a_run_of_an_older_head_does_not_replace_the_comment(tmp_path: Path, plan_md: Path) -> None:
+    """A re-run keeps its event: its head is no longer the pull request's (issue 18, 3)."""
+    old = [{"id": 2, "user": BOT, "body": marker("aws") + "\nthe current head's plan"}]
+    calls = comment(tmp_path, plan_md, old, head="f" * 40)
+    assert names(calls) == ["setFailed"]
+    assert "its plan is not shown" in calls[0][1]
+
+
+# --- the plan's check run on the pull request's head -----------------------------------------
+
+
+def check(
+    tmp_path: Path, code: str, commented: str = "success", head: str = HEAD
+) -> list[list[Any]]:
+    script = script_of("scim-plan.yml", "plan", "Publish the plan's check")
+    state = {"payload": PR, "pull": {"head": {"sha": head}}}
+    env = {"EXIT_CODE": code, "TARGET": "aws", "COMMENTED": commented}
+    return run_script(tmp_path, script, state, env)
 
 
 @pytest.mark.parametrize(
-    ("code", "state"),
+    ("code", "conclusion"),
     [("0", "success"), ("2", "success"), ("3", "failure"), ("1", "failure"), ("", "failure")],
 )
-def test_the_plan_sets_a_status_on_the_pull_requests_head(
-    tmp_path: Path, code: str, state: str
+def test_the_plan_publishes_a_check_run_on_the_pull_requests_head(
+    tmp_path: Path, code: str, conclusion: str
 ) -> None:
-    script = script_of("scim-plan.yml", "plan", 0)
-    calls = run_script(tmp_path, script, {"payload": PR}, {"EXIT_CODE": code, "TARGET": "aws"})
-    assert names(calls) == ["createCommitStatus"]
-    status = calls[0][1]
-    assert (status["sha"], status["state"]) == ("abcdef1234567890", state)
-    assert status["context"] == "scim-reconciler/plan (aws)"
-    assert status["target_url"] == "https://github.com/example/identity/actions/runs/99"
+    """A check run, made with GITHUB_TOKEN: its source is the GitHub Actions app, which
+    branch protection can require; a commit status any writer can set (issue 18, 8)."""
+    calls = check(tmp_path, code)
+    assert names(calls) == ["createCheckRun"]
+    run = calls[0][1]
+    assert (run["head_sha"], run["status"], run["conclusion"]) == (HEAD, "completed", conclusion)
+    assert run["name"] == "scim-reconciler/plan (aws)"
+    assert run["details_url"] == "https://github.com/example/identity/actions/runs/99"
+
+
+def test_no_published_comment_is_no_green_check(tmp_path: Path) -> None:
+    calls = check(tmp_path, "2", commented="failure")
+    assert calls[0][1]["conclusion"] == "failure"
+    assert "comment was not published" in calls[0][1]["output"]["title"]
+
+
+def test_no_check_for_a_head_that_is_not_the_current_one(tmp_path: Path) -> None:
+    calls = check(tmp_path, "2", head="f" * 40)
+    assert names(calls) == ["setFailed"]
+    assert "no check is published" in calls[0][1]
 
 
 # --- the fork notice ------------------------------------------------------------------------

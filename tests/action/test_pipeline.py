@@ -15,6 +15,7 @@ import shutil
 import ssl
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,15 @@ import pytest
 import yaml
 
 from reconciler.github.reviewed import artifact_name
+from reconciler.render.markdown import marker
+from tests.action.github_script import run_script, step_script
 from tests.action.runner import GITHUB_TOKEN, ActionRun, Runner
 from tests.conftest import EXAMPLE, ROOT, TOKEN, Server
 from tests.faults.proxy import FaultProxy
 from tests.github.fakeapi import FakeGitHub, serving
+from tests.needs import tool
 from tests.reliability.support import origin_of
-from tests.workflow.helpers import edit_group, edit_user
+from tests.workflow.helpers import edit_group, edit_user, remove_user
 
 pytestmark = pytest.mark.integration
 
@@ -39,19 +43,21 @@ PR = 7
 ALAN = "alan.turing@example.com"
 GRACE = "grace.hopper@example.com"
 JOAN = "joan.clarke@example.com"
+NASH = "john.nash@example.com"
 
 
-def pull_request_event(head: str = HEAD) -> dict[str, Any]:
+def pull_request_event(head: str = HEAD, number: int = PR) -> dict[str, Any]:
     repo = {"full_name": "example/identity"}
     return {
         "action": "synchronize",
-        "number": PR,
+        "number": number,
         "pull_request": {
-            "number": PR,
+            "number": number,
             "head": {"ref": "change", "sha": head, "repo": repo},
             "base": {"ref": "main", "repo": repo},
         },
         "repository": {"full_name": "example/identity", "default_branch": "main"},
+        "sender": {"login": "pr-author"},
     }
 
 
@@ -88,17 +94,22 @@ def runner_for(base: Path, github: FakeGitHub, event: dict[str, Any], **env: str
         "LANG": "C.UTF-8",
         "SCIMCTL_CACHE_DIR": str(base.parent.parent / "cache"),
         "GITHUB_API_URL": github.url,
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_RUN_ID": str(github.next_run_id()),
         **env,
     }
     name = "push" if "GITHUB_SHA" in env else "pull_request_target"
     return Runner(ROOT, base.parent, temp, environment, event=event, event_name=name)
 
 
-def act(runner: Runner, server: Server, command: str, **inputs: str) -> ActionRun:
-    return runner.run(
-        {"command": command, "target": "sandbox", "install": "none", "token": TOKEN, **inputs},
-        env={"SCIM_URL": server.url},
-    )
+INPUTS = {"target": "sandbox", "install": "none", "token": TOKEN}
+
+
+def act(runner: Runner, server: Server | None, command: str, **inputs: str) -> ActionRun:
+    """The action with ``command``; against ``server`` (SCIM_URL), or None: the url of the
+    target in targets.yaml."""
+    env = {"SCIM_URL": server.url} if server is not None else {}
+    return runner.run({**INPUTS, "command": command, **inputs}, env=env)
 
 
 def tree(directory: Path) -> dict[str, bytes]:
@@ -110,23 +121,67 @@ def tree(directory: Path) -> dict[str, bytes]:
 
 
 def plan_pull_request(
-    base: Path, proposed: Path, github: FakeGitHub, server: Server, head: str = HEAD
+    base: Path,
+    proposed: Path | None,
+    github: FakeGitHub,
+    server: Server | None,
+    head: str = HEAD,
+    failed: list[str] | None = None,
+    number: int = PR,
 ) -> ActionRun:
-    """The plan job: the head's files as data, then plan; its artifact uploaded."""
-    github.commit_tree(head, tree(proposed))
-    run = act(
-        runner_for(base, github, pull_request_event(head)),
-        server,
-        "plan",
-        **{"pull-request": str(PR)},
+    """The plan job as scim-plan.yml runs it: the head's files as data (``proposed``, or
+    the tree already served for ``head``), then plan; its artifact uploaded; then the
+    template's own comment and check steps (node, against the fake GitHub). What those
+    steps failed with goes to ``failed``."""
+    if proposed is not None:
+        github.commit_tree(head, tree(proposed))
+    run_id = github.next_run_id()
+    event = pull_request_event(head, number)
+    runner = runner_for(base, github, event, GITHUB_RUN_ID=str(run_id))
+    run = act(runner, server, "plan", **{"pull-request": str(number)})
+    out = runner.temp / "scim-reconciler"
+    files = {p.name: p.read_bytes() for p in out.iterdir()} if out.is_dir() else {}
+    if files:  # the whole folder, as uploaded (if-no-files-found: ignore)
+        github.plan_run(
+            artifact_name("sandbox", head),
+            files,
+            conclusion="success" if run.code == 0 else "failure",
+            run_id=run_id,
+        )
+    payload = event
+    scratch = runner.temp / "scripts"
+    comment = run_script(
+        github,
+        step_script("scim-plan.yml", "plan", "Comment the plan"),
+        payload,
+        {"COMMENT": run.outputs.get("comment-path", "")},
+        scratch,
+        run_id,
     )
-    out = Path(run.outputs["markdown-path"]).parent
-    github.plan_run(
-        artifact_name("sandbox", head),
-        {p.name: p.read_bytes() for p in out.iterdir()},  # the whole folder, as uploaded
-        conclusion="success" if run.code == 0 else "failure",
+    check = run_script(
+        github,
+        step_script("scim-plan.yml", "plan", "Publish the plan's check"),
+        payload,
+        {
+            "EXIT_CODE": run.outputs.get("exit-code", ""),
+            "COMMENTED": "failure" if comment else "success",
+            "TARGET": "sandbox",
+        },
+        scratch,
+        run_id,
     )
+    (failed if failed is not None else []).extend(comment + check)
     return run
+
+
+def shown_comment(github: FakeGitHub, number: int = PR) -> str:
+    """The body of the sandbox target's sticky plan comment on the pull request."""
+    (body,) = [
+        c["body"]
+        for c in github.comments.get(number, [])
+        if c["user"]["login"] == "github-actions[bot]" and c["body"].startswith(marker("sandbox"))
+    ]
+    return str(body)
 
 
 def merge(base: Path, proposed: Path, github: FakeGitHub) -> None:
@@ -224,12 +279,13 @@ def test_a_clean_merge_applies_the_reviewed_plan(
 def test_a_failed_apply_of_the_reviewed_plan_says_so_and_how_to_finish(
     base: Path, proposed: Path, github: FakeGitHub, generic_server: Server
 ) -> None:
-    apply_base(base, github, generic_server)
-    edit_user(proposed, GRACE, title="Rear Admiral")
-    plan_pull_request(base, proposed, github, generic_server)
-    merge(base, proposed, github)
-    down = Server("http://127.0.0.1:9/v2", "generic", generic_server.http)  # nothing listens
-    applied = apply_merge(base, github, down)
+    with FaultProxy(origin_of(generic_server.url)) as front:
+        server = Server(front.base(generic_server.url), "generic", generic_server.http)
+        apply_base(base, github, server)
+        edit_user(proposed, GRACE, title="Rear Admiral")
+        plan_pull_request(base, proposed, github, server)
+        merge(base, proposed, github)
+    applied = apply_merge(base, github, server)  # the server is down: nothing listens
     assert applied.outputs["exit-code"] == "1", applied.log
     assert "**The apply failed (exit 1)**" in applied.summary
     assert "were refused" not in applied.summary
@@ -283,8 +339,7 @@ def test_a_pull_requests_server_address_is_not_used(
 
 def self_signed(directory: Path) -> tuple[Path, Path]:
     """A certificate for 127.0.0.1 and its key (the openssl command, as in test_tls_options)."""
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl command is needed to make a test certificate")
+    tool("openssl", "apt-get install openssl; it makes the test certificate")
     directory.mkdir(parents=True)
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
@@ -326,6 +381,135 @@ def test_a_pull_request_cannot_supply_the_ca_the_plan_trusts(
         assert run.outputs["exit-code"] == "1", run.log
         assert middle.requests() == []  # not one request, so no token, went to the middle
     assert "desired-state/desired-state/ca.pem" in run.log  # read from the base's folder
+
+
+def test_the_plan_comment_is_the_plan_that_merging_applies(
+    base: Path, proposed: Path, github: FakeGitHub, generic_server: Server, tmp_path: Path
+) -> None:
+    """Push EVIL (it deactivates John Nash), push GOOD, force-push back to EVIL, then re-run
+    GOOD's plan run (a re-run keeps its event): the re-run shows nothing, so the comment
+    reviewers approve on is EVIL's, and the merge applies that plan, whose digest the
+    comment carries (issue 18, 3)."""
+    evil, good = "4" * 40, "5" * 40
+    apply_base(base, github, generic_server)
+    evil_tree = tmp_path / "evil" / "desired-state"
+    shutil.copytree(proposed, evil_tree)
+    remove_user(evil_tree, NASH)
+    edit_user(proposed, GRACE, title="Rear Admiral")
+    github.push(PR, evil)
+    plan_pull_request(base, evil_tree, github, generic_server, head=evil)
+    github.push(PR, good)
+    plan_pull_request(base, proposed, github, generic_server, head=good)
+    github.push(PR, evil)  # force-pushed back
+    plan_pull_request(base, None, github, generic_server, head=evil)
+    failed: list[str] = []
+    rerun = plan_pull_request(base, None, github, generic_server, head=good, failed=failed)
+
+    assert rerun.outputs["exit-code"] != "2", rerun.log  # the re-run fetched nothing
+    assert f"pull request #7's head is now {evil[:12]}, not {good[:12]}" in rerun.log
+    assert any("its plan is not shown" in f for f in failed), failed
+    assert any("no check is published" in f for f in failed), failed
+    shown = shown_comment(github)
+    assert f"Plan of `{evil[:12]}`" in shown
+    assert "deactivate" in shown and NASH in shown and "Rear Admiral" not in shown
+    assert [c["head_sha"] for c in github.check_runs] == [evil, good, evil]
+
+    shutil.rmtree(proposed)
+    shutil.copytree(evil_tree, proposed)
+    merge(base, proposed, github)
+    applied = apply_merge(base, github, generic_server)
+    assert applied.code == 0, applied.log
+    assert generic_server.user(NASH).get("active", True) is False
+    digest = shown.split("merging applies this saved plan and nothing else: `", 1)[1][:71]
+    assert digest.startswith("sha256:") and f"<code>{digest}</code>" in applied.summary
+    assert "<summary>The plan as reviewed</summary>" in applied.summary
+
+
+def test_an_edited_plan_comment_applies_nothing(
+    base: Path, proposed: Path, github: FakeGitHub, generic_server: Server
+) -> None:
+    """A writer edits the bot's comment (here: drops a row): what reviewers saw is no
+    longer provably the plan, so the merge applies nothing (issue 18, 3)."""
+    apply_base(base, github, generic_server)
+    edit_user(proposed, GRACE, title="Rear Admiral")
+    assert plan_pull_request(base, proposed, github, generic_server).outputs["exit-code"] == "2"
+    (comment,) = github.comments[PR]
+    comment["body"] = comment["body"].replace("Rear Admiral", "Admiral")
+    merge(base, proposed, github)
+    applied = apply_merge(base, github, generic_server)
+    assert applied.outputs["exit-code"] == "3", applied.log
+    assert "is not the one the reviewed plan's run published" in applied.summary
+    assert generic_server.user(GRACE).get("title") != "Rear Admiral"
+
+
+def test_a_change_of_the_server_applies_nothing_in_its_own_pull_request(
+    base: Path, proposed: Path, github: FakeGitHub, generic_server: Server, tmp_path: Path
+) -> None:
+    """The pull request points the target at another server and adds a user. The plan is
+    made against the base's server; after the merge, nothing is applied, and the new
+    server gets no request, so no token (issue 18, 2)."""
+    other = f"{origin_of(generic_server.url)}/{uuid.uuid4().hex}/v2"
+    with FaultProxy(origin_of(other)) as elsewhere:
+        for tree_, url in ((base, generic_server.url), (proposed, elsewhere.base(other))):
+            targets = yaml.safe_load((tree_ / "targets.yaml").read_text())
+            targets["targets"]["sandbox"]["url"] = url
+            (tree_ / "targets.yaml").write_text(yaml.safe_dump(targets))
+        act_base = runner_for(base, github, pull_request_event())
+        assert act_base.run(INPUTS | {"command": "apply"}).code == 0
+        (proposed / "users" / "new.yaml").write_text(
+            "users:\n  - userName: ada.byron@example.com\n"
+            "    name: {givenName: Ada, familyName: Byron}\n"
+        )
+        github.commit_tree(HEAD, tree(proposed))
+        planned = plan_pull_request(base, None, github, None)
+        assert planned.outputs["exit-code"] == "2", planned.log
+        merge(base, proposed, github)
+        event = {"after": MERGE, "repository": {"full_name": "example/identity"}}
+        event["repository"]["default_branch"] = "main"
+        runner = runner_for(base, github, event, GITHUB_SHA=MERGE, GITHUB_REF="refs/heads/main")
+        applied = runner.run(INPUTS | {"command": "apply-reviewed"})
+        assert applied.outputs["exit-code"] == "3", applied.log
+        assert "connects target 'sandbox' otherwise than the reviewed plan was made" in (
+            applied.summary
+        )
+        assert "No fresh plan is made here" in applied.summary
+        assert elsewhere.requests() == []
+    assert "ada.byron@example.com" not in {u["userName"] for u in generic_server.users()}
+
+
+def test_another_pull_requests_plan_of_the_same_head_does_not_shadow_this_ones(
+    base: Path, proposed: Path, github: FakeGitHub, generic_server: Server
+) -> None:
+    """Pull request #8 has the same head commit; its plan run is newer (issue 18, 7)."""
+    apply_base(base, github, generic_server)
+    edit_user(proposed, GRACE, title="Rear Admiral")
+    assert plan_pull_request(base, proposed, github, generic_server).outputs["exit-code"] == "2"
+    github.open_pull(8, HEAD)
+    other = plan_pull_request(base, None, github, generic_server, number=8)
+    assert other.outputs["exit-code"] == "2", other.log
+    merge(base, proposed, github)
+    applied = apply_merge(base, github, generic_server)
+    assert applied.code == 0, applied.log
+    assert "Applied the plan reviewed on pull request #7" in applied.summary
+    assert generic_server.user(GRACE)["title"] == "Rear Admiral"
+
+
+def test_a_plan_run_of_another_base_branch_is_never_the_reviewed_plan(
+    base: Path, proposed: Path, github: FakeGitHub, generic_server: Server
+) -> None:
+    """On GitHub Enterprise Server a pull request into a branch a writer made runs that
+    branch's scim-plan.yml; its artifact of the same name, newer, is not this plan
+    (issue 18, 7)."""
+    apply_base(base, github, generic_server)
+    edit_user(proposed, GRACE, title="Rear Admiral")
+    assert plan_pull_request(base, proposed, github, generic_server).outputs["exit-code"] == "2"
+    (real,) = github.artifacts
+    crafted = {"plan-sandbox.exit": b"1\n", "pull-request.json": b'{"pull_request": 7}'}
+    github.plan_run(real["name"], crafted, head_branch="attackers-base")
+    merge(base, proposed, github)
+    applied = apply_merge(base, github, generic_server)
+    assert applied.code == 0, applied.log
+    assert generic_server.user(GRACE)["title"] == "Rear Admiral"
 
 
 def test_a_re_run_of_an_old_apply_is_refused(

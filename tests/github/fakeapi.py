@@ -4,8 +4,10 @@ It answers what the pipeline reads, the way GitHub does: a branch's head
 (``git/ref/heads/{branch}``), the pull requests of a commit (``commits/{sha}/pulls``), a
 pull request and its reviews, workflow runs, artifacts by name (newest first) and their zip,
 which redirects to "blob storage" (here ``/blob/…`` of the same server, which must be
-fetched *without* the token), and a commit's tarball (redirected the same way). Every
-request is recorded with the Authorization header it carried.
+fetched *without* the token), a commit's tarball (redirected the same way), and a pull
+request's comments. What the workflows' scripts write with the token (a comment, its
+update, a check run) is the bot's. Every request is recorded with the Authorization header
+it carried.
 """
 
 from __future__ import annotations
@@ -35,7 +37,13 @@ ROUTES = {
     "zip": re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/actions/artifacts/(?P<id>\d+)/zip$"),
     "run": re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/actions/runs/(?P<id>\d+)$"),
     "tarball": re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/tarball/(?P<sha>\w+)$"),
+    "comments": re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/issues/(?P<n>\d+)/comments$"),
+    "comment": re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/issues/comments/(?P<id>\d+)$"),
+    "check_runs": re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/check-runs$"),
 }
+REASONS = {200: "OK", 201: "Created", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
+BOT = {"login": "github-actions[bot]", "type": "Bot"}
+"""Who GITHUB_TOKEN writes as: comments and check runs made with it are the bot's."""
 MEMBERSHIP = re.compile(
     r"^/orgs/(?P<org>[^/]+)/teams/(?P<team>[^/]+)/memberships/(?P<login>[^/]+)$"
 )
@@ -56,6 +64,9 @@ class FakeGitHub:
     blobs: dict[str, bytes] = field(default_factory=dict)
     teams: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     """(org, team slug) → the logins of its active members."""
+    comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    """Issue (pull request) number → its comments, oldest first."""
+    check_runs: list[dict[str, Any]] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
     url: str = ""
 
@@ -116,13 +127,19 @@ class FakeGitHub:
         conclusion: str = "success",
         event: str = "pull_request_target",
         path: str = PLAN_WORKFLOW,
+        head_branch: str = "main",
+        run_id: int | None = None,
     ) -> int:
-        """A completed workflow run that uploaded the artifact ``name`` holding ``files``."""
-        run_id = 1000 + len(self.runs)
+        """A completed workflow run that uploaded the artifact ``name`` holding ``files``.
+
+        ``head_branch``: the branch whose workflow file ran (a ``pull_request_target``
+        run's is the pull request's base branch)."""
+        run_id = run_id or self.next_run_id()
         self.runs[run_id] = {
             "id": run_id,
             "event": event,
             "path": path,
+            "head_branch": head_branch,
             "status": "completed",
             "conclusion": conclusion,
             "html_url": f"https://github.com/{self.repository}/actions/runs/{run_id}",
@@ -138,6 +155,20 @@ class FakeGitHub:
         )
         self.blobs[f"artifact-{artifact_id}"] = zipped(files)
         return run_id
+
+    def next_run_id(self) -> int:
+        return 1000 + len(self.runs)
+
+    def comment_as(self, number: int, login: str, body: str) -> dict[str, Any]:
+        """A comment on issue ``number`` by ``login`` (a person; the bot writes through the
+        API with the token)."""
+        comment = {
+            "id": 9000 + sum(len(c) for c in self.comments.values()),
+            "user": {"login": login, "type": "User"},
+            "body": body,
+        }
+        self.comments.setdefault(number, []).append(comment)
+        return comment
 
     def commit_tree(self, sha: str, files: dict[str, bytes]) -> None:
         """What ``tarball/{sha}`` serves: ``files`` under GitHub's ``owner-repo-sha/`` root."""
@@ -158,6 +189,9 @@ class FakeGitHub:
         if auth != f"Bearer {self.token}":
             return _answer(start, 401, {"message": "Bad credentials"})
         query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method != "GET":
+            return self._write(start, method, path, _body(environ))
         if m := MEMBERSHIP.match(path):
             if m["login"] in self.teams.get((m["org"], m["team"]), set()):
                 return _answer(start, 200, {"state": "active", "role": "member"})
@@ -195,6 +229,25 @@ class FakeGitHub:
         run = self.runs.get(int(m["id"]))
         return _answer(start, 200, run) if run else _answer(start, 404, {"message": "no"})
 
+    def _comments(self, start: Start, m: re.Match[str], query: dict[str, str]) -> Any:
+        return _answer(start, 200, _page(self.comments.get(int(m["n"]), []), query))
+
+    def _write(self, start: Start, method: str, path: str, body: dict[str, Any]) -> Any:
+        """What the workflows' scripts write with GITHUB_TOKEN: comments, check runs."""
+        if (m := ROUTES["comments"].match(path)) and method == "POST":
+            made = self.comment_as(int(m["n"]), BOT["login"], str(body["body"]))
+            made["user"] = dict(BOT)
+            return _answer(start, 201, made)
+        if (m := ROUTES["comment"].match(path)) and method == "PATCH":
+            for comment in (c for found in self.comments.values() for c in found):
+                if comment["id"] == int(m["id"]):
+                    comment["body"] = str(body["body"])
+                    return _answer(start, 200, comment)
+        if ROUTES["check_runs"].match(path) and method == "POST":
+            self.check_runs.append(body)
+            return _answer(start, 201, {"id": len(self.check_runs), **body})
+        return _answer(start, 404, {"message": "Not Found"})
+
     def _tarball(self, start: Start, m: re.Match[str], query: dict[str, str]) -> Any:
         if f"tar-{m['sha']}" not in self.blobs:
             return _answer(start, 404, {"message": "Not Found"})
@@ -206,8 +259,14 @@ def _page(items: list[Any], query: dict[str, str]) -> list[Any]:
     return items[(page - 1) * size : page * size]
 
 
+def _body(environ: dict[str, Any]) -> dict[str, Any]:
+    size = int(environ.get("CONTENT_LENGTH") or 0)
+    data = json.loads(environ["wsgi.input"].read(size) or b"{}")
+    return data if isinstance(data, dict) else {}
+
+
 def _answer(start: Start, status: int, body: Any) -> Iterator[bytes]:
-    reason = {200: "OK", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}[status]
+    reason = REASONS[status]
     start(f"{status} {reason}", [("Content-Type", "application/json")])
     return iter([json.dumps(body).encode()])
 

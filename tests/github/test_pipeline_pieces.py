@@ -15,7 +15,7 @@ import yaml
 from reconciler.errors import GitHubError, InputError
 from reconciler.github import pull_files
 from reconciler.github.api import GitHubApi, GitHubRepo
-from reconciler.github.merge_apply import Push, decide
+from reconciler.github.merge_apply import Merged, Push, decide
 from reconciler.github.policy_change import policy_change
 from reconciler.github.reviewed import merged_pull
 from tests.conftest import EXAMPLE
@@ -62,7 +62,8 @@ def test_a_commit_pushed_without_a_pull_request_has_none(github: FakeGitHub) -> 
 
 def test_a_run_for_another_branch_is_refused(github: FakeGitHub) -> None:
     with api_of(github) as api:
-        verdict = decide(api, Push(MERGE, "refs/heads/feature", "main"), "sandbox", "w", "d")
+        merged = Merged("sandbox", "d", {})
+        verdict = decide(api, Push(MERGE, "refs/heads/feature", "main"), merged, "w")
     assert verdict.reason == "this run is for 'refs/heads/feature', not the default branch"
 
 
@@ -106,7 +107,12 @@ def test_only_regular_files_of_the_directory_are_written_and_nothing_outside(
     assert pull_files.run(argv, github.env) == 0
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert written == ["pull-request.json", "pull/desired-state/users/a.yaml"]
-    assert json.loads(meta.read_text()) == {"pull_request": 7, "head_sha": HEAD}
+    assert json.loads(meta.read_text()) == {
+        "pull_request": 7,
+        "head_sha": HEAD,
+        "base_ref": "",
+        "pusher": "",
+    }
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,12 @@ import json
 import uuid
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 
 from tests.conftest import Server
+from tests.faults.proxy import FaultProxy
+from tests.reliability.support import origin_of
 from tests.workflow.helpers import edit_user, remove_user, set_policy
 
 pytestmark = pytest.mark.integration
@@ -246,8 +247,8 @@ def test_a_saved_plan_is_bound_to_its_server_and_target_settings(
     cli, org: Path, generic_server: Server, sandbox_bases: dict[str, str], tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     """Made against one server, applied where targets.yaml now names another: refused whole,
-    and the other server is never written to (issue 18, 2)."""
-    other = f"{sandbox_bases['generic']}/{uuid.uuid4().hex}/v2"
+    before any request, so the other server never sees the token (issue 18, 2)."""
+    tenant = f"{sandbox_bases['generic']}/{uuid.uuid4().hex}/v2"
     token = {"SCIM_TOKEN": generic_server.env["SCIM_TOKEN"]}
     set_policy(org, on_remove="deactivate")
     _point(org, generic_server.url)
@@ -256,13 +257,14 @@ def test_a_saved_plan_is_bound_to_its_server_and_target_settings(
     recorded = json.loads(plan_file.read_text())["connection"]
     assert recorded["url"] == generic_server.url and recorded["profile"] == "generic"
     assert len(recorded["target"]) == 64
-    _point(org, other)
-    moved = cli("apply", plan_file, "--dir", org, "--auto-approve", env=token)
+    with FaultProxy(origin_of(tenant)) as elsewhere:
+        other = elsewhere.base(tenant)
+        _point(org, other)
+        moved = cli("apply", plan_file, "--dir", org, "--auto-approve", env=token)
+        assert elsewhere.requests() == []
     assert moved.code == 3, moved.out + moved.err
     assert f"the server ({generic_server.url} → {other})" in moved.err
     assert "nothing was applied" in moved.err
-    with httpx.Client(base_url=other, headers=generic_server.http.headers) as http:
-        assert http.get("/Users").json()["totalResults"] == 0
     _point(org, generic_server.url)
     assert generic_server.users() == []
     applied = cli("apply", plan_file, "--dir", org, "--auto-approve", env=token)
