@@ -12,7 +12,17 @@ from typing import Annotated, Any
 import typer
 
 from reconciler import __version__
-from reconciler.cli import apply, check, drift, import_, plan, sandbox, show, validate
+from reconciler.cli import (
+    access_review,
+    apply,
+    check,
+    drift,
+    import_,
+    plan,
+    sandbox,
+    show,
+    validate,
+)
 from reconciler.cli.output import err, tolerate_narrow_encodings
 from reconciler.errors import ReconcileError
 from reconciler.scim.redaction import forget_output_tokens
@@ -73,6 +83,7 @@ _register("plan", plan.plan)
 _register("apply", apply.apply)
 _register("show", show.show)
 _register("drift", drift.drift)
+_register("access-review", access_review.access_review)
 _register("import", import_.import_)
 _register("check", check.check)
 _register("sandbox", sandbox.sandbox)

@@ -8,7 +8,17 @@ import pytest
 
 from reconciler.cli import app as app_module
 
-COMMANDS = ("validate", "plan", "apply", "show", "drift", "import", "check", "sandbox")
+COMMANDS = (
+    "validate",
+    "plan",
+    "apply",
+    "show",
+    "drift",
+    "access-review",
+    "import",
+    "check",
+    "sandbox",
+)
 
 
 def _help(cli, monkeypatch: pytest.MonkeyPatch, command: str, columns: int) -> str:  # type: ignore[no-untyped-def]
