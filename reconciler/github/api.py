@@ -98,7 +98,16 @@ class GitHubApi:
 
     def get(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
         """The JSON answer of ``GET path``; anything but a 200 is an error."""
-        response = self._send(path, params)
+        return self._json(path, self._send(path, params))
+
+    def get_or_none(self, path: str) -> Any:
+        """Like ``get``, but ``None`` for a 404 or 422 (no such thing); one request."""
+        response = self._send(path, None)
+        if response.status_code in (404, 422):
+            return None
+        return self._json(path, response)
+
+    def _json(self, path: str, response: httpx.Response) -> Any:
         if response.status_code != 200:
             raise failure(path, response.status_code)
         if len(response.content) > MAX_JSON:
@@ -107,13 +116,6 @@ class GitHubApi:
             return response.json()
         except ValueError:
             raise GitHubError(f"GitHub API: GET {path} did not answer with JSON") from None
-
-    def get_or_none(self, path: str) -> Any:
-        """Like ``get``, but ``None`` for a 404 or 422 (no such thing)."""
-        response = self._send(path, None)
-        if response.status_code in (404, 422):
-            return None
-        return self.get(path)
 
     def pages(self, path: str, key: str | None = None, **params: str | int) -> Iterator[Any]:
         """Every item of a paged listing (``key``: the list inside an object answer)."""

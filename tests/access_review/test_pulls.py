@@ -77,6 +77,8 @@ def test_each_commit_gets_the_pull_request_it_was_merged_by(github: ReviewedGitH
     assert squash.self_approvers == ("BEN-B",)
     reads = [path for path, _ in github.requests if path.endswith(("/reviews", "/commits"))]
     assert len(reads) == 2, "each pull request is read once"
+    asked = [path for path, _ in github.requests if path.endswith("/pulls")]
+    assert len(asked) == 3, "one request for the pull requests of each commit"
 
 
 def test_a_wrong_token_is_an_error_that_never_shows_it(github: ReviewedGitHub) -> None:
