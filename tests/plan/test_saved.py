@@ -18,6 +18,7 @@ from reconciler.plan.diff import diff
 from reconciler.plan.model import FORMAT_VERSION, Action, Change, Kind, Plan, Status
 from reconciler.plan.saved import (
     attach_snapshots,
+    check_connection,
     check_origin,
     narrow,
     read_plan,
@@ -313,3 +314,46 @@ def test_a_plan_file_is_indented_and_keeps_names_as_written(tmp_path: Path) -> N
     assert "josé@x.com" in text and "\\u00e9" not in text
     assert text.startswith('{\n  "') and '\n    {\n      "' in text
     assert read_plan(tmp_path / "plan.json") == plan
+
+
+# --- the connection a plan was made against ------------------------------------------------
+
+URL, OTHER = "https://scim.example.com/v2", "https://other.example.com/v2"
+BOUND = {"url": URL, "profile": "generic", "target": "t1"}
+
+
+def _refusal(recorded: dict[str, str], now: dict[str, str], path: Path) -> str:
+    with pytest.raises(PlanFileError) as caught:
+        check_connection(replace(_plan(), connection=recorded), path, now)
+    return str(caught.value)
+
+
+def test_a_plan_is_applied_only_through_the_connection_it_was_made_on(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    check_connection(replace(_plan(), connection=dict(BOUND)), path, dict(BOUND))
+    moved = {**BOUND, "url": OTHER, "profile": "aws-identity-center"}
+    assert _refusal(BOUND, moved, path) == (
+        f"{path} was made against another connection than this run's (the profile (generic → "
+        f"aws-identity-center); the server ({URL} → {OTHER})); nothing was applied: plan "
+        "again against this one"
+    )
+    retargeted = {**BOUND, "target": "t2"}
+    assert _refusal(BOUND, retargeted, path) == (
+        f"{path} was made against another connection than this run's (the target's settings "
+        "in targets.yaml (url, token_env, policy …)); nothing was applied: plan again "
+        "against this one"
+    )
+
+
+def test_a_plan_that_records_no_connection_is_refused(tmp_path: Path) -> None:
+    said = _refusal({}, {"url": URL, "profile": "generic"}, tmp_path / "p.json")
+    assert f"(the profile (? → generic); the server (? → {URL}))" in said
+
+
+def test_any_other_difference_is_named_by_its_key_or_said_to_be_unrecorded(
+    tmp_path: Path,
+) -> None:
+    said = _refusal({**BOUND, "token_env": "A"}, {**BOUND, "token_env": "B"}, tmp_path / "p")
+    assert "this run's (token_env); nothing" in said
+    said = _refusal({**BOUND, "extra": "1"}, dict(BOUND), tmp_path / "p")
+    assert "this run's (nothing recorded); nothing" in said
