@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.errors import GitHubError
+from reconciler.errors import GitHubError, RefusedError
 from reconciler.github.api import GitHubRepo
 from reconciler.github.reviews import approvers_at, read_approvals
 from tests.github.fakeapi import FakeGitHub, serving
@@ -93,3 +93,32 @@ def test_a_team_name_that_could_leave_its_path_is_an_error(github: FakeGitHub, t
         _read(github, team)
     assert str(caught.value) == f"GitHub API: {team!r} is not a team"
     assert not any("/memberships/" in path for path, _ in github.requests)
+
+
+def test_a_run_of_an_older_head_reads_no_approval(github: FakeGitHub) -> None:
+    """The run's commit must be the pull request's head: its files and its approvals are
+    of one commit."""
+    older = "d" * 40
+    github.review(PR, "alice-gh", "APPROVED")
+    with pytest.raises(RefusedError) as caught:
+        read_approvals(GitHubRepo.from_env(github.env), PR, ["alice-gh"], head=older)
+    assert str(caught.value) == (
+        f"pull request #{PR}'s head is now {HEAD[:12]}, not {older[:12]}, the commit this run "
+        "is of (a re-run of an older push?): its desired state and its approvals would be of "
+        "two commits; nothing was planned. The run of the current head plans it"
+    )
+    assert not any(path.endswith("/reviews") for path, _ in github.requests)
+    same = read_approvals(GitHubRepo.from_env(github.env), PR, ["alice-gh"], head=HEAD)
+    assert dict(same.approved_by) == {"alice-gh": "alice-gh"}
+
+
+def test_the_reviews_of_excluded_logins_count_for_nothing(github: FakeGitHub) -> None:
+    github.review(PR, "Alice-GH", "APPROVED")
+    github.review(PR, "bob-gh", "APPROVED")
+    repo = GitHubRepo.from_env(github.env)
+    found = read_approvals(repo, PR, ["alice-gh", "bob-gh"], excluded=("alice-gh", "eve-gh"))
+    assert dict(found.approved_by) == {"bob-gh": "bob-gh"}
+    assert found.source == (
+        f"pull request #{PR} at {HEAD[:12]} (the review of alice-gh, eve-gh, who pushed it, "
+        "does not count)"
+    )
