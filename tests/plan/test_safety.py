@@ -9,6 +9,8 @@ noticed (``make mutation``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -579,3 +581,83 @@ def test_a_privileged_group_is_approved_by_its_first_named_approver_who_approved
     assert checked.reason == "privileged group: approved by Alice-GH (alice-gh)"
     (checked,) = check(_plan([row]), policy, approvals=Approvals(allow_privileged=True)).changes
     assert checked.reason == "privileged group: approved by --allow privileged"
+
+
+# --- max_duration: temporary access to a privileged group ----------------------------------
+
+NOW = datetime(2027, 1, 1, 12, 0, tzinfo=UTC)
+TIMED = Policy(
+    privileged_groups=frozenset({"admins", "ops"}),
+    approvers={"admins": ("alice-gh",), "ops": ()},
+    max_durations={"admins": 7 * 86400},
+    limits=NO_LIMITS,
+)
+
+
+def _added(*members: tuple[str, str | None], action: Action = Action.ADD_MEMBERS) -> Change:
+    people = tuple(Member(name, name, f"id-{name}", until=until) for name, until in members)
+    return Change(Kind.GROUP, action, "Admins", "admins", id="g-admins", members=people)
+
+
+def _timed(row: Change, approvals: Approvals = Approvals(allow_privileged=True)) -> Change:
+    (checked,) = check(_plan([row]), TIMED, approvals=approvals, now=NOW).changes
+    return checked
+
+
+def test_a_member_added_within_max_duration_is_approved_as_usual() -> None:
+    row = _added(("a@x", "2027-01-07"), ("b@x", "2027-01-08T12:00:00Z"))
+    assert _timed(row).status is Status.PLANNED
+    assert _timed(row, Approvals()).status is Status.REFUSED  # still needs its approval
+
+
+def test_a_member_added_for_longer_than_max_duration_is_refused_whoever_approves() -> None:
+    row = _added(("a@x", "2027-01-08T12:00:00Z"), ("b@x", "2027-01-08T12:01:00Z"), ("c@x", None))
+    checked = _timed(row)
+    assert checked.status is Status.REFUSED
+    assert checked.reason == (
+        "privileged group 'admins' grants membership for at most 7d (max_duration), so every "
+        "member it gains needs an until no later than 2027-01-08 12:00 UTC: 'b@x' ends "
+        "2027-01-08T12:01:00Z; 'c@x' has no end; no approval lifts this"
+    )
+
+
+def test_a_date_ends_at_the_end_of_that_day() -> None:
+    """Until 2027-01-08 is until midnight after the 8th: past noon on the 8th."""
+    assert _timed(_added(("a@x", "2027-01-07"))).status is Status.PLANNED
+    assert _timed(_added(("a@x", "2027-01-08"))).status is Status.REFUSED
+    late = Policy(
+        privileged_groups=TIMED.privileged_groups,
+        max_durations={"admins": 7 * 86400 - 60},
+        limits=NO_LIMITS,
+    )
+    (checked,) = check(
+        _plan([_added(("a@x", "2027-01-08T11:59:00Z"), ("b@x", "2027-01-08T12:00:00Z"))]),
+        late,
+        approvals=Approvals(allow_privileged=True),
+        now=NOW,
+    ).changes
+    assert checked.reason is not None and "for at most 10079m" in checked.reason
+    assert "'b@x' ends" in checked.reason and "'a@x'" not in checked.reason
+
+
+@pytest.mark.parametrize("action", [Action.REMOVE_MEMBERS, Action.DELETE, Action.UPDATE])
+def test_only_members_gained_are_held_to_max_duration(action: Action) -> None:
+    row = _added(("a@x", None), action=action)
+    assert "max_duration" not in (_timed(row).reason or "")
+
+
+def test_a_group_without_max_duration_takes_members_without_an_end() -> None:
+    row = replace(_added(("a@x", None)), name="Ops", key="ops")
+    assert _timed(row).status is Status.PLANNED
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [(7 * 86400, "7d"), (36 * 3600, "36h"), (90 * 60, "90m"), (90, "90s"), (86400, "1d")],
+)
+def test_max_duration_is_shown_in_its_largest_whole_unit(seconds: int, shown: str) -> None:
+    policy = replace(TIMED, max_durations={"admins": seconds})
+    (checked,) = check(
+        _plan([_added(("a@x", None))]), policy, approvals=Approvals(allow_privileged=True), now=NOW
+    ).changes
+    assert f"for at most {shown} (max_duration)" in (checked.reason or "")
