@@ -249,6 +249,28 @@ def _why(address: str, conflicts: set[str]) -> str:
     return "no ownership marker"
 
 
+HEALED = (DriftClass.CHANGED, DriftClass.MISSING)
+"""What heal applies: what changed on the server behind git's back, or was deleted there.
+Never ``pending``: a change git holds that no reviewed apply made."""
+
+
+def healing(plan: Plan, drift: Drift) -> Plan:
+    """``plan`` (of the desired state against live) narrowed to what ``drift`` (of the same
+    plan, against the last reviewed apply's baseline) classes as changed or missing; what
+    it leaves out as pending is named in a warning, so that the run says what it skipped."""
+    kept = [item.change for item in drift.items if item.drift in HEALED and item.change]
+    pending = [item for item in drift.items if item.drift is DriftClass.PENDING]
+    warnings = list(plan.warnings)
+    if pending:
+        shown = ", ".join(f"{item.kind}:{item.name}" for item in pending[:10])
+        more = f" and {len(pending) - 10} more" if len(pending) > 10 else ""
+        warnings.append(
+            f"not healed: {len(pending)} change(s) pending since {drift.baseline} (in git, "
+            f"applied by no reviewed plan): {shown}{more}; merge a pull request to apply them"
+        )
+    return replace(plan, changes=tuple(sorted(kept, key=Change.sort_key)), warnings=tuple(warnings))
+
+
 def addresses(org: Org) -> frozenset[str]:
     """The addresses (``user:name``) an org holds, folded."""
     users = (fold(f"user:{u.user_name}") for u in org.users)

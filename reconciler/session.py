@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -162,11 +162,13 @@ def planned(
     options: PlanOptions = PlanOptions(),
     *,
     within: Plan | None = None,
+    select: Callable[[Plan], Plan] | None = None,
 ) -> Plan:
     """The checked plan for ``desired`` against ``live`` under the target's policy.
 
     ``within`` (a saved plan, untrusted) narrows the fresh plan to the rows it holds
-    (``saved.narrow``) before the one safety check every plan goes through."""
+    (``saved.narrow``), and ``select`` (heal: what drift classes as changed or missing)
+    to what it returns, before the one safety check every plan goes through."""
     policy = session.policy
     if options.adopt:
         policy = replace(policy, adopt=True)
@@ -195,6 +197,8 @@ def planned(
         plan = expirations(plan)
     if within is not None:
         plan = narrow(plan, within, live.org)
+    if select is not None:
+        plan = select(plan)
     # Snapshots first: the limits tell a delete of an active user by what was read.
     snapshots = attach_snapshots(plan, live.org)
     members = PrivilegedMembers.of(policy, wanted, live.org)

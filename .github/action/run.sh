@@ -9,7 +9,7 @@
 # The tool's output goes to the job log between ::stop-commands:: and its random token:
 # a file or resource name cannot become a workflow command (an annotation, a mask).
 #
-#   ACTION_COMMAND       validate, plan, apply, apply-reviewed or drift
+#   ACTION_COMMAND       validate, plan, apply, apply-reviewed, heal or drift
 #   ACTION_DIRECTORY     the desired-state directory (default desired-state)
 #   ACTION_TARGET        the target of targets.yaml (may be empty)
 #   ACTION_ARGS          extra scimctl arguments, split on whitespace (no quoting, no globbing)
@@ -22,6 +22,8 @@
 #                        (--pull-request-head), and it must still be the current head
 #   ACTION_PUSHER        plan: who pushed that head (--pushed-by)
 #   ACTION_PLAN_WORKFLOW apply-reviewed: the workflow that makes the reviewed plans
+#   ACTION_APPLY_WORKFLOW heal: the workflow whose applies are reviewed (its last
+#                        successful apply-reviewed is the baseline: scimctl apply --heal)
 #   ACTION_TOKEN         the SCIM token (becomes SCIM_TOKEN when given)
 #   ACTION_GITHUB_TOKEN  GitHub's token (becomes GITHUB_TOKEN when given)
 set -euo pipefail
@@ -54,6 +56,7 @@ if [[ ! -x "$python" ]]; then python=python3; fi
 out_dir="${RUNNER_TEMP:?}/scim-reconciler"
 mkdir -p "$out_dir"
 kind=${command%-reviewed}
+if [[ "$command" == heal ]]; then kind=apply; fi # its report is an apply's
 safe_target=${target//[^A-Za-z0-9._-]/_}
 name="$kind${target:+-$safe_target}"
 markdown="$out_dir/$name.md"
@@ -72,9 +75,13 @@ case "$command" in
     workflow=${ACTION_PLAN_WORKFLOW:-.github/workflows/scim-plan.yml}
     args+=(--workflow "$workflow" --report "$json" --markdown "$markdown")
     ;;
+  heal)
+    workflow=${ACTION_APPLY_WORKFLOW:-.github/workflows/scim-apply.yml}
+    args+=(--workflow "$workflow" --report "$json" --markdown "$markdown")
+    ;;
   drift) args+=(--report "$json" --markdown "$markdown") ;;
   *)
-    echo "::error::unknown command '$command': use validate, plan, apply, apply-reviewed or drift"
+    echo "::error::unknown command '$command': use validate, plan, apply, apply-reviewed, heal or drift"
     exit 1
     ;;
 esac
@@ -100,6 +107,8 @@ fi
 tool=(scimctl "$command")
 if [[ "$command" == apply-reviewed ]]; then
   tool=("$python" -I -m reconciler.github.merge_apply)
+elif [[ "$command" == heal ]]; then
+  tool=("$python" -I -m reconciler.github.heal)
 fi
 
 echo "::group::scimctl $command"
@@ -166,7 +175,7 @@ fi
 has_changes=false
 case "$command" in
   plan | drift) if [[ $code == 2 ]]; then has_changes=true; fi ;;
-  apply | apply-reviewed)
+  apply | apply-reviewed | heal)
     if [[ -s "$json" ]] && grep -q '"result": *"ok"' "$json"; then has_changes=true; fi
     ;;
 esac

@@ -43,6 +43,7 @@ from reconciler.config import ENV_TARGET, Target, resolve_connection
 from reconciler.desired import DesiredState
 from reconciler.errors import InputError, RefusedError
 from reconciler.escaping import printable
+from reconciler.heal import Healing
 from reconciler.lastseen import remember
 from reconciler.lock import target_lock
 from reconciler.model import Org
@@ -66,6 +67,16 @@ AutoApprove = Annotated[
     bool,
     typer.Option("--auto-approve", help="Apply without asking (needed when not on a terminal)."),
 ]
+Heal = Annotated[
+    str | None,
+    typer.Option(
+        "--heal",
+        metavar="REF",
+        help="Apply only what drift, against the desired state at git REF (the last reviewed "
+        "apply), classes as changed or missing: undo what changed behind git's back, never "
+        "apply a change REF lacks (pending: named, not applied).",
+    ),
+]
 
 
 def apply(
@@ -76,6 +87,7 @@ def apply(
     auto_approve: AutoApprove = False,
     only: Only = None,
     expired_only: ExpiredOnly = False,
+    heal: Heal = None,
     adopt: Adopt = False,
     force: Force = False,
     allow: Allow = None,
@@ -122,6 +134,9 @@ def apply(
     desired, targets = common.prepare(directory, target, all_targets=all_targets, profile=profile)
     if plan_file is not None and len(targets) > 1:
         raise InputError("a saved plan is for one target: drop --all-targets")
+    if heal is not None and plan_file is not None:
+        raise InputError("--heal makes its own plan: drop the plan file")
+    baseline = Healing.at(directory, heal) if heal is not None else None
     run = _Apply(
         desired=desired,
         source=common.source_name(directory),
@@ -132,6 +147,7 @@ def apply(
             adopt=adopt, force=force, only=tuple(only or ()), expired_only=expired_only
         ),
         approving=Approving.of(allow, pull_request, pull_request_head, pushed_by),
+        heal=baseline,
         auto_approve=auto_approve,
         report=report,
         markdown=markdown,
@@ -151,6 +167,7 @@ class _Apply:
     tls: Tls
     options: PlanOptions
     approving: Approving
+    heal: Healing | None
     auto_approve: bool
     report: Path | None
     markdown: Path | None
@@ -197,6 +214,9 @@ class _Apply:
         self, session: Session, live: LiveState, approvals: Approvals, saved: Plan | None
     ) -> Plan:
         options = replace(self.options, approvals=approvals)  # today's, never the file's
+        if self.heal is not None:
+            keep = self.heal.selector(session, self.desired, live)
+            return planned(session, self.desired, live, options, select=keep)
         if saved is None:
             return planned(session, self.desired, live, options)
         return planned(session, self.desired, live, options, within=saved)
@@ -310,13 +330,21 @@ def _stopped(report: Report, path: Path | None, markdown: Path | None) -> None:
 
 
 def _write(
-    result: Report, path: Path | None, markdown: Path | None, *, plan: Plan | None = None
+    result: Report,
+    path: Path | None,
+    markdown: Path | None,
+    *,
+    plan: Plan | None = None,
+    warnings: tuple[str, ...] = (),
 ) -> None:
-    """The JSON report, and the Markdown: of the report, or of the plan when nothing ran."""
+    """The JSON report, and the Markdown: of the report (with the plan's ``warnings``), or
+    of the plan when nothing ran."""
     if path is not None:
         write_file(path, json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
     if markdown is not None:
-        text = plan_markdown(plan) if plan is not None else report_markdown(result)
+        text = (
+            plan_markdown(plan) if plan is not None else report_markdown(result, warnings=warnings)
+        )
         write_file(markdown, text + "\n")
 
 
@@ -324,7 +352,7 @@ def _finish(result: Report, plan: Plan, path: Path | None, markdown: Path | None
     out.print(report_summary(result))
     for note in unkept_notes(result):
         out.print(Text(note, style="yellow"))
-    _write(result, path, markdown)
+    _write(result, path, markdown, warnings=plan.warnings)
     if result.failed:
         return 1
     return _left_undone(plan)

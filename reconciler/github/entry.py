@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import NoReturn
 
-from reconciler.errors import ReconcileError
+from reconciler.errors import InputError, ReconcileError
 from reconciler.escaping import printable
 
 Step = Callable[[Sequence[str], Mapping[str, str]], int]
@@ -23,3 +25,15 @@ def run_step(step: Step) -> NoReturn:
         print(f"Error: {printable(str(error))}", file=sys.stderr)
         code = error.exit_code
     sys.exit(code)
+
+
+def default_branch(env: Mapping[str, str]) -> str:
+    """The repository's default branch, as the event that started this run names it."""
+    try:
+        event = json.loads(Path(env.get("GITHUB_EVENT_PATH", "")).read_text())
+        branch = event["repository"]["default_branch"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise InputError("GITHUB_EVENT_PATH holds no event with the default branch") from None
+    if not isinstance(branch, str) or not branch:
+        raise InputError("the event names no default branch")
+    return branch

@@ -37,11 +37,11 @@ from typing import Any
 
 from reconciler.config import resolve_connection
 from reconciler.desired import load_desired
-from reconciler.errors import GitHubError, InputError
+from reconciler.errors import GitHubError
 from reconciler.escaping import printable
 from reconciler.github.api import GitHubApi, GitHubRepo, check_sha
 from reconciler.github.comment import plan_digest, same_body, sticky_comment
-from reconciler.github.entry import run_step
+from reconciler.github.entry import default_branch, run_step
 from reconciler.github.reviewed import MergedPull, ReviewedPlan, merged_pull, reviewed_plan
 from reconciler.github.reviews import LOGIN
 from reconciler.plan.model import Plan
@@ -65,14 +65,7 @@ class Push:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Push:
         sha = check_sha(env.get("GITHUB_SHA"), "GITHUB_SHA")
-        try:
-            event = json.loads(Path(env.get("GITHUB_EVENT_PATH", "")).read_text())
-            branch = event["repository"]["default_branch"]
-        except (OSError, ValueError, KeyError, TypeError):
-            raise InputError("GITHUB_EVENT_PATH holds no event with the default branch") from None
-        if not isinstance(branch, str) or not branch:
-            raise InputError("the event names no default branch")
-        return cls(sha, env.get("GITHUB_REF", ""), branch)
+        return cls(sha, env.get("GITHUB_REF", ""), default_branch(env))
 
 
 @dataclass(frozen=True)
@@ -105,7 +98,9 @@ def decide(api: GitHubApi, push: Push, merged: Merged, workflow: str) -> Verdict
     if head != push.sha:
         return Verdict(
             f"commit {push.sha[:12]} is no longer the head of {printable(push.branch)} "
-            f"({head[:12]} is): applying it again would undo what came after it"
+            f"({head[:12]} is): applying it now would undo what came after it. The apply "
+            f"of {head[:12]} covers this merge: its reviewed plan was made from a desired "
+            "state that holds it, or that apply refuses and shows a fresh plan"
         )
     pull = merged_pull(api, push.sha, push.branch)
     if pull is None:

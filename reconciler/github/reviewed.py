@@ -48,30 +48,31 @@ SUCCEEDED = {b"0", b"2"}
 
 def artifact_name(target: str, head: str) -> str:
     """The plan artifact's name: the target (made safe) and the head it was planned for."""
-    return f"{ARTIFACT_PREFIX}{_safe(target)}-{head}"
+    return f"{ARTIFACT_PREFIX}{safe_target(target)}-{head}"
 
 
 def plan_file_name(target: str) -> str:
     """The saved plan's name inside the artifact (as the action writes it)."""
-    return f"plan-{_safe(target)}.json"
+    return f"plan-{safe_target(target)}.json"
 
 
 def exit_file_name(target: str) -> str:
     """The plan's exit code inside the artifact (as the action writes it)."""
-    return f"plan-{_safe(target)}.exit"
+    return f"plan-{safe_target(target)}.exit"
 
 
 def markdown_file_name(target: str) -> str:
     """The plan's Markdown inside the artifact (as the action writes it)."""
-    return f"plan-{_safe(target)}.md"
+    return f"plan-{safe_target(target)}.md"
 
 
 def comment_file_name(target: str) -> str:
     """The plan comment's whole body inside the artifact (``reconciler.github.comment``)."""
-    return f"comment-{_safe(target)}.md"
+    return f"comment-{safe_target(target)}.md"
 
 
-def _safe(target: str) -> str:
+def safe_target(target: str) -> str:
+    """A target as the action names its files and artifacts (anything but [A-Za-z0-9._-] is _)."""
     return re.sub(r"[^A-Za-z0-9._-]", "_", target)
 
 
@@ -121,15 +122,15 @@ def reviewed_plan(
         for a in api.pages(api.repo.path("actions", "artifacts"), key="artifacts", name=name)
         if isinstance(a, dict) and a.get("name") == name and isinstance(a.get("id"), int)
     ]
-    for artifact in sorted(found, key=_run_id, reverse=True):
-        run = api.get_or_none(api.repo.path("actions", "runs", _run_id(artifact)))
+    for artifact in sorted(found, key=run_id_of, reverse=True):
+        run = api.get_or_none(api.repo.path("actions", "runs", run_id_of(artifact)))
         if not _made_by(run, workflow, branch):
             continue
         if run.get("status") != "completed":
             return None, f"the last plan of head {pull.head[:12]} has not finished"
         if artifact.get("expired"):
             return None, f"the plan artifact {name} has expired"
-        files = _unzip(
+        files = artifact_files(
             api.download(api.repo.path("actions", "artifacts", artifact["id"], "zip"), MAX_ZIP)
         )
         if _pull_of(files).get("pull_request") != pull.number:
@@ -145,7 +146,8 @@ def reviewed_plan(
     return None, f"no plan of head {pull.head[:12]} was made by {workflow} on the pull request"
 
 
-def _run_id(artifact: dict[str, Any]) -> int:
+def run_id_of(artifact: dict[str, Any]) -> int:
+    """The id of the run that uploaded ``artifact`` (0 when GitHub names none)."""
     run = artifact.get("workflow_run")
     number = run.get("id") if isinstance(run, dict) else None
     return number if isinstance(number, int) and number > 0 else 0
@@ -162,7 +164,7 @@ def _made_by(run: Any, workflow: str, branch: str) -> bool:
     )
 
 
-def _unzip(data: bytes) -> dict[str, bytes]:
+def artifact_files(data: bytes) -> dict[str, bytes]:
     """The regular files at the top of an artifact zip, each within the cap."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))

@@ -348,6 +348,10 @@ def _privileged_rows(pairs: list[tuple[str, Change]], limit: int) -> tuple[list[
     return Budget(limit).take(capped)
 
 
+WARNINGS_SHOWN = 20
+"""A report's warnings shown at most (each is capped at ``NOTE_LIMIT``)."""
+
+
 def _notes(label: str, texts: Iterable[str]) -> Iterator[str]:
     for text in texts:
         yield f"- **{label}:** {prose(text, NOTE_LIMIT)}"
@@ -442,9 +446,11 @@ def _block(changes: list[Change]) -> list[str]:
 RESULT_LABELS = {Result.OK: "✅ done", Result.FAILED: "❌ failed", Result.SKIPPED: "⏭️ skipped"}
 
 
-def report_markdown(report: Report, *, limit: int = LIMIT) -> str:
-    """What an apply did, per change, for a step summary or an issue (at most ``limit``)."""
-    head = _report_head(report)
+def report_markdown(report: Report, *, limit: int = LIMIT, warnings: Sequence[str] = ()) -> str:
+    """What an apply did, per change, for a step summary or an issue (at most ``limit``);
+    ``warnings``: the plan's (heal names there what it left pending)."""
+    notes = list(_notes("Warning", warnings[:WARNINGS_SHOWN]))
+    head = _report_head(report) + ([*notes, ""] if notes else [])
     problems = [o for o in report.outcomes if o.result is not Result.OK]
     attention = _report_attention(problems, min(ATTENTION_LIMIT, limit // 3))
     budget = Budget(limit - size(head) - size(attention) - 400)

@@ -512,6 +512,64 @@ def test_a_plan_run_of_another_base_branch_is_never_the_reviewed_plan(
     assert generic_server.user(GRACE)["title"] == "Rear Admiral"
 
 
+def _git(workspace: Path, *args: str) -> str:
+    base = ["git", "-C", str(workspace), "-c", "user.name=t", "-c", "user.email=t@t"]
+    return subprocess.run([*base, *args], check=True, capture_output=True, text=True).stdout
+
+
+def _committed(workspace: Path, message: str) -> str:
+    _git(workspace, "add", ".")
+    _git(workspace, "commit", "-qm", message)
+    return _git(workspace, "rev-parse", "HEAD").strip()
+
+
+def heal(base: Path, github: FakeGitHub, server: Server) -> ActionRun:
+    """scim-drift.yml's heal job: the action's `heal` on the default branch."""
+    event = {"repository": {"full_name": "example/identity", "default_branch": "main"}}
+    return act(runner_for(base, github, event), server, "heal")
+
+
+def test_heal_sets_back_what_changed_out_of_band_and_never_an_unreviewed_push(
+    base: Path, github: FakeGitHub, generic_server: Server
+) -> None:
+    """The last reviewed apply made REVIEWED; a direct push since (its apply refused)
+    changes Grace; the console changes Alan. Heal sets Alan back and leaves Grace, naming
+    her change (issue 18, 9)."""
+    _git(base.parent, "init", "-q")
+    reviewed = _committed(base.parent, "merged and applied")
+    apply_base(base, github, generic_server)
+    apply_runs = {"event": "push", "path": ".github/workflows/scim-apply.yml"}
+    github.plan_run(
+        "scim-apply-sandbox", {"apply-sandbox.exit": b"0\n"}, **apply_runs, head_sha=reviewed
+    )
+    edit_user(base, GRACE, title="Pushed straight to main")
+    pushed = _committed(base.parent, "a direct push")
+    github.plan_run(
+        "scim-apply-sandbox", {"apply-sandbox.exit": b"3\n"}, **apply_runs, head_sha=pushed
+    )
+    set_title_by_hand(generic_server, ALAN, "Set in the console")
+
+    healed = heal(base, github, generic_server)
+
+    assert healed.code == 0, healed.log
+    assert f"last reviewed apply of sandbox: commit {reviewed[:12]}" in healed.log
+    assert generic_server.user(ALAN)["title"] == "Staff Engineer"
+    assert generic_server.user(GRACE)["title"] == "Principal Engineer"
+    assert f"not healed: 1 change(s) pending since {reviewed}" in healed.summary
+    assert "user:grace.hopper" in healed.summary  # (the @ is escaped: it mentions no one)
+
+
+def test_heal_without_a_reviewed_apply_on_record_applies_nothing(
+    base: Path, github: FakeGitHub, generic_server: Server
+) -> None:
+    _git(base.parent, "init", "-q")
+    _committed(base.parent, "never applied by a reviewed plan")
+    healed = heal(base, github, generic_server)
+    assert healed.outputs["exit-code"] == "3", healed.log
+    assert "no reviewed apply of target 'sandbox' is on record" in healed.summary
+    assert generic_server.users() == []
+
+
 def test_a_re_run_of_an_old_apply_is_refused(
     base: Path, proposed: Path, github: FakeGitHub, generic_server: Server
 ) -> None:

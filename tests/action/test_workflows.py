@@ -149,15 +149,13 @@ def test_plan_runs_for_same_repository_pull_requests_and_validates_forks() -> No
 def test_apply_applies_the_reviewed_plan_serialised_behind_the_environment() -> None:
     (apply,) = jobs(TEMPLATE_APPLY).values()
     assert apply["environment"] == "scim-production-${{ matrix.target }}"
-    assert apply["concurrency"] == {
-        "group": "scim-apply-${{ matrix.target }}",
-        "cancel-in-progress": False,
-    }
-    assert "default_branch" in apply["if"]
+    assert apply["concurrency"] == APPLY_GROUP
+    assert apply["if"] == (
+        "${{ github.ref == format('refs/heads/{0}', github.event.repository.default_branch) }}"
+    )
     assert apply["permissions"] == {"contents": "read", "pull-requests": "read", "actions": "read"}
-    assert load(TEMPLATE_APPLY)["on"] == {
-        "push": {"branches": ["main"], "paths": ["desired-state/**"]}
-    }
+    # No branch named: the job's `if` is the default branch, whatever it is called.
+    assert load(TEMPLATE_APPLY)["on"] == {"push": {"paths": ["desired-state/**"]}}
     (step,) = [s for s in apply["steps"] if str(s.get("uses")).startswith(ACTION)]
     assert step["with"]["command"] == "apply-reviewed"
     assert "plan-workflow" not in step["with"]  # the default: .github/workflows/scim-plan.yml
@@ -227,12 +225,26 @@ def test_the_last_seen_guard_is_kept_per_target_between_runs() -> None:
             assert save["with"]["key"].startswith(f"scim-last-seen-{target}-")
 
 
-def test_heal_shares_applys_group_and_environment() -> None:
+APPLY_GROUP = {
+    "group": "scim-apply-${{ matrix.target }}",
+    "cancel-in-progress": False,
+    "queue": "max",
+}
+"""Every write of a target in one group; every waiting run kept (GitHub keeps one waiting
+run per group otherwise: a third quick merge replaced the second's waiting apply)."""
+
+
+def test_heal_shares_applys_group_and_environment_and_heals_only_what_changed() -> None:
     drift = jobs(TEMPLATE_DRIFT)
-    assert drift["heal"]["concurrency"]["group"] == "scim-apply-sandbox"
-    assert drift["heal"]["environment"] == "scim-production-sandbox"
+    assert drift["heal"]["concurrency"] == APPLY_GROUP
+    assert drift["heal"]["environment"] == "scim-production-${{ matrix.target }}"
     assert "inputs.heal" in drift["heal"]["if"]
     assert "drifted == 'true'" in drift["heal"]["if"]
+    (heal,) = [s for s in drift["heal"]["steps"] if str(s.get("uses")).startswith(ACTION)]
+    assert heal["with"]["command"] == "heal"  # never `apply`: main may hold unreviewed changes
+    assert drift["heal"]["permissions"] == {"contents": "read", "actions": "read"}
+    (checkout,) = [s for s in drift["heal"]["steps"] if "checkout@" in str(s.get("uses"))]
+    assert checkout["with"]["fetch-depth"] == 0  # the last reviewed apply's commit is read
     assert drift["issue"]["permissions"] == {"issues": "write"}
     assert "secrets." not in str(drift["issue"])
 
@@ -265,9 +277,48 @@ def test_expiry_runs_hourly_on_the_default_branch_behind_applys_group() -> None:
     assert on["schedule"][0]["cron"].split()[1] == "*"  # every hour
     assert "pull_request" not in on and "pull_request_target" not in on
     (job,) = jobs(path).values()
-    assert job["concurrency"] == {"group": "scim-apply-sandbox", "cancel-in-progress": False}
-    assert job["environment"] == "scim-production-sandbox"
+    assert job["concurrency"] == APPLY_GROUP
+    assert job["environment"] == "scim-production-${{ matrix.target }}"
     (checkout,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout")]
     assert checkout["with"]["ref"] == "${{ github.event.repository.default_branch }}"
     (run,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith(ACTION)]
     assert run["with"]["command"] == "apply" and run["with"]["args"] == "--expired-only"
+
+
+def _code(path: Path) -> str:
+    """The template without its comments (the YAML's own text, as GitHub reads it)."""
+    return "\n".join(
+        line.split(" #", 1)[0]
+        for line in path.read_text().splitlines()
+        if not line.lstrip().startswith("#")
+    )
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.name)
+def test_a_template_names_its_target_once(template: Path) -> None:
+    """Where the target is written twice, a copy for another target sends one job's
+    token to the other's environment (issue 18, 14)."""
+    assert _code(template).count("sandbox") == 1, template.name
+
+
+def test_the_readmes_names_for_secrets_and_environments_are_the_templates() -> None:
+    """One instruction: following the AWS guide gives a working setup (issue 18, 14)."""
+    readme = (ROOT / "README.md").read_text()
+    names = {
+        str(job.get("environment", "")).replace("${{ matrix.target }}", "<target>")
+        for path in TEMPLATES
+        for job in jobs(path).values()
+    } - {""}
+    assert names == {"scim-plan-<target>", "scim-production-<target>"}
+    secrets = set(re.findall(r"secrets\.(\w+)", " ".join(p.read_text() for p in TEMPLATES)))
+    assert secrets == {"SCIM_TOKEN"}
+    aws = readme[readme.index("## Connecting to AWS IAM Identity Center") :]
+    aws = aws[: aws.index("\n## ", 3)]
+    for name in names:
+        assert f"`{name}`" in aws, name
+    assert "gh secret set SCIM_TOKEN --env scim-production-aws" in aws
+    in_actions = aws.split("- **In GitHub Actions**", 1)[1].split("- **On your machine**", 1)[0]
+    assert "AWS_SCIM_TOKEN" not in in_actions  # the guide once said so, the templates never
+    setup = readme[readme.index("### Set it up") : readme.index("### What a pull request gets")]
+    for name in (*names, "SCIM_TOKEN"):
+        assert f"`{name}`" in setup, name

@@ -129,6 +129,7 @@ class FakeGitHub:
         path: str = PLAN_WORKFLOW,
         head_branch: str = "main",
         run_id: int | None = None,
+        head_sha: str = "0" * 40,
     ) -> int:
         """A completed workflow run that uploaded the artifact ``name`` holding ``files``.
 
@@ -140,6 +141,7 @@ class FakeGitHub:
             "event": event,
             "path": path,
             "head_branch": head_branch,
+            "head_sha": head_sha,
             "status": "completed",
             "conclusion": conclusion,
             "html_url": f"https://github.com/{self.repository}/actions/runs/{run_id}",
