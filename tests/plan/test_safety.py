@@ -23,6 +23,7 @@ from reconciler.plan.safety import (
     check,
     identity_change,
     primary_email,
+    standing_access,
     subjects,
 )
 from reconciler.policy import Limit, Limits, Operations, Policy
@@ -661,3 +662,31 @@ def test_max_duration_is_shown_in_its_largest_whole_unit(seconds: int, shown: st
         _plan([_added(("a@x", None))]), policy, approvals=Approvals(allow_privileged=True), now=NOW
     ).changes
     assert f"for at most {shown} (max_duration)" in (checked.reason or "")
+
+
+def test_standing_access_warns_of_each_member_past_max_duration() -> None:
+    admins = Group(
+        "Admins", "admins", frozenset({"a@x", "b@x", "c@x"}),
+        until={"a@x": "2027-01-07", "c@x": "2027-02-01"},
+    )  # fmt: skip
+    plain = Group("Plain", "plain", frozenset({"d@x"}))
+    ops = Group("Ops", "ops", frozenset({"e@x"}))  # privileged, no max_duration
+    found = standing_access(TIMED, Org(groups=(admins, plain, ops)), NOW)
+    assert found == [
+        "privileged group 'Admins' grants membership for at most 7d, but its member 'b@x' "
+        "has no end",
+        "privileged group 'Admins' grants membership for at most 7d, but its member 'c@x' "
+        "ends 2027-02-01",
+    ]
+
+
+def test_standing_access_reads_every_privileged_name_of_a_group() -> None:
+    """A group named by the policy twice (display name and key), the first without a
+    max_duration: the second's still holds."""
+    policy = replace(TIMED, privileged_groups=frozenset({"admins", "zeta"}),
+                     max_durations={"zeta": 86400})  # fmt: skip
+    group = Group("Admins", "zeta", frozenset({"a@x"}))
+    assert standing_access(policy, Org(groups=(group,)), NOW) == [
+        "privileged group 'Admins' grants membership for at most 1d, but its member 'a@x' "
+        "has no end"
+    ]
