@@ -1,45 +1,45 @@
-"""Which commit granted each membership: git blame, once per file that lists members.
+"""Which commit granted each membership: the desired state's history, read in one pass.
 
 The commit that granted a membership is the last one that added the member to the
-group's entry. ``git blame --porcelain -w`` names, for every line of a file, the last
-commit that changed it, in one pass over the file's history: the member's line is mapped
-to that commit. A change of the line is not always an addition, though (an ``until``
-added to ``- bob@…``, a list sorted, a flow list ``[alice, bob]`` that gained a name, a
-group moved to a new file), so the commit blame names is checked against its own diff (one
-``git diff-tree -U0`` for all the commits of a file). The member was there before when
+group's entry. ``git blame`` names the last commit that *changed* each line, which is not
+always the one that added the member: an ``until`` added to ``- bob@…``, a list sorted or
+re-indented, a flow list ``[alice, bob]`` that gained a name, a group moved to another
+file all rewrite a member's line without granting anything. Following such a line back
+costs blame another run at each of those commits (minutes on a long history), so the
+history is read once instead, the way blame reads it, with the member in mind:
 
-- the hunk that wrote the line also removed a line that names the member; or
-- another hunk of the file removed such a line, and that line, in the parent's version
-  of the file, is a member of the same group (a sort, a group moved within the file); or
-- the file begins in that commit, and another file of the desired-state directory lost
-  such a line, a member of the same group there (a group moved to a new file).
+``git log --first-parent -p -U0 -w -M`` of the desired-state directory, oldest first (one
+git process), replayed in memory: every line of every file carries the commit that wrote
+it, and, for each member it names that it only carried over, the commit that added that
+member. A line written by a hunk that also removed a line naming the member carries that
+line's origin for the member (an ``until``, a flow list, a sort, a spelling); one whose
+member another hunk or file of the same commit removed carries it when that removed line
+was a member of the same group (a sort across hunks, a group moved within or between
+files: the two files are read at the commit and its parent to tell). Anything else that
+names a member adds it: that commit granted it. Whitespace is no change (``-w``).
 
-Then blame is asked again at the parent, for that line, a round at a time (one blame
-per parent commit and file for all the lines that lead there), until the commit that
-added the member. The line's first commit, when it is another, is kept as its last change.
-
-Whitespace is no change (``-w``: a re-indented file grants nothing). A group moved into a
-file that already existed counts as granted by the commit that moved it: its pull request
-is the one to read. So does a member whose userName was changed (a new name, a new grant).
+The main line (``--first-parent``) is the history the review is made at: a membership
+merged from a branch is granted by the merge commit (whose pull request GitHub names).
+Edits not committed yet are replayed last (``git diff HEAD``): a member they add has no
+commit; a file git does not track has none either.
 """
 
 from __future__ import annotations
 
 import subprocess
-import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.access_review.gitparse import (
-    Blamed,
+    LOG_FORMAT,
+    FilePatch,
     Hunk,
-    naming,
-    parse_blame,
-    patches,
-    per_commit,
+    Logged,
+    named,
+    read_log,
+    read_patches,
 )
 from reconciler.access_review.model import Commit
 from reconciler.access_review.places import Written, members_of
@@ -48,12 +48,17 @@ from reconciler.errors import InputError, ReconcileError
 from reconciler.escaping import printable
 from reconciler.identity import fold
 
-UNCOMMITTED = "0" * 40
-WORKERS = 4
-"""Files blamed at once (each blame is one git process)."""
-
-Place = tuple[str, str, int]
-"""(commit, the file's path in it, a line there)."""
+NOT_COMMITTED = ""
+DIFF = [
+    "-p",
+    "-U0",
+    "-w",
+    "-M",
+    "--no-color",
+    "--no-ext-diff",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+]
 
 
 @dataclass(frozen=True)
@@ -65,37 +70,24 @@ class Origin:
     changed: Commit | None = None
 
 
-@dataclass(frozen=True)
-class _Thread:
-    """A line followed back: where blame says it comes from now, and what it stands for."""
+class _Line:
+    """One line of a file as the replay has it: the commit that wrote it, and, for the
+    members it only carried over, the commit that added each."""
 
-    sha: str
-    path: str
-    line: int
-    """Its line in that commit's version of the file."""
-    members: tuple[Written, ...]
-    first: str
-    """The commit blame named first: the last change of the line as it is now."""
+    __slots__ = ("carried", "commit")
+
+    def __init__(self, commit: str, carried: dict[str, str] | None = None) -> None:
+        self.commit = commit
+        self.carried = carried
+
+    def origin(self, member: str) -> str:
+        """The commit that added ``member`` (folded) to this line's entry."""
+        return self.carried.get(member, self.commit) if self.carried else self.commit
 
 
-@dataclass
-class _Log:
-    """What the blames and diffs of one file told so far."""
-
-    commits: dict[str, Commit] = field(default_factory=dict)
-    previous: dict[str, tuple[str, str]] = field(default_factory=dict)
-    paths: dict[str, str] = field(default_factory=dict)
-    diffs: dict[str, list[Hunk]] = field(default_factory=dict)
-
-    def add(self, blamed: Blamed) -> Blamed:
-        self.commits.update(blamed.commits)
-        self.previous.update(blamed.previous)
-        self.paths.update(blamed.paths)
-        return blamed
-
-    def origin(self, thread: _Thread) -> Origin:
-        changed = None if thread.first == thread.sha else self.commits[thread.first]
-        return Origin(self.commits[thread.sha], changed)
+Removed = dict[str, list[tuple[str, int, str]]]
+"""Folded member → (path before, line before, the commit that added it) of each line a
+commit removed that names it."""
 
 
 class History:
@@ -105,16 +97,18 @@ class History:
         self.root = root
         self.head = head
         self.scope = scope
-        """The desired-state directory, relative to the top: where groups move between files."""
-        self._members: dict[tuple[str, str], frozenset[tuple[str, str, int]]] = {}
-        self._lock = threading.Lock()
+        """The desired-state directory, relative to the top of the repository."""
+        self.commits: dict[str, Commit] = {}
+        self._files: dict[str, list[_Line]] = {}
+        self._members: dict[tuple[str, str], dict[int, set[tuple[str, str]]]] = {}
+        self._replayed = False
 
     @classmethod
     def of(cls, directory: Path) -> History:
         """The history of ``directory``'s repository; an ``InputError`` when there is none
         to read whole (no repository, no commit, a shallow clone)."""
         shown = printable(str(directory))
-        top = _run(directory, ["rev-parse", "--show-toplevel"], quiet=True)
+        top = _run(directory, ["rev-parse", "--show-toplevel"])
         if top is None:
             raise InputError(
                 f"{shown} is not in a git repository: the access review reads who granted "
@@ -127,7 +121,7 @@ class History:
                 "actions/checkout without fetch-depth: 0): commits before its cut would be "
                 "taken for the ones that granted access; fetch the whole history"
             )
-        head = _run(root, ["rev-parse", "--verify", "-q", "HEAD^{commit}"], quiet=True)
+        head = _run(root, ["rev-parse", "--verify", "-q", "HEAD^{commit}"])
         if head is None:
             raise InputError(f"{shown}: the repository has no commit yet")
         history = cls(root, head.strip())
@@ -145,193 +139,149 @@ class History:
         return bool((status or "").strip())
 
     def origins(self, written: Iterable[Written]) -> dict[Written, Origin]:
-        """The origin of every membership written, one blame per file (files in parallel)."""
-        by_file: dict[str, list[Written]] = defaultdict(list)
-        for item in written:
-            by_file[item.file].append(item)
-        tracked = self._tracked(sorted(by_file))
-        found: dict[Written, Origin] = {}
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            for origins in pool.map(
-                lambda file: self._file(file, by_file[file], file in tracked), sorted(by_file)
-            ):
-                found.update(origins)
+        """The origin of every membership written (the history is read on the first call)."""
+        written = list(written)
+        if not self._replayed:
+            self._replay()
+            self._replayed = True
+        self._check_lengths({item.file for item in written})
+        return {item: self._origin(item) for item in written}
+
+    def _origin(self, item: Written) -> Origin:
+        lines = self._files.get(item.file)
+        if lines is None or not 0 < item.line <= len(lines):
+            return Origin(None)
+        line = lines[item.line - 1]
+        sha = line.origin(fold(item.member))
+        if sha == NOT_COMMITTED:
+            return Origin(None)
+        changed = line.commit if line.commit not in (sha, NOT_COMMITTED) else None
+        return Origin(self.commits[sha], self.commits[changed] if changed else None)
+
+    # --- the replay ----------------------------------------------------------------------
+
+    def _replay(self) -> None:
+        command = ["log", "--first-parent", "--diff-merges=first-parent", "--reverse"]
+        command += [*DIFF, f"--format={LOG_FORMAT}", self.head, "--", self.scope]
+        with _streamed(self.root, command) as lines:
+            for logged in read_log(lines):
+                self.commits[logged.commit.sha] = logged.commit
+                self._apply(logged)
+        worktree = _run(self.root, ["diff", *DIFF, "HEAD", "--", self.scope]) or ""
+        patches = tuple(read_patches(worktree.splitlines()))
+        if patches:
+            empty = Commit(NOT_COMMITTED, "", "", "", "")
+            self._apply(Logged(empty, self.head, patches))
+
+    def _apply(self, logged: Logged) -> None:
+        """One commit: each file's lines after it, every line it writes with its origins."""
+        removed = self._removed(logged.patches)
+        after: dict[str, list[_Line]] = {}
+        for patch in logged.patches:
+            lines = self._files.pop(patch.old, []) if patch.old else []
+            for hunk in reversed(patch.hunks):  # the last first: the earlier ones stay put
+                start = hunk.index
+                old = lines[start : start + len(hunk.removed)]
+                lines[start : start + len(hunk.removed)] = self._written(
+                    logged, patch, hunk, old, removed
+                )
+            if patch.new:
+                after[patch.new] = lines
+        self._files.update(after)
+
+    def _removed(self, patches: tuple[FilePatch, ...]) -> Removed:
+        found: Removed = defaultdict(list)
+        for patch in patches:
+            lines = self._files.get(patch.old or "", [])
+            for hunk in patch.hunks:
+                for k, text in enumerate(hunk.removed):
+                    number = hunk.old_start + k
+                    line = lines[number - 1] if number <= len(lines) else _Line(NOT_COMMITTED)
+                    for member in named(text):
+                        found[member].append((patch.old or "", number, line.origin(member)))
         return found
 
-    def _tracked(self, files: Sequence[str]) -> set[str]:
-        if not files:
-            return set()
-        listed = _run(self.root, ["ls-files", "-z", "--", *files]) or ""
-        return set(listed.split("\0")) - {""}
+    def _written(
+        self, logged: Logged, patch: FilePatch, hunk: Hunk, old: list[_Line], removed: Removed
+    ) -> list[_Line]:
+        """The lines ``hunk`` writes, each carrying the members it only carried over."""
+        sha = logged.commit.sha
+        if not removed:  # nothing removed anywhere in the commit: every name is new
+            return [_Line(sha) for _ in hunk.added]
+        here: dict[str, str] = {}
+        for text, line in zip(hunk.removed, old, strict=False):
+            for member in named(text):
+                here.setdefault(member, line.origin(member))
+        written = []
+        for k, text in enumerate(hunk.added):
+            carried = {}
+            for member in named(text):
+                origin = here.get(member)
+                if origin is None and member in removed and patch.new:
+                    where = (patch.new, hunk.new_start + k)
+                    origin = self._moved(logged, member, where, removed[member])
+                if origin is not None:
+                    carried[member] = origin
+            written.append(_Line(sha, carried or None))
+        return written
 
-    # --- one file ----------------------------------------------------------------------
+    def _moved(
+        self,
+        logged: Logged,
+        member: str,
+        where: tuple[str, int],
+        before: list[tuple[str, int, str]],
+    ) -> str | None:
+        """The origin of ``member`` written at ``where`` when another hunk or file of the
+        commit removed it from the same group, else None (it is added here)."""
+        path, line = where
+        groups = {
+            g for g, m in self._members_at(logged.commit.sha, path).get(line, ()) if m == member
+        }
+        for old_path, old_line, origin in before:
+            old = self._members_at(logged.parent, old_path).get(old_line, ())
+            if any((group, member) in old for group in groups):
+                return origin
+        return None
 
-    def _file(self, file: str, written: list[Written], tracked: bool) -> dict[Written, Origin]:
-        """Blame ``file`` once, then follow back, a round at a time, the lines whose
-        commit only carried a member over."""
-        if not tracked:
-            return {item: Origin(None) for item in written}
-        log = _Log()
-        blamed = log.add(self._blame(None, file, ()))
-        found: dict[Written, Origin] = {}
-        bundles: dict[tuple[str, int], list[Written]] = defaultdict(list)
-        for item in written:
-            bundles[blamed.lines[item.line]].append(item)  # a flow list: one line, many
-        threads = []
-        for (sha, line), items in bundles.items():
-            if sha == UNCOMMITTED:
-                found.update((item, Origin(None)) for item in items)
+    def _members_at(self, sha: str, path: str) -> dict[int, set[tuple[str, str]]]:
+        """Line → (group key, folded member) of ``path`` at ``sha`` ("": the working tree)."""
+        key = (sha, path)
+        if key not in self._members:
+            if sha == NOT_COMMITTED:
+                file = self.root / path
+                source = file.read_bytes() if file.is_file() else b""
             else:
-                threads.append(_Thread(sha, blamed.paths[sha], line, tuple(items), sha))
-        while threads:
-            self._diffs(log, {t.sha for t in threads})
-            asked: dict[tuple[str, str], dict[int, list[_Thread]]] = defaultdict(
-                lambda: defaultdict(list)
-            )
-            for thread in threads:
-                carried = self._carried(log, thread)
-                found.update((m, log.origin(thread)) for m in thread.members if m not in carried)
-                moved: dict[Place, list[Written]] = defaultdict(list)
-                for item, place in carried.items():
-                    moved[place].append(item)
-                for (sha, path, line), items in moved.items():
-                    asked[(sha, path)][line].append(
-                        _Thread("", "", line, tuple(items), thread.first)
+                source = (_run(self.root, ["cat-file", "blob", f"{sha}:{path}"]) or "").encode()
+            found: dict[int, set[tuple[str, str]]] = defaultdict(set)
+            try:
+                for group, member, line in members_of(load_yaml_text(source, f"{path}@{sha[:12]}")):
+                    found[line].add((group, fold(member)))
+            except ReconcileError:  # not YAML then: it names no member
+                pass
+            self._members[key] = found
+        return self._members[key]
+
+    def _check_lengths(self, paths: Iterable[str]) -> None:
+        """The replay must end where the files are: a file whose lines it counts otherwise
+        would put members on wrong lines, so it is refused."""
+        for path in sorted(paths):
+            file, lines = self.root / path, self._files.get(path)
+            if lines is not None and file.is_file() and not file.is_symlink():
+                data = file.read_bytes()
+                count = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+                if count != len(lines):
+                    raise InputError(
+                        f"{printable(path)}: its git history could not be followed line by "
+                        f"line ({len(lines)} lines replayed, {count} in the file)"
                     )
-            threads = [
-                t for (sha, path), lines in asked.items() for t in self._back(log, sha, path, lines)
-            ]
-        return found
-
-    def _carried(self, log: _Log, thread: _Thread) -> dict[Written, Place]:
-        """The members of ``thread`` that its commit only carried over, each with where the
-        parent named it (see the module's docstring)."""
-        previous = log.previous.get(thread.sha)
-        if previous is None:
-            return self._moved_in(thread)
-        parent, parent_path = previous
-        hunks = log.diffs.get(thread.sha, [])
-        own = next((h for h in hunks if h.writes(thread.line)), None)
-        carried: dict[Written, Place] = {}
-        for item in thread.members:
-            lines = naming(own.removed, item.member) if own is not None else []
-            if lines:
-                carried[item] = (parent, parent_path, lines[0])
-                continue
-            elsewhere = [n for h in hunks if h is not own for n in naming(h.removed, item.member)]
-            before = self._same_group(parent, parent_path, item, elsewhere)
-            if before is not None:
-                carried[item] = (parent, parent_path, before)
-        return carried
-
-    def _moved_in(self, thread: _Thread) -> dict[Written, Place]:
-        """For a file that begins in the thread's commit: its members that another file
-        of the desired state held, in the same group, in the commit's parent."""
-        parent = _run(self.root, ["rev-parse", "--verify", "-q", f"{thread.sha}^1"], quiet=True)
-        if parent is None:
-            return {}
-        parent = parent.strip()
-        options = ["-p", "-U0", "-w", "--no-color", "--no-renames"]
-        text = self._git(["diff-tree", *options, parent, thread.sha, "--", self.scope])
-        carried: dict[Written, Place] = {}
-        for old, _, hunks in patches(text.splitlines()):
-            for item in thread.members:
-                lines = [n for h in hunks for n in naming(h.removed, item.member)]
-                before = self._same_group(parent, old, item, lines) if item not in carried else None
-                if before is not None:
-                    carried[item] = (parent, old, before)
-        return carried
-
-    def _same_group(self, sha: str, path: str, item: Written, lines: list[int]) -> int | None:
-        """The first of ``lines`` that, in ``path`` at ``sha``, is the member ``item``
-        names in the group ``item`` belongs to."""
-        if not lines or path == "/dev/null":
-            return None
-        members = self._members_at(sha, path)
-        name = fold(item.member)
-        return next((n for n in lines if (item.group, name, n) in members), None)
-
-    def _members_at(self, sha: str, path: str) -> frozenset[tuple[str, str, int]]:
-        """(group key, folded member, line) of every member of ``path`` at ``sha``."""
-        with self._lock:
-            cached = self._members.get((sha, path))
-        if cached is not None:
-            return cached
-        source = _run(self.root, ["cat-file", "blob", f"{sha}:{path}"], quiet=True) or ""
-        try:
-            doc = load_yaml_text(source.encode(), f"{path}@{sha[:12]}")
-            found = frozenset((g, fold(m), n) for g, m, n in members_of(doc))
-        except ReconcileError:  # not YAML then: it names no member
-            found = frozenset()
-        with self._lock:
-            self._members[(sha, path)] = found
-        return found
-
-    def _back(
-        self, log: _Log, sha: str, path: str, lines: dict[int, list[_Thread]]
-    ) -> Iterator[_Thread]:
-        """Where ``lines`` of ``path`` at ``sha`` come from: one blame for all of them."""
-        blamed = log.add(self._blame(sha, path, sorted(lines)))
-        for line, threads in lines.items():
-            found, origin = blamed.lines[line]
-            for thread in threads:
-                yield _Thread(found, blamed.paths[found], origin, thread.members, thread.first)
-
-    def _blame(self, sha: str | None, path: str, lines: Sequence[int]) -> Blamed:
-        """``git blame`` of ``path`` (the working tree's, or at ``sha``), whole or ``lines``."""
-        ranges = [arg for first, last in _ranges(lines) for arg in ("-L", f"{first},{last}")]
-        revision = [sha] if sha else []
-        return parse_blame(
-            self._git(["blame", "--porcelain", "-w", *ranges, *revision, "--", path])
-        )
-
-    def _diffs(self, log: _Log, shas: Iterable[str]) -> None:
-        """The hunks of the blamed file in each commit of ``shas`` not read yet (that has a
-        parent), in one ``git diff-tree``."""
-        pairs = {s: log.previous[s] for s in shas if s in log.previous and s not in log.diffs}
-        if not pairs:
-            return
-        paths = sorted({log.paths[s] for s in pairs} | {p for _, p in pairs.values()})
-        stdin = "".join(f"{sha} {parent}\n" for sha, (parent, _) in pairs.items())
-        text = self._git(
-            ["diff-tree", "--stdin", "-p", "-U0", "-w", "-M", "--no-color", "--", *paths],
-            stdin,
-        )
-        for sha, body in per_commit(text):
-            path = log.paths.get(sha, "")
-            files = [(new, hunks) for _, new, hunks in patches(body) if new != "/dev/null"]
-            exact = [hunks for new, hunks in files if new == path]
-            log.diffs[sha] = (exact or [hunks for _, hunks in files] or [[]])[0]
-        log.diffs.update((sha, []) for sha in pairs if sha not in log.diffs)
-
-    def _git(self, args: list[str], stdin: str | None = None) -> str:
-        text = _run(self.root, args, stdin)
-        if text is None:
-            raise InputError(f"git {args[0]} failed in {printable(str(self.root))}")
-        return text
 
 
-def _ranges(lines: Sequence[int]) -> Iterator[tuple[int, int]]:
-    """Sorted line numbers as runs (``-L`` ranges): 3, 4, 5, 9 → (3, 5), (9, 9)."""
-    run: list[int] = []
-    for line in lines:
-        if run and line != run[-1] + 1:
-            yield run[0], run[-1]
-            run = []
-        run.append(line)
-    if run:
-        yield run[0], run[-1]
-
-
-def _run(
-    where: Path, args: list[str], stdin: str | None = None, *, quiet: bool = False
-) -> str | None:
-    """git's standard output, or None when it fails (or is not installed)."""
-    command = ["git", "-c", "core.quotePath=false", "-C", str(where), *args]
+def _run(where: Path, args: list[str]) -> str | None:
+    """git's standard output, or None when it fails."""
     try:
         done = subprocess.run(
-            command,
-            input=stdin,
+            _command(where, args),
             capture_output=True,
             check=False,
             text=True,
@@ -339,7 +289,39 @@ def _run(
             errors="replace",
         )
     except OSError:
-        if quiet:
-            return None
         raise InputError("git is not installed: the access review reads the git history") from None
     return done.stdout if done.returncode == 0 else None
+
+
+class _streamed:
+    """git's output, line by line as it comes (the replay runs while git reads)."""
+
+    def __init__(self, where: Path, args: list[str]) -> None:
+        self.command = _command(where, args)
+
+    def __enter__(self) -> Iterator[str]:
+        try:
+            self.process = subprocess.Popen(
+                self.command,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+            )
+        except OSError:
+            raise InputError(
+                "git is not installed: the access review reads the git history"
+            ) from None
+        assert self.process.stdout is not None
+        return iter(self.process.stdout)
+
+    def __exit__(self, *exc: object) -> None:
+        _, error = self.process.communicate()
+        if self.process.returncode and exc[0] is None:
+            first = printable(error.strip().splitlines()[0] if error.strip() else "")
+            raise InputError(f"git log failed: {first}")
+
+
+def _command(where: Path, args: list[str]) -> list[str]:
+    return ["git", "-c", "core.quotePath=false", "-C", str(where), *args]

@@ -39,12 +39,22 @@ class GitRepo:
         """Write ``files`` and commit every change as ``author`` ("Name <email>")."""
         for path, text in files.items():
             self.write(path, text)
+        self.git("add", "-A")
+        self.git("commit", "-q", "--allow-empty", "-m", message, env=self._as(author))
+        return self._made()
+
+    def merge(self, branch: str, author: str) -> str:
+        """Merge ``branch`` into the branch checked out, with a merge commit."""
+        self.git("merge", "-q", "--no-ff", "-m", f"Merge {branch}", branch, env=self._as(author))
+        return self._made()
+
+    def _as(self, author: str) -> dict[str, str]:
         name, _, email = author.partition(" <")
         moment = f"@{START + 86_400 * len(self.commits)} +0000"
         who = {"NAME": name, "EMAIL": email.rstrip(">"), "DATE": moment}
-        env = {f"GIT_{role}_{k}": v for role in ("AUTHOR", "COMMITTER") for k, v in who.items()}
-        self.git("add", "-A")
-        self.git("commit", "-q", "--allow-empty", "-m", message, env=env)
+        return {f"GIT_{role}_{k}": v for role in ("AUTHOR", "COMMITTER") for k, v in who.items()}
+
+    def _made(self) -> str:
         sha = self.git("rev-parse", "HEAD").strip()
         self.commits.append(sha)
         return sha
