@@ -78,6 +78,8 @@ class _Users:
             for u in live.users
             if u.id is not None
         }
+        self.on_server = set(self.key_of_id.values())
+        """The keys of the desired users the server has."""
 
     def live_name(self, user_id: str) -> str:
         user = self.live.get(user_id)
@@ -185,7 +187,7 @@ def _pending(want: Group | None, key: str, have: Group | None, context: _Context
         reason = f"its until ({end_text(until)}) has passed"
     elif have is None:
         reason = "the group is not on the server"
-    elif key not in users.key_of_id.values():
+    elif key not in users.on_server:
         reason = "the user is not on the server"
     else:
         reason = "the server does not list it as a member (not applied yet, or refused)"
