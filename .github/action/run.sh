@@ -9,7 +9,7 @@
 # The tool's output goes to the job log between ::stop-commands:: and its random token:
 # a file or resource name cannot become a workflow command (an annotation, a mask).
 #
-#   ACTION_COMMAND       validate, plan, apply, apply-reviewed, heal or drift
+#   ACTION_COMMAND       validate, plan, apply, apply-reviewed, heal, drift or access-review
 #   ACTION_DIRECTORY     the desired-state directory (default desired-state)
 #   ACTION_TARGET        the target of targets.yaml (may be empty)
 #   ACTION_ARGS          extra scimctl arguments, split on whitespace (no quoting, no globbing)
@@ -80,8 +80,9 @@ case "$command" in
     args+=(--workflow "$workflow" --report "$json" --markdown "$markdown")
     ;;
   drift) args+=(--report "$json" --markdown "$markdown") ;;
+  access-review) args+=(--out "$markdown" --out "$json" --out "$out_dir/$name.csv") ;;
   *)
-    echo "::error::unknown command '$command': use validate, plan, apply, apply-reviewed, heal or drift"
+    echo "::error::unknown command '$command': use validate, plan, apply, apply-reviewed, heal, drift or access-review"
     exit 1
     ;;
 esac

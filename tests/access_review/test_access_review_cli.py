@@ -57,9 +57,13 @@ def groups(admins: list[str], engineering: list[str]) -> str:
 
 @pytest.fixture
 def history(tmp_path: Path) -> GitRepo:
-    """Five commits: four pull requests (one self-approved by its requester, one by a
-    committer) and one direct push; a temporary member; the last change not applied."""
-    repo = GitRepo(tmp_path / "identity")
+    return build(tmp_path / "identity")
+
+
+def build(root: Path) -> GitRepo:
+    """Four commits (three pull requests and a push straight to main; a temporary member);
+    ``pending`` adds a fifth, not applied."""
+    repo = GitRepo(root)
     repo.commit(
         {
             "desired-state/targets.yaml": TARGETS,
@@ -129,31 +133,37 @@ def pending(repo: GitRepo) -> None:
 
 @pytest.fixture
 def github(history: GitRepo) -> Iterator[ReviewedGitHub]:
-    first, ben, eve, _ = history.commits
     with serving(ReviewedGitHub()) as fake:
-        fake.merged(
-            1,
-            first,
-            author="alice-a",
-            title="The first org",
-            approvals=[("ben-b", "2026-01-01T09:00:00Z")],
-        )
-        fake.merged(
-            2,
-            ben,
-            author="ben-b",
-            title="Ben needs admin for the migration",
-            approvals=[("Ben-B", "2026-01-02T09:30:00Z")],
-        )
-        fake.merged(
-            3,
-            eve,
-            author="cat-c",
-            title="Eve on call",
-            committers=["cat-c", "dan-d"],
-            approvals=[("dan-d", "2026-01-03T10:00:00Z"), ("ann-a", "2026-01-03T11:00:00Z")],
-        )
+        pull_requests(fake, history)
         yield fake
+
+
+def pull_requests(fake: ReviewedGitHub, history: GitRepo) -> None:
+    """The first three commits' pull requests: one self-approved by its requester (case
+    aside), one approved by one of its committers."""
+    first, ben, eve, _ = history.commits
+    fake.merged(
+        1,
+        first,
+        author="alice-a",
+        title="The first org",
+        approvals=[("ben-b", "2026-01-01T09:00:00Z")],
+    )
+    fake.merged(
+        2,
+        ben,
+        author="ben-b",
+        title="Ben needs admin for the migration",
+        approvals=[("Ben-B", "2026-01-02T09:30:00Z")],
+    )
+    fake.merged(
+        3,
+        eve,
+        author="cat-c",
+        title="Eve on call",
+        committers=["cat-c", "dan-d"],
+        approvals=[("dan-d", "2026-01-03T10:00:00Z"), ("ann-a", "2026-01-03T11:00:00Z")],
+    )
 
 
 def applied(cli: Any, repo: GitRepo, server: Server) -> Path:
