@@ -43,6 +43,7 @@ def test_workflows_exist() -> None:
         "scim-plan.yml",
         "scim-apply.yml",
         "scim-drift.yml",
+        "scim-access-review.yml",
         "scim-expire.yml",
     }
 
