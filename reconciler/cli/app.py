@@ -24,7 +24,7 @@ from reconciler.cli import (
     validate,
 )
 from reconciler.cli.output import err, tolerate_narrow_encodings
-from reconciler.errors import ReconcileError
+from reconciler.errors import ReconcileError, ValidationFailed
 from reconciler.scim.redaction import forget_output_tokens
 
 app = typer.Typer(
@@ -97,6 +97,16 @@ def _redacted_traceback(
     err.print("".join(traceback.format_exception(kind, error, trace)), markup=False, end="")
 
 
+def error_text(error: ReconcileError) -> str:
+    """``Error: `` and the message; for validation, every problem line keeps the one
+    ``file:line:column: message`` shape (problem matchers, grep) and the count that ends
+    the list says it is an error."""
+    if not isinstance(error, ValidationFailed):
+        return f"Error: {error}"
+    *problems, count = str(error).split("\n")
+    return "\n".join([*problems, f"Error: {count}"])
+
+
 def main() -> None:
     """Run the app; a ``ReconcileError`` prints its message (no traceback) and sets the code."""
     tolerate_narrow_encodings()
@@ -104,7 +114,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except ReconcileError as error:
-        err.print(f"Error: {error}", style="red", markup=False)
+        err.print(error_text(error), style="red", markup=False)
         sys.exit(error.exit_code)
     except typer.Exit as done:
         sys.exit(done.exit_code)

@@ -39,7 +39,7 @@ def test_thousands_of_problems_are_capped_and_all_counted(cli, tmp_path: Path) -
     assert problems[0].endswith("users.yaml:1:9: users[0]: 'userName' is required")
     assert problems[-1].endswith(f"users[{SHOWN - 1}]: 'userName' is required")
     assert lines[-2] == f"… and {entries - SHOWN:,} more problems (fix these and run again)"
-    assert lines[-1] == f"{entries:,} problems found; nothing was changed."
+    assert lines[-1] == f"Error: {entries:,} problems found; nothing was changed."
 
 
 def test_the_log_keeps_the_first_problems_by_place_whatever_the_order() -> None:

@@ -182,7 +182,7 @@ def test_every_aws_rule_is_reported_at_its_place(cli, tmp_path: Path) -> None:  
     assert result.code == 1
     f = f"{org}/users.yaml"
     assert result.err.splitlines() == [
-        f"Error: {f}:7:9: aws-identity-center keeps at most 1 value in emails; remove the rest",
+        f"{f}:7:9: aws-identity-center keeps at most 1 value in emails; remove the rest",
         f"{f}:9:11: aws-identity-center requires name.familyName",
         f"{f}:11:9: aws-identity-center requires emails to be primary: true",
         f"{f}:14:9: aws-identity-center keeps at most 1 value in phoneNumbers; remove the rest",
@@ -193,7 +193,7 @@ def test_every_aws_rule_is_reported_at_its_place(cli, tmp_path: Path) -> None:  
         f"{f}:20:7: aws-identity-center refuses roles in a PATCH, so a change to it could "
         "never be applied; leave roles out",
         f"{f}:21:9: aws-identity-center keeps at most 1 value in roles; remove the rest",
-        "10 problems found; nothing was changed.",
+        "Error: 10 problems found; nothing was changed.",
     ]
 
 
@@ -224,11 +224,11 @@ def test_user_names_with_spaces_and_addresses_with_line_breaks_are_refused(
 
     f = f"{org}/users.yaml"
     assert result.err.splitlines() == [
-        f"Error: {f}:2:15: aws-identity-center takes only letters, accents, symbols, numbers "
+        f"{f}:2:15: aws-identity-center takes only letters, accents, symbols, numbers "
         "and punctuation in userName: no spaces, tabs or line breaks",
         f"{f}:7:21: aws-identity-center takes no tabs or line breaks in addresses; "
         "write it on one line",
-        "2 problems found; nothing was changed.",
+        "Error: 2 problems found; nothing was changed.",
     ]
 
 

@@ -185,12 +185,12 @@ def test_what_a_user_post_requires_is_reported_offline(cli, tmp_path) -> None:  
 
     f = f"{org}/users.yaml"
     assert result.err.splitlines() == [
-        f"Error: {f}:6:11: github-emu requires name.familyName",
+        f"{f}:6:11: github-emu requires name.familyName",
         f"{f}:7:14: github-emu requires type and primary on each of emails",
         f"{f}:8:5: github-emu requires emails",
         f"{f}:8:5: github-emu requires name.familyName",
         f"{f}:8:5: github-emu requires name.givenName",
-        "5 problems found; nothing was changed.",
+        "Error: 5 problems found; nothing was changed.",
     ]
 
 

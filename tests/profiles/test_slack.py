@@ -138,12 +138,12 @@ def test_what_slack_would_rewrite_or_refuse_is_reported_offline(cli, tmp_path) -
         "hyphens (Slack rewrites anything else, so every plan would rename the user again)"
     )
     assert result.err.splitlines() == [
-        f"Error: {f}:3:18: slack takes in displayName at most 80 characters",
+        f"{f}:3:18: slack takes in displayName at most 80 characters",
         f"{f}:5:15: {rule}",
         f"{f}:6:15: slack takes in nickName at most 21 characters",
         f"{f}:8:5: slack requires emails",
         f"{f}:8:15: {rule}",
-        "5 problems found; nothing was changed.",
+        "Error: 5 problems found; nothing was changed.",
     ]
 
 
