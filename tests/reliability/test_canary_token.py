@@ -1,6 +1,6 @@
 """Issue 5, item 7: the token never shows.
 
-Every command (validate, plan, apply, drift, import, check; `sandbox` prints its own
+Every command (validate, plan, apply, drift, import, check, access-review; `sandbox` prints its own
 token on purpose and is left out) runs with a recognisable canary token and `-v`,
 through success and through each error path: 401, 500 from a server that echoes the
 Authorization header back in every place it can (body, JSON detail, headers, a
@@ -27,13 +27,14 @@ from typing import Any
 import pytest
 
 from reconciler.sandbox.server import make_app, running
+from tests.access_review.gitrepo import GitRepo
 from tests.faults.proxy import CannedServer, Incoming, Reply, closed_port
 from tests.reliability.support import FILLER, LONG_TOKEN, SHORT_TOKEN, longest_run
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("few_retries")]
 
 CANARY = "scimctl-CANARY-7Hq2-never-print-me-91d0"
-COMMANDS = ("validate", "plan", "apply", "drift", "import", "check")
+COMMANDS = ("validate", "plan", "apply", "drift", "import", "check", "access-review")
 ORG = """\
 users:
   - userName: ada@example.com
@@ -159,6 +160,18 @@ def _args(command: str, directory: Path, out: Path) -> list[str | Path]:
         "drift": ["drift", *common, "--report", out / "drift.json", "--markdown", out / "drift.md"],
         "import": ["import", "--out", out / "imported", "--dir", directory, "-v", "--force"],
         "check": ["check", *common],
+        "access-review": [
+            "access-review",
+            *common,
+            *(
+                "--out",
+                out / "review.md",
+                "--out",
+                out / "review.json",
+                "--out",
+                out / "review.csv",
+            ),
+        ],
     }[command]
 
 
@@ -200,6 +213,8 @@ def test_the_canary_token_never_shows(
     )
     out = tmp_path / "out"
     out.mkdir()
+    if command == "access-review":  # it reads who granted each membership from git
+        GitRepo(directory).commit({}, "Ann <ann@example.com>", "the org")
 
     with _scenarios(canary_sandbox, other_sandbox)[scenario]() as url:
         if command == "apply" and scenario == "success":  # something to see afterwards
@@ -227,7 +242,7 @@ def _must_fail(command: str, scenario: str) -> bool:
 
 
 def _env(url: str) -> dict[str, str]:
-    return {"SCIM_URL": url, "SCIM_TOKEN": CANARY}
+    return {"SCIM_URL": url, "SCIM_TOKEN": CANARY, "GITHUB_TOKEN": ""}  # no GitHub here
 
 
 def _written(root: Path, directory: Path) -> dict[str, str]:
