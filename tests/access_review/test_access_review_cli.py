@@ -258,13 +258,15 @@ def test_the_review_names_who_granted_each_membership_and_who_approved_it(
     assert all(auth in ("", f"Bearer {github.token}") for _, auth in github.requests)
 
 
-def test_without_github_the_review_is_of_git_alone_and_says_so(
+def test_without_github_the_review_is_of_git_alone_says_so_and_changes_nothing(
     cli: Any, history: GitRepo, server: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in ("GITHUB_TOKEN", "GITHUB_REPOSITORY", "GITHUB_API_URL"):
         monkeypatch.delenv(name, raising=False)
     directory = applied(cli, history, server)
+    before = (server.users(), server.groups())
     text = review(cli, directory, server.env).out
+    assert (server.users(), server.groups()) == before  # it reads, and changes nothing
     assert "pull requests: not read: git alone" in text
     assert "note: GitHub was not read (GITHUB_TOKEN and GITHUB_REPOSITORY not set)" in text
     assert "pull request #" not in text and "no-pull-request" not in text
