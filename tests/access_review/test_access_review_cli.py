@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.render.access_review import CSV_COLUMNS
 from tests.access_review.fakegithub import ReviewedGitHub
 from tests.access_review.gitrepo import GitRepo
 from tests.conftest import Server
@@ -29,6 +30,8 @@ targets:
     policy:
       privileged_groups: [admins]
 """
+CSV_SUMMARY = CSV_COLUMNS.index("summary")
+CSV_TITLE = CSV_COLUMNS.index("pull_request_title")
 ALICE = "Alice Admin <alice@example.com>"
 BEN = "Ben Builder <ben@example.com>"
 CAT = "Cat Coder <cat@example.com>"
@@ -320,3 +323,49 @@ def test_an_unknown_group_or_format_is_an_error(cli: Any, history: GitRepo, serv
         "access-review", "--dir", history.root / "desired-state", "--format", "xml", env=server.env
     )
     assert wrong.code == 1 and "unknown format 'xml'" in wrong.err
+
+
+def test_names_from_the_server_git_and_github_are_inert_in_every_format(
+    cli: Any, tmp_path: Path, generic_server: Server
+) -> None:
+    repo = GitRepo(tmp_path / "identity")
+    repo.commit(
+        {
+            "desired-state/targets.yaml": TARGETS,
+            "desired-state/users.yaml": users(),
+            "desired-state/groups.yaml": groups(["ann@example.com"], ["ann@example.com"]),
+        },
+        "Mallory \x1b[2J\u202eevil <=cmd|' /C calc'!A0@example.com>",
+        '=HYPERLINK("https://evil") \x1b]8;;x\x07',
+    )
+    directory = applied(cli, repo, generic_server)
+    hostile = "ops\x1b[31m\u2028::error::forged"
+    made = generic_server.http.post(
+        "/Groups",
+        json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": hostile},
+    )
+    assert made.status_code == 201
+    add_by_hand(generic_server, "ben@example.com", hostile)
+    with serving(ReviewedGitHub()) as github:
+        github.merged(
+            1,
+            repo.commits[0],
+            author="mallory",
+            title="<img src=x onerror=alert(1)> @acme/admins ]](javascript:x) =1+1",
+            approvals=[("mallory", "2026-01-01T00:00:00Z")],
+        )
+        env = {**generic_server.env, **github.env}
+        out = tmp_path / "out"
+        out.mkdir()
+        files = [out / "r.txt", out / "r.md", out / "r.csv"]
+        review(cli, directory, env, *(arg for f in files for arg in ("--out", str(f))))
+    text, markdown, table = (f.read_text(encoding="utf-8") for f in files)
+    for written in (text, markdown, table):
+        assert "\x1b" not in written and "\u202e" not in written and "\u2028" not in written
+        assert not any(line.startswith("::") for line in written.splitlines())
+    assert "ops\\u001b[31m\\u2028::error::forged: 1 on the server, the group is not in git" in text
+    assert "<img" not in markdown and "@acme" not in markdown and "](javascript" not in markdown
+    rows = list(csv.reader(io.StringIO(table)))
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+    (ann,) = [r for r in rows if r[:3] == ["admins", "yes", "ann@example.com"]]
+    assert "'=HYPERLINK" in ann[CSV_SUMMARY] and ann[CSV_TITLE].startswith("<img")
