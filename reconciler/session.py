@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -43,6 +44,28 @@ class Tls:
             return False
         bundle = self.ca_bundle or target.ca_bundle
         return str(bundle) if bundle else True
+
+
+@dataclass(frozen=True)
+class Pace:
+    """``--rate`` and ``--concurrency``: when given, they override the target's ``rate``
+    and ``concurrency`` (and so the profile's defaults)."""
+
+    rate: float | None = None
+    concurrency: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.rate is not None and not (math.isfinite(self.rate) and self.rate > 0):
+            raise InputError(f"--rate {self.rate:g}: give a positive number of requests per second")
+        if self.concurrency is not None and self.concurrency < 1:
+            raise InputError(f"--concurrency {self.concurrency}: give at least 1")
+
+    def applied(self, target: Target) -> Target:
+        return replace(
+            target,
+            rate=self.rate or target.rate,
+            concurrency=self.concurrency or target.concurrency,
+        )
 
 
 @dataclass
@@ -108,8 +131,10 @@ def open_session(
     profile: str | None = None,
     tls: Tls = Tls(),
     env: Mapping[str, str] | None = None,
+    pace: Pace = Pace(),
 ) -> Iterator[Session]:
     """Connect to ``target`` and read its capabilities; the client is closed on exit."""
+    target = pace.applied(target)
     connection = resolve_connection(target, os.environ if env is None else env, profile)
     chosen = get_profile(connection.profile)
     check_removal_policy(target, chosen)

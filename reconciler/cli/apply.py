@@ -23,6 +23,7 @@ from reconciler.cli.options import (
     AllTargets,
     Approving,
     CaBundle,
+    Concurrency,
     Dir,
     ExpiredOnly,
     Force,
@@ -33,6 +34,7 @@ from reconciler.cli.options import (
     PullRequest,
     PullRequestHead,
     PushedBy,
+    Rate,
     ReportPath,
     TargetName,
     Verbose,
@@ -54,7 +56,7 @@ from reconciler.render.managers import readable, user_names
 from reconciler.render.markdown import plan_markdown, report_markdown
 from reconciler.render.text import plan_text, plural, report_summary, unkept_notes
 from reconciler.scim.reader import LiveState
-from reconciler.session import PlanOptions, Session, Tls, open_session, planned
+from reconciler.session import Pace, PlanOptions, Session, Tls, open_session, planned
 
 PlanFile = Annotated[
     Path | None,
@@ -100,6 +102,8 @@ def apply(
     verbose: Verbose = False,
     ca_bundle: CaBundle = None,
     insecure: Insecure = False,
+    rate: Rate = None,
+    concurrency: Concurrency = None,
 ) -> None:
     """Plan, show the plan, ask, then apply it; or apply a saved plan.
 
@@ -143,6 +147,7 @@ def apply(
         plan_file=plan_file,
         profile=profile,
         tls=common.tls(ca_bundle, insecure),
+        pace=Pace(rate, concurrency),
         options=PlanOptions(
             adopt=adopt, force=force, only=tuple(only or ()), expired_only=expired_only
         ),
@@ -165,6 +170,7 @@ class _Apply:
     plan_file: Path | None
     profile: str | None
     tls: Tls
+    pace: Pace
     options: PlanOptions
     approving: Approving
     heal: Healing | None
@@ -183,7 +189,7 @@ class _Apply:
         saved = self._saved(chosen)  # checked before any request: no token goes elsewhere
         approvals = self.approving.approvals(chosen.policy, os.environ)
         with (
-            open_session(chosen, profile=self.profile, tls=self.tls) as session,
+            open_session(chosen, profile=self.profile, tls=self.tls, pace=self.pace) as session,
             target_lock(session.connection.url),  # held from the read to the last write
         ):
             live = session.read(like=self.desired.org)

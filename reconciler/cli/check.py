@@ -10,15 +10,17 @@ from reconciler.cli import common
 from reconciler.cli.options import (
     DEFAULT_DIR,
     CaBundle,
+    Concurrency,
     Dir,
     Insecure,
     ProfileName,
+    Rate,
     TargetName,
     Verbose,
 )
 from reconciler.cli.output import out, setup_logging
 from reconciler.escaping import printable
-from reconciler.session import choose_target, open_session
+from reconciler.session import Pace, choose_target, open_session
 
 MARK = {True: ("ok", "green"), False: ("FAIL", "red"), None: ("info", "yellow")}
 
@@ -30,6 +32,8 @@ def check(
     verbose: Verbose = False,
     ca_bundle: CaBundle = None,
     insecure: Insecure = False,
+    rate: Rate = None,
+    concurrency: Concurrency = None,
 ) -> None:
     """Test the connection and the token, and show what the reconciler will use.
 
@@ -47,7 +51,8 @@ def check(
     """
     setup_logging(verbose)
     chosen = choose_target(directory, target)
-    with open_session(chosen, profile=profile, tls=common.tls(ca_bundle, insecure)) as session:
+    security, pace = common.tls(ca_bundle, insecure), Pace(rate, concurrency)
+    with open_session(chosen, profile=profile, tls=security, pace=pace) as session:
         url = printable(session.connection.url)
         out.print(f"Checking target {chosen.name!r} at {url}", markup=False, highlight=False)
         source = session.connection.profile_source

@@ -12,11 +12,13 @@ from reconciler.cli.options import (
     DEFAULT_DIR,
     AllTargets,
     CaBundle,
+    Concurrency,
     Dir,
     Format,
     Insecure,
     MarkdownPath,
     ProfileName,
+    Rate,
     ReportPath,
     TargetName,
     Verbose,
@@ -30,7 +32,7 @@ from reconciler.errors import InputError
 from reconciler.escaping import printable
 from reconciler.render.drift import drift_markdown, drift_text
 from reconciler.scim.reader import LiveState
-from reconciler.session import Session, desired_for, open_session, planned
+from reconciler.session import Pace, Session, desired_for, open_session, planned
 
 DEFAULT_FAIL_ON = "changed,missing,overdue"
 FailOn = Annotated[
@@ -65,6 +67,8 @@ def drift(
     verbose: Verbose = False,
     ca_bundle: CaBundle = None,
     insecure: Insecure = False,
+    rate: Rate = None,
+    concurrency: Concurrency = None,
 ) -> None:
     """Compare the server to git and classify what differs; change nothing.
 
@@ -94,10 +98,11 @@ def drift(
             "--baseline '') to compare with the desired state as it is"
         )
     security = common.tls(ca_bundle, insecure)
+    pace = Pace(rate, concurrency)
     many = len(targets) > 1
 
     def one(chosen: Target) -> int:
-        with open_session(chosen, profile=profile, tls=security) as session:
+        with open_session(chosen, profile=profile, tls=security, pace=pace) as session:
             live = session.read(like=desired.org)
             current = planned(session, desired, live)
             reference = _baseline(session, base, live, ref) if base is not None else None

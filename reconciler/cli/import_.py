@@ -9,7 +9,15 @@ from typing import Annotated
 import typer
 
 from reconciler.cli import common
-from reconciler.cli.options import CaBundle, Insecure, ProfileName, TargetName, Verbose
+from reconciler.cli.options import (
+    CaBundle,
+    Concurrency,
+    Insecure,
+    ProfileName,
+    Rate,
+    TargetName,
+    Verbose,
+)
 from reconciler.cli.output import err, exact, out, setup_logging
 from reconciler.config import ENV_TARGET
 from reconciler.desired import CONFIG_FILE
@@ -26,7 +34,7 @@ from reconciler.importer import (
     users_document,
     write_atomically,
 )
-from reconciler.session import Session, choose_target, open_session
+from reconciler.session import Pace, Session, choose_target, open_session
 
 OutDir = Annotated[
     Path, typer.Option("--out", "-o", help="Directory to write users.yaml and groups.yaml into.")
@@ -85,6 +93,8 @@ def import_(
     verbose: Verbose = False,
     ca_bundle: CaBundle = None,
     insecure: Insecure = False,
+    rate: Rate = None,
+    concurrency: Concurrency = None,
 ) -> None:
     """Write desired-state YAML (users.yaml, groups.yaml) from the live server.
 
@@ -109,7 +119,8 @@ def import_(
     write_targets = not targets_file.exists() and not targets_file.is_symlink()
     chosen = choose_target(directory or out_dir, target)
     selection = Selection(managed, frozenset(fold(g) for g in group or ()))
-    with open_session(chosen, profile=profile, tls=common.tls(ca_bundle, insecure)) as session:
+    security, pace = common.tls(ca_bundle, insecure), Pace(rate, concurrency)
+    with open_session(chosen, profile=profile, tls=security, pace=pace) as session:
         live = session.read()
         entry = _target_entry(session)
     org = select(live.org, selection)

@@ -61,6 +61,27 @@ Insecure = Annotated[
     bool,
     typer.Option("--insecure", help="Do not verify TLS certificates. Dangerous: for tests only."),
 ]
+Rate = Annotated[
+    float | None,
+    typer.Option(
+        "--rate",
+        metavar="N",
+        help="At most N requests per second; overrides the target's rate (default: the "
+        "profile's, or none). Whatever it is, the client slows down to what the server "
+        "allows when it answers 429.",
+    ),
+]
+Concurrency = Annotated[
+    int | None,
+    typer.Option(
+        "--concurrency",
+        metavar="N",
+        min=1,
+        max=64,
+        help="At most N requests in flight at once; overrides the target's concurrency "
+        "(default: the profile's).",
+    ),
+]
 Format = Annotated[
     str,
     typer.Option("--format", "-f", help="text, json or markdown.", metavar="FORMAT"),

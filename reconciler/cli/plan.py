@@ -19,6 +19,7 @@ from reconciler.cli.options import (
     Approving,
     At,
     CaBundle,
+    Concurrency,
     Dir,
     Force,
     Format,
@@ -29,6 +30,7 @@ from reconciler.cli.options import (
     PullRequest,
     PullRequestHead,
     PushedBy,
+    Rate,
     TargetName,
     Verbose,
     moment,
@@ -41,7 +43,7 @@ from reconciler.plan.model import Plan, Status
 from reconciler.render.managers import readable, user_names
 from reconciler.render.markdown import plan_markdown
 from reconciler.render.text import plan_text
-from reconciler.session import PlanOptions, open_session, planned
+from reconciler.session import Pace, PlanOptions, open_session, planned
 
 DetailedExitcode = Annotated[
     bool,
@@ -84,6 +86,8 @@ def plan(
     verbose: Verbose = False,
     ca_bundle: CaBundle = None,
     insecure: Insecure = False,
+    rate: Rate = None,
+    concurrency: Concurrency = None,
 ) -> None:
     """Show what apply would change on the server, and change nothing.
 
@@ -129,6 +133,7 @@ def plan(
     )
     approving = Approving.of(allow, pull_request, pull_request_head, pushed_by)
     security = common.tls(ca_bundle, insecure)
+    pace = Pace(rate, concurrency)
     source = common.source_name(directory)
     many = len(targets) > 1
 
@@ -136,7 +141,7 @@ def plan(
         if headline := common.headline(chosen):
             (out if fmt == "text" else err).print(headline, markup=False)
         approvals = approving.approvals(chosen.policy, os.environ)
-        with open_session(chosen, profile=profile, tls=security) as session:
+        with open_session(chosen, profile=profile, tls=security, pace=pace) as session:
             live = session.read(like=desired.org)
             result = planned(session, desired, live, replace(options, approvals=approvals))
             result = replace(result, connection=session.connection.binding())

@@ -2,7 +2,8 @@
 
 ``ScimClient`` sends one SCIM request at a time per call and is safe to share
 between threads. It authenticates with a bearer token, retries what can safely be
-retried (see ``reconciler.scim.retry``), optionally paces itself
+retried (see ``reconciler.scim.retry``), paces itself to the rate the server's
+429s allow, learnt as it goes, and to any configured rate
 (``reconciler.scim.ratelimit``), and raises only the project's errors
 (``reconciler.errors``), translated in ``reconciler.scim.httperrors``.
 
@@ -50,7 +51,7 @@ from reconciler.scim.httperrors import (
     translate_exception,
 )
 from reconciler.scim.jsonbody import MAX_VALUES
-from reconciler.scim.ratelimit import TokenBucket
+from reconciler.scim.ratelimit import AdaptiveRate, TokenBucket
 from reconciler.scim.redaction import REDACTED, Secrets, keep_out_of_output, scrub
 from reconciler.scim.retry import Resend, RetryPolicy, Verdict, backoff, may_retry, verdict
 
@@ -118,7 +119,10 @@ class ScimClient:
     percent-encoded (``resource_path`` does it). ``requests_sent`` counts every
     HTTP request handed to the network, retries included; ``retries`` how many of them
     repeated a failed one, and ``throttled`` how many of those followed a 429. Each
-    retry wait is logged at WARNING, so a user sees that it is retrying without -v.
+    retry wait is logged at WARNING, so a user sees that it is retrying without -v; but
+    429s are said once, at the first one (the client then slows down to the rate the
+    server allows, see ``AdaptiveRate``), and each of their retries is logged at INFO
+    (-v).
     """
 
     def __init__(
@@ -146,7 +150,7 @@ class ScimClient:
         keep_out_of_output(self._token)
         self._timeout = timeout
         self._retry = retry
-        self._bucket = _bucket(rate, clock, sleep)
+        self._pace = _adaptive(rate, clock, sleep)
         self._write_bucket = _bucket(write_rate, clock, sleep)
         self._max_bytes = max_response_bytes
         self._max_values = max_response_values
@@ -157,6 +161,7 @@ class ScimClient:
         self._sent = 0
         self._retries = 0
         self._throttled = 0
+        self._said_throttling = False
         self._sent_lock = threading.Lock()
         self._http = httpx.Client(
             headers={
@@ -193,6 +198,12 @@ class ScimClient:
     def throttled(self) -> int:
         with self._sent_lock:
             return self._throttled
+
+    @property
+    def rate(self) -> float | None:
+        """Requests per second the client keeps to now (configured, or learnt from the
+        server's 429s); None: no limit."""
+        return self._pace.rate()
 
     def get(self, path: str, params: Mapping[str, str | int] | None = None) -> dict[str, Any]:
         ctx, answer = self._send("GET", path, params=params)
@@ -283,8 +294,7 @@ class ScimClient:
             maybe_applied = maybe_applied or outcome.resend is Resend.IF_IDEMPOTENT
 
     def _attempt(self, request: httpx.Request, ctx: RequestContext) -> _Answer | Failure:
-        if self._bucket is not None:
-            self._bucket.acquire()
+        epoch = self._pace.acquire()
         if self._write_bucket is not None and request.method != "GET":
             self._write_bucket.acquire()
         with self._sent_lock:
@@ -296,7 +306,27 @@ class ScimClient:
             self._log_sent(ctx, type(exc).__name__, started)
             return translate_exception(exc, ctx)
         self._log_sent(ctx, str(answer.status), started)
+        self._pace.answered(accepted=answer.status != 429)
+        if answer.status == 429:
+            self._slow_down(epoch)
         return self._judge(answer, ctx)
+
+    def _slow_down(self, epoch: int) -> None:
+        """Cut the rate after a 429 (see ``AdaptiveRate.throttled``). The first 429 is
+        said at WARNING, once for the run; the rest, and each retry, at INFO (-v)."""
+        rate = self._pace.throttled(epoch)
+        with self._sent_lock:
+            first, self._said_throttling = not self._said_throttling, True
+        if first:
+            now = f" (now {rate:.1f} requests a second)" if rate is not None else ""
+            log.warning(
+                "the server is throttling (429 Too Many Requests): slowing down to the rate "
+                "it allows%s, learnt as the run goes; -v shows each retry, --rate N starts "
+                "slower",
+                now,
+            )
+        elif rate is not None:
+            log.info("429 Too Many Requests: slowing down to %.1f requests a second", rate)
 
     def _exchange(self, request: httpx.Request) -> _Answer:
         """One attempt, connect to last byte within ``timeout`` in all (see ``deadline``)."""
@@ -396,7 +426,8 @@ class ScimClient:
         with self._sent_lock:
             self._retries += 1
             self._throttled += failure.status == 429
-        log.warning(
+        log.log(
+            logging.INFO if failure.status == 429 else logging.WARNING,
             "retrying %s in %.2f s (attempt %d of %d): %s",
             ctx.what,
             delay,
@@ -450,6 +481,15 @@ def _bucket(
         return None
     try:
         return TokenBucket(rate, clock=clock, sleep=sleep)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _adaptive(
+    rate: float | None, clock: Callable[[], float], sleep: Callable[[float], None]
+) -> AdaptiveRate:
+    try:
+        return AdaptiveRate(rate, clock=clock, sleep=sleep)
     except ValueError as exc:
         raise InputError(str(exc)) from None
 

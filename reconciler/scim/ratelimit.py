@@ -1,10 +1,12 @@
-"""A client-side rate limit shared by every thread that uses one client."""
+"""Client-side rate limits shared by every thread that uses one client: a fixed one
+(``TokenBucket``) and one learnt from the server's 429s (``AdaptiveRate``)."""
 
 from __future__ import annotations
 
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 
@@ -46,3 +48,128 @@ class TokenBucket:
         if wait > 0:
             self._sleep(wait)
         return wait
+
+
+class AdaptiveRate:
+    """The request rate a server's 429s allow, learnt during the run and shared by every
+    thread of one client.
+
+    Until the first 429 the client keeps only to ``ceiling`` (None: no limit). A 429 cuts
+    the rate to ``BETA`` times the lower of the rate in use and the rate the server
+    accepted over the last second (what it let through is what it allows). While requests
+    succeed, the rate then grows back along a cubic curve, flat near the rate of the cut
+    and steeper away from it (TCP CUBIC, RFC 9438, as AWS SDKs' adaptive retry mode uses
+    it), never above twice what the client sent over the last second. So a throttled run
+    spends most of its time just below the server's rate and probes above it now and then.
+    The curve takes about ``RECOVERY`` requests to climb back to the rate of the cut
+    (CUBIC measures it in seconds; in requests, a slow server is probed as seldom, per
+    request, as a fast one, and its 429s stay as small a share). A 429 when the server
+    accepted nothing over the last second (the first request of a run, on a server that
+    others keep busy) has nothing to measure and cuts nothing: the retry's backoff waits.
+
+    A 429 that answers a request sent before the last cut says nothing new (the requests
+    in flight were sent at the old rate) and cuts nothing: ``acquire`` returns the
+    "epoch" a request is sent in, and ``throttled`` takes it back.
+    """
+
+    BETA = 0.7
+    RECOVERY = 50
+    """Requests, about, from a cut back to the rate of the cut: CUBIC's K times that rate."""
+    RECOVERY_SECONDS = (0.5, 10.0)
+    """Bounds of K, in seconds: a very slow server is still probed now and then."""
+    FLOOR = 0.5
+    """Never slower than this many requests per second."""
+    WINDOW = 1.0
+    """Seconds over which the accepted and the sent rates are measured."""
+    RECHECK = 0.25
+    """Seconds, at most, between two looks at the rate by a waiting thread."""
+
+    def __init__(
+        self,
+        ceiling: float | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if ceiling is not None and not (math.isfinite(ceiling) and ceiling > 0):
+            raise ValueError(
+                f"rate must be a positive number of requests per second, not {ceiling}"
+            )
+        self._ceiling = ceiling
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._last = -math.inf  # when the last request was let go
+        self._epoch = 0
+        self._cut_at: float | None = None  # None: no 429 yet
+        self._peak = 0.0  # the rate of the last cut (CUBIC's W_max)
+        self._k = 1.0  # seconds from the cut back to ``_peak`` (CUBIC's K)
+        self._sent: deque[float] = deque()
+        self._accepted: deque[float] = deque()
+
+    def rate(self) -> float | None:
+        """Requests per second allowed now; None: no limit."""
+        with self._lock:
+            return self._rate(self._clock())
+
+    def acquire(self) -> int:
+        """Wait for a slot at the rate allowed now; return the epoch the request goes in.
+
+        No slot is booked ahead: a waiting thread looks again at least every ``RECHECK``
+        seconds, so a rate that grows (or is cut) applies to the requests already waiting."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                rate = self._rate(now)
+                if rate is None:
+                    return self._epoch
+                interval = 1.0 / rate
+                due = self._last + interval
+                if now >= due:
+                    # On schedule when woken a little late; idle time is not caught up on.
+                    self._last = due if now - due < interval else now
+                    return self._epoch
+            self._sleep(min(due - now, self.RECHECK))
+
+    def answered(self, *, accepted: bool) -> None:
+        """A request got an answer: ``accepted`` unless it was a 429."""
+        with self._lock:
+            now = self._clock()
+            self._sent.append(now)
+            if accepted:
+                self._accepted.append(now)
+            self._forget_before(now - self.WINDOW)
+
+    def throttled(self, epoch: int) -> float | None:
+        """A 429 answered a request sent in ``epoch``: the new rate when it cut the rate,
+        None when it said nothing new."""
+        with self._lock:
+            now = self._clock()
+            self._forget_before(now - self.WINDOW)
+            if epoch != self._epoch or not self._accepted:
+                return None
+            accepted = len(self._accepted) / self.WINDOW
+            current = self._rate(now)
+            self._peak = max(self.FLOOR, accepted if current is None else min(current, accepted))
+            shortest, longest = self.RECOVERY_SECONDS
+            self._k = min(longest, max(shortest, self.RECOVERY / self._peak))
+            self._cut_at = now
+            self._epoch += 1
+            self._last = now  # the next request waits a whole interval at the new rate
+            rate = self._rate(now)
+            assert rate is not None
+            return rate
+
+    def _rate(self, now: float) -> float | None:
+        if self._cut_at is None:
+            return self._ceiling
+        self._forget_before(now - self.WINDOW)
+        grown = self._peak * (1 + (1 - self.BETA) * ((now - self._cut_at) / self._k - 1) ** 3)
+        used = 2 * len(self._sent) / self.WINDOW
+        learnt = max(self.FLOOR, min(grown, max(used, self._peak * self.BETA)))
+        return learnt if self._ceiling is None else min(learnt, self._ceiling)
+
+    def _forget_before(self, start: float) -> None:
+        for seen in (self._sent, self._accepted):
+            while seen and seen[0] < start:
+                seen.popleft()

@@ -321,6 +321,8 @@ def test_retries_are_logged_with_reason_and_delay(
     make_client(script).get("/Users/abc")
     assert [r.getMessage() for r in caplog.records] == [
         "GET /Users/abc -> 429 (0 ms)",
+        "the server is throttling (429 Too Many Requests): slowing down to the rate it allows, "
+        "learnt as the run goes; -v shows each retry, --rate N starts slower",
         "retrying GET /Users/abc in 2.00 s (attempt 2 of 6): 429 Too Many Requests, Retry-After 2",
         "GET /Users/abc -> ReadTimeout (0 ms)",
         "retrying GET /Users/abc in 1.00 s (attempt 3 of 6): ReadTimeout: t/o",
