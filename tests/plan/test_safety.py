@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -690,3 +690,23 @@ def test_standing_access_reads_every_privileged_name_of_a_group() -> None:
         "privileged group 'Admins' grants membership for at most 1d, but its member 'a@x' "
         "has no end"
     ]
+
+
+def test_the_clock_decides_when_no_time_is_given() -> None:
+    soon = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+    row = _added(("a@x", soon), ("b@x", "2999-01-01"))
+    (checked,) = check(_plan([row]), TIMED, approvals=Approvals(allow_privileged=True)).changes
+    assert checked.status is Status.REFUSED
+    assert "'b@x' ends 2999-01-01" in (checked.reason or "") and "'a@x'" not in checked.reason
+
+
+def test_a_count_the_plan_does_not_hold_is_zero() -> None:
+    """A plan without counts (made by hand, or by an older version): every share is of 0,
+    so any removal is 100% of it."""
+    limits = Limits(**{**NO_LIMITS.__dict__, "deletes": Limit(percent=50), "min_managed": 0})
+    limits = Limits(**{**limits.__dict__, "prune": Limit(percent=50)})
+    rows = [_group(Action.DELETE, 1), _group(Action.DELETE, 2, managed=False)]
+    assert _violations(Plan.build("t", rows), limits) == (
+        "1 group deletes are 100.0% of 0 managed groups, over the limit of 50%",
+        "1 prunes of unmanaged groups are 100.0% of 0 unmanaged groups, over the limit of 50%",
+    )
