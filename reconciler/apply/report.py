@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from reconciler.apply.kept import Unkept
-from reconciler.plan.model import MEMBERSHIP, Action, Change
+from reconciler.plan.model import Action, Change, plan_unit
 
 
 class Result(StrEnum):
@@ -55,6 +55,8 @@ class Report:
     retries: int = 0
     throttled: int = 0
     stopped: str = ""
+    refused: tuple[Change, ...] = ()
+    """The plan's rows a safety rule refused: never run, counted in the summary (exit 3)."""
 
     def counts(self) -> dict[str, int]:
         counted = Counter(o.result.value for o in self.outcomes)
@@ -67,8 +69,16 @@ class Report:
         counts = dict.fromkeys(("create", "update", "deactivate", "delete", "memberships"), 0)
         for outcome in self.outcomes:
             if outcome.result is Result.OK:
-                unit, size = _unit(outcome.change)
+                unit, size = plan_unit(outcome.change)
                 counts[unit] += size
+        return counts
+
+    def refused_units(self) -> dict[str, int]:
+        """The refused rows in the plan's units, as ``applied`` counts what was done."""
+        counts = dict.fromkeys(("create", "update", "deactivate", "delete", "memberships"), 0)
+        for change in self.refused:
+            unit, size = plan_unit(change)
+            counts[unit] += size
         return counts
 
     @property
@@ -105,6 +115,7 @@ class Report:
             "target": self.target,
             "summary": self.counts(),
             "applied": self.applied(),
+            "refused": self.refused_units(),
             "requests": self.requests,
             "retries": self.retries,
             "throttled": self.throttled,
@@ -112,14 +123,6 @@ class Report:
             "stopped": self.stopped or None,
             "outcomes": [o.to_dict() for o in self.outcomes],
         }
-
-
-def _unit(change: Change) -> tuple[str, int]:
-    if change.action in MEMBERSHIP:
-        return "memberships", len(change.members)
-    if change.action is Action.ADOPT:
-        return "update", 1
-    return change.action.value, 1
 
 
 def stopped_report(

@@ -51,7 +51,7 @@ from reconciler.lock import target_lock
 from reconciler.model import Org
 from reconciler.plan.model import Plan, Status
 from reconciler.plan.safety import Approvals
-from reconciler.plan.saved import check_connection, check_origin, read_plan
+from reconciler.plan.saved import check_connection, check_origin
 from reconciler.render.managers import readable, user_names
 from reconciler.render.markdown import plan_markdown, report_markdown
 from reconciler.render.text import plan_text, plural, report_summary, unkept_notes
@@ -193,6 +193,7 @@ class _Apply:
             target_lock(session.connection.url),  # held from the read to the last write
         ):
             live = session.read(like=self.desired.org)
+        _write(Report(chosen.name, (), stopped=NOT_FINISHED), *paths)  # writable, or exit 1
             the_plan = self._plan(session, live, approvals, saved)
             shown = readable(the_plan, user_names((self.desired.org, live.org)))
             out.print(plan_text(shown, self.source), end="")
@@ -327,7 +328,7 @@ def _stopped(report: Report, path: Path | None, markdown: Path | None) -> None:
     out.print(report_summary(report))
     try:
         _write(report, path, markdown)
-    except OSError as error:
+    except InputError as error:
         err.print(f"could not write the report: {error}", markup=False)
         return
     for written in (path, markdown):
@@ -344,6 +345,12 @@ def _write(
     warnings: tuple[str, ...] = (),
 ) -> None:
     """The JSON report, and the Markdown: of the report (with the plan's ``warnings``), or
+NOT_FINISHED = "not finished: written as the apply started, replaced when it ends"
+"""Why the report written before anything else says the apply stopped: a run killed
+before it could write its own (SIGKILL) leaves that, never an older run's report. Writing
+it first also proves the files can be written before the first write to the server."""
+
+
     of the plan when nothing ran."""
     if path is not None:
         write_file(path, json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")

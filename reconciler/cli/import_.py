@@ -34,6 +34,7 @@ from reconciler.importer import (
     users_document,
     write_atomically,
 )
+from reconciler.render.text import plural
 from reconciler.session import Pace, Session, choose_target, open_session
 
 OutDir = Annotated[
@@ -135,9 +136,8 @@ def import_(
         1 for g in org.groups if not g.managed
     )
     shown = printable(str(out_dir))
-    out.print(
-        f"Wrote {len(org.users)} users and {len(org.groups)} groups to {shown}/.", markup=False
-    )
+    counted = f"{plural(len(org.users), 'user')} and {plural(len(org.groups), 'group')}"
+    out.print(f"Wrote {counted} to {shown}/.", markup=False)
     if write_targets:
         out.print(
             f"Wrote target {entry.name!r} ({printable(entry.url)}, token from ${entry.token_env}, "
@@ -146,6 +146,9 @@ def import_(
         )
     if unmanaged:
         err.print(
-            f"{unmanaged} of them are unmanaged: plan shows them as conflicts until "
-            "`scimctl apply --adopt` writes the ownership marker."
+            f"{unmanaged} of them {shown_as} until `scimctl apply --adopt` writes the "
+            "ownership marker."
         )
+        shown_as = "is unmanaged: plan shows it as a conflict"
+        if unmanaged > 1:
+            shown_as = "are unmanaged: plan shows them as conflicts"

@@ -249,17 +249,18 @@ class Plan:
         return not self.violations and not any(c.status is Status.REFUSED for c in self.changes)
 
     def summary(self) -> Summary:
+        """Counts in the plan's units: resources, and one membership change per member;
+        the rows a rule held back (skipped, refused) in the same units, so a refused row
+        of three members is three refused changes, as it would be three applied."""
         counts: Counter[str] = Counter()
         for change in self.changes:
-            if change.status is not Status.PLANNED:
-                counts[change.status.value] += 1
-                continue
-            if change.action in MEMBERSHIP:
-                counts["memberships"] += len(change.members)
-            elif change.action is Action.ADOPT:
-                counts["update"] += 1
+            unit, size = plan_unit(change)
+            if change.status is Status.CONFLICT:
+                counts["conflict"] += 1
+            elif change.status is not Status.PLANNED:
+                counts[change.status.value] += size
             else:
-                counts[change.action.value] += 1
+                counts[unit] += size
         conflicts = counts.pop("conflict", 0)
         return Summary(conflicts=conflicts, **counts)
 
@@ -292,6 +293,16 @@ class Plan:
             policy_change=tuple(str(line) for line in data.get("policy_change", ())),
             connection=_strings(data.get("connection")),
         )
+
+
+def plan_unit(change: Change) -> tuple[str, int]:
+    """What one row counts as in a plan's summary: ``("memberships", N)`` for a row of N
+    members, else its action once (an adoption is an update)."""
+    if change.action in MEMBERSHIP:
+        return "memberships", len(change.members)
+    if change.action is Action.ADOPT:
+        return "update", 1
+    return change.action.value, 1
 
 
 def _strings(value: Any) -> dict[str, str]:

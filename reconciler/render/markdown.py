@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from reconciler.apply.report import Outcome, Report, Result
 from reconciler.escaping import printable
-from reconciler.plan.model import Action, Change, Kind, Plan, Status
+from reconciler.plan.model import Action, Change, Kind, Plan, Status, plan_unit
 from reconciler.plan.safety import PRIVILEGED, identity_change
 from reconciler.render import blocks
 from reconciler.render.blocks import HEAD, SHOWN
@@ -203,10 +203,8 @@ def _kind_counts(plan: Plan, kind: Kind) -> dict[str, int]:
 def _column(change: Change) -> tuple[str, int]:
     if change.status is Status.CONFLICT or change.action is Action.CONFLICT:
         return "conflicts", 1
-    if change.status is Status.SKIPPED:
-        return "skipped", 1
-    if change.status is Status.REFUSED:
-        return "refused", 1
+    if change.status in (Status.SKIPPED, Status.REFUSED):
+        return change.status.value, plan_unit(change)[1]  # the plan's units: one per member
     if change.action is Action.ADD_MEMBERS:
         return "members +", len(change.members)
     if change.action in (Action.REMOVE_MEMBERS, Action.EXPIRE_MEMBERS):

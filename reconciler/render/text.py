@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import groupby
 
 from rich.text import Text
@@ -10,7 +11,7 @@ from rich.text import Text
 from reconciler.apply.report import Outcome, Report, Result
 from reconciler.escaping import printable
 from reconciler.mapping import unmanaging_line
-from reconciler.plan.model import Change, Plan, Summary
+from reconciler.plan.model import Change, Plan, Status, Summary, plan_unit
 from reconciler.render import blocks
 from reconciler.render.blocks import HEAD
 
@@ -51,7 +52,7 @@ def summary_line(plan: Plan, source: str = "desired-state/") -> Text:
     if not plan.changes:
         return Text(f"No changes. Live state matches {source}.\n", style="green")
     text = Text("Plan: ", style="bold")
-    text.append(_counts(counts))
+    text.append(_counts(counts, plan))
     return text
 
 
@@ -60,21 +61,35 @@ def plural(count: int, noun: str, many: str | None = None) -> str:
     return f"{count} {noun if count == 1 else many or noun + 's'}"
 
 
-def _counts(s: Summary) -> str:
+def _counts(s: Summary, plan: Plan) -> str:
     line = (
         f"{s.create} to create, {s.update} to update, {s.deactivate} to deactivate, "
         f"{s.delete} to delete; {plural(s.memberships, 'membership change')}."
     )
-    extra = [
-        f"{n} {label}"
-        for n, label in (
-            (s.conflicts, "in conflict"),
-            (s.skipped, "skipped"),
-            (s.refused, "refused"),
-        )
-        if n
+    extra = [f"{s.conflicts} in conflict"] if s.conflicts else []
+    for status in (Status.SKIPPED, Status.REFUSED):
+        if held := [c for c in plan.changes if c.status is status]:
+            extra.append(f"{status.value}: {in_plan_units(held)}")
+    return line + (f" ({'; '.join(extra)})" if extra else "") + "\n"
+
+
+def in_plan_units(changes: Iterable[Change]) -> str:
+    """Rows counted as the plan's summary counts them: ``1 to delete, 3 membership
+    changes`` (a row of three members is three membership changes)."""
+    counts: Counter[str] = Counter()
+    for change in changes:
+        unit, size = plan_unit(change)
+        counts[unit] += size
+    return _units(counts)
+
+
+def _units(counts: Mapping[str, int]) -> str:
+    words = [
+        f"{counts[a]} to {a}" for a in ("create", "update", "deactivate", "delete") if counts[a]
     ]
-    return line + (f" ({', '.join(extra)})" if extra else "") + "\n"
+    if counts["memberships"]:
+        words.append(plural(counts["memberships"], "membership change"))
+    return ", ".join(words) or "nothing"
 
 
 def outcome_line(outcome: Outcome) -> Text:
@@ -132,9 +147,11 @@ def report_summary(report: Report) -> Text:
     units = (
         f" Applied, as the plan counts: {a['create']} created, {a['update']} updated, "
         f"{a['deactivate']} deactivated, {a['delete']} deleted; "
-        f"{plural(a['memberships'], 'membership change')}."
+        f"{plural(a['memberships'], 'membership change')}"
     )
-    return Text(line + units, style=style)
+    if report.refused:
+        units += f"; refused: {_units(report.refused_units())}"
+    return Text(line + units + ".", style=style)
 
 
 def _retries(report: Report) -> str:

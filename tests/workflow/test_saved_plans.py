@@ -209,7 +209,7 @@ def test_a_saved_plan_whose_every_row_is_stale_exits_3(
     _rename_grace_on_the_server(generic_server)
     applied = cli("apply", plan_file, "--dir", org, "--auto-approve", env=env)
     assert applied.code == 3, applied.out + applied.err
-    assert "Refused: 1 change of the saved plan" in applied.err
+    assert "Refused from the saved plan: 1 to update" in applied.err
     assert generic_server.user("grace.hopper@example.com")["title"] == "Principal Engineer"
 
 
