@@ -51,10 +51,16 @@ from reconciler.lock import target_lock
 from reconciler.model import Org
 from reconciler.plan.model import Plan, Status
 from reconciler.plan.safety import Approvals
-from reconciler.plan.saved import check_connection, check_origin
+from reconciler.plan.saved import check_connection, check_origin, read_plan
 from reconciler.render.managers import readable, user_names
 from reconciler.render.markdown import plan_markdown, report_markdown
-from reconciler.render.text import plan_text, plural, report_summary, unkept_notes
+from reconciler.render.text import (
+    in_plan_units,
+    plan_text,
+    plural,
+    report_summary,
+    unkept_notes,
+)
 from reconciler.scim.reader import LiveState
 from reconciler.session import Pace, PlanOptions, Session, Tls, open_session, planned
 
@@ -193,7 +199,6 @@ class _Apply:
             target_lock(session.connection.url),  # held from the read to the last write
         ):
             live = session.read(like=self.desired.org)
-        _write(Report(chosen.name, (), stopped=NOT_FINISHED), *paths)  # writable, or exit 1
             the_plan = self._plan(session, live, approvals, saved)
             shown = readable(the_plan, user_names((self.desired.org, live.org)))
             out.print(plan_text(shown, self.source), end="")
@@ -252,8 +257,7 @@ def _refuse_unsafe(plan: Plan, *, saved: bool) -> None:
     refused = [c for c in plan.changes if c.status is Status.REFUSED]
     if refused and not saved:
         raise RefusedError(
-            f"refused by a safety rule: {plural(len(refused), 'change')} (see above); "
-            "nothing was applied"
+            f"refused by a safety rule: {in_plan_units(refused)} (see above); nothing was applied"
         )
 
 
@@ -328,7 +332,7 @@ def _stopped(report: Report, path: Path | None, markdown: Path | None) -> None:
     out.print(report_summary(report))
     try:
         _write(report, path, markdown)
-    except InputError as error:
+    except OSError as error:
         err.print(f"could not write the report: {error}", markup=False)
         return
     for written in (path, markdown):
@@ -345,12 +349,6 @@ def _write(
     warnings: tuple[str, ...] = (),
 ) -> None:
     """The JSON report, and the Markdown: of the report (with the plan's ``warnings``), or
-NOT_FINISHED = "not finished: written as the apply started, replaced when it ends"
-"""Why the report written before anything else says the apply stopped: a run killed
-before it could write its own (SIGKILL) leaves that, never an older run's report. Writing
-it first also proves the files can be written before the first write to the server."""
-
-
     of the plan when nothing ran."""
     if path is not None:
         write_file(path, json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
@@ -362,6 +360,7 @@ it first also proves the files can be written before the first write to the serv
 
 
 def _finish(result: Report, plan: Plan, path: Path | None, markdown: Path | None) -> int:
+    result = replace(result, refused=tuple(c for c in plan.changes if c.status is Status.REFUSED))
     out.print(report_summary(result))
     for note in unkept_notes(result):
         out.print(Text(note, style="yellow"))
@@ -378,8 +377,8 @@ def _left_undone(plan: Plan) -> int:
     refused = [c for c in plan.changes if c.status is Status.REFUSED]
     if refused:
         err.print(
-            f"Refused: {plural(len(refused), 'change')} of the saved plan (see above: "
-            "changed since the plan, or not allowed now); plan again."
+            f"Refused from the saved plan: {in_plan_units(refused)} (see above: changed "
+            "since the plan, or not allowed now); plan again."
         )
         return 3
     return _unrealised(plan)
