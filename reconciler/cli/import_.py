@@ -145,10 +145,10 @@ def import_(
             markup=False,
         )
     if unmanaged:
+        shown_as = "is unmanaged: plan shows it as a conflict"
+        if unmanaged > 1:
+            shown_as = "are unmanaged: plan shows them as conflicts"
         err.print(
             f"{unmanaged} of them {shown_as} until `scimctl apply --adopt` writes the "
             "ownership marker."
         )
-        shown_as = "is unmanaged: plan shows it as a conflict"
-        if unmanaged > 1:
-            shown_as = "are unmanaged: plan shows them as conflicts"
