@@ -26,8 +26,10 @@ from reconciler.mapping import AttributeMapping, mapping_problems
 from reconciler.policy import Policy
 from reconciler.scim.listing import DEFAULT_MAX_RESOURCES
 
-ENV_TARGET = "env"
-"""The name of the target that ``SCIM_URL`` / ``SCIM_TOKEN`` make when no file names one."""
+ENV_TARGET = "default"
+"""The name of the target that ``SCIM_URL`` / ``SCIM_TOKEN`` make when no file names one:
+the one name plan, apply, drift, check and the saved plan give it, and the name ``import``
+writes it under in targets.yaml (so ``--target default`` then reads the same server)."""
 DEFAULT_PROFILE = "generic"
 AWS_PROFILE = "aws-identity-center"
 _AWS_HOST = re.compile(r"scim\.[a-z]{2}(?:-[a-z]+)+-\d+\.amazonaws\.com")

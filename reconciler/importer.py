@@ -47,8 +47,6 @@ TARGETS_HEADER = (
     "# Written by `scimctl import`: the server it read. Never a token: token_env names the\n"
     "# environment variable that holds it. Add a policy here (see the README).\n"
 )
-ENV_TARGET_NAME = "default"
-"""The name a target read from SCIM_URL alone gets in the targets.yaml import writes."""
 SCHEMA_LINE = "# yaml-language-server: $schema={schema}\n"
 
 
@@ -135,12 +133,18 @@ class TargetEntry:
     token_env: str
     profile: str
     ca_bundle: str | None = None
+    scope: tuple[str, ...] = ()
+    """The groups imported with ``--group``: the target's scope, so that a plan of what
+    was written leaves the rest of the server alone."""
 
 
 def targets_document(entry: TargetEntry, schema: str | None) -> str:
-    body = {"url": entry.url, "token_env": entry.token_env, "profile": entry.profile}
+    body: dict[str, Any] = {"url": entry.url, "token_env": entry.token_env}
+    body["profile"] = entry.profile
     if entry.ca_bundle:
         body["ca_bundle"] = entry.ca_bundle
+    if entry.scope:
+        body["scope"] = {"groups": list(entry.scope)}
     head = SCHEMA_LINE.format(schema=schema) if schema else ""
     return head + TARGETS_HEADER + _dump({"targets": {entry.name: body}})
 

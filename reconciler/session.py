@@ -24,7 +24,7 @@ from reconciler.plan.model import Plan
 from reconciler.plan.notes import deletion_notes
 from reconciler.plan.safety import Approvals, PrivilegedMembers, check, standing_access
 from reconciler.plan.saved import attach_snapshots, narrow
-from reconciler.plan.select import expirations, parse_addresses, restrict
+from reconciler.plan.select import expirations, parse_addresses, restrict, within_scope
 from reconciler.policy import Policy
 from reconciler.scim.client import ScimClient
 from reconciler.scim.discovery import Capabilities, discover
@@ -211,6 +211,8 @@ def planned(
             complete=not live.partial,
             now=now,
         )
+    if session.target.scope is not None:
+        plan = within_scope(plan, session.target.scope, wanted, live.org)
     plan = deletion_notes(plan, session.profile.group_delete_note)
     if live.partial:
         plan = replace(plan, warnings=(*plan.warnings, *live.partial))

@@ -41,7 +41,7 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.output import err, out, setup_logging, write_file
 from reconciler.cli.progress import progress
-from reconciler.config import ENV_TARGET, Target, resolve_connection
+from reconciler.config import Target, resolve_connection
 from reconciler.desired import DesiredState
 from reconciler.errors import InputError, RefusedError
 from reconciler.escaping import printable
@@ -278,8 +278,7 @@ def _confirm(auto_approve: bool, session: Session) -> None:
 
 
 def _named(session: Session) -> str:
-    name = session.target.name
-    return "" if name == ENV_TARGET else f" (target {printable(name)})"
+    return f" (target {printable(session.target.name)})"
 
 
 def execute(

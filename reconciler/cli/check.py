@@ -52,9 +52,12 @@ def check(
     setup_logging(verbose)
     chosen = choose_target(directory, target)
     security, pace = common.tls(ca_bundle, insecure), Pace(rate, concurrency)
-    with open_session(chosen, profile=profile, tls=security, pace=pace) as session:
-        url = printable(session.connection.url)
-        out.print(f"Checking target {chosen.name!r} at {url}", markup=False, highlight=False)
+    if headline := common.headline(chosen):  # before the first request: a failure has it above
+        out.print(headline, markup=False, highlight=False)
+    with (
+        common.naming_the_url(chosen),
+        open_session(chosen, profile=profile, tls=security, pace=pace) as session,
+    ):
         source = session.connection.profile_source
         findings = list(check_server(session.client, session.caps, session.profile, source))
     for finding in findings:

@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from reconciler.cli.output import err, out
-from reconciler.config import ENV_TARGET, Target, load_targets, profile_name
+from reconciler.config import Target, load_targets, profile_name
 from reconciler.desired import DesiredState, load_desired
 from reconciler.errors import InputError, ReconcileError, ScimError
 from reconciler.escaping import printable
@@ -127,9 +127,9 @@ def headline(target: Target, env: Mapping[str, str] | None = None) -> str:
     if not (environ.get("SCIM_URL") or target.url):
         return ""
     origin = url_origin(target, environ)
-    name = "" if target.name == ENV_TARGET else f" {printable(target.name)}"
     where = "from SCIM_URL" if origin == "SCIM_URL" else "url from targets.yaml"
-    return f"Target{name}: {_shown_url(environ.get('SCIM_URL') or target.url)} ({where})"
+    shown = _shown_url(environ.get("SCIM_URL") or target.url)
+    return f"Target {printable(target.name)}: {shown} ({where})"
 
 
 def _shown_url(raw: str | None) -> str:

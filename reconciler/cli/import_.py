@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+import reconciler
 from reconciler.cli import common
 from reconciler.cli.options import (
     CaBundle,
@@ -19,12 +21,10 @@ from reconciler.cli.options import (
     Verbose,
 )
 from reconciler.cli.output import err, exact, out, setup_logging
-from reconciler.config import ENV_TARGET
 from reconciler.desired import CONFIG_FILE
 from reconciler.escaping import printable
 from reconciler.identity import fold
 from reconciler.importer import (
-    ENV_TARGET_NAME,
     Selection,
     TargetEntry,
     groups_document,
@@ -65,13 +65,16 @@ _HOLDS_TOKEN = (
 
 
 def _schema_ref(out_dir: Path, name: str = "desired-state") -> str | None:
-    """Schema ``name`` relative to ``out_dir``, if a repo above it has one."""
+    """Schema ``name`` for the ``$schema`` line: relative to ``out_dir`` when a folder
+    above it has ``schemas/`` (a clone of this repository), else the copy installed with
+    the package, so that imported files always start with the line editors read."""
     here = out_dir.resolve()
     for parent in (here, *here.parents):
         schema = parent / "schemas" / f"{name}.schema.json"
         if schema.is_file():
             return os.path.relpath(schema, here)
-    return None
+    installed = Path(reconciler.__file__).resolve().parent / "schemas" / f"{name}.schema.json"
+    return str(installed.resolve()) if installed.is_file() else None
 
 
 def _target_entry(session: Session) -> TargetEntry:
@@ -79,8 +82,7 @@ def _target_entry(session: Session) -> TargetEntry:
     connection = session.connection
     target = connection.target
     token_env = "SCIM_TOKEN" if os.environ.get("SCIM_TOKEN") else target.token_env
-    name = ENV_TARGET_NAME if target.name == ENV_TARGET else target.name
-    return TargetEntry(name, connection.url, token_env, connection.profile, target.ca_bundle)
+    return TargetEntry(target.name, connection.url, token_env, connection.profile, target.ca_bundle)
 
 
 def import_(
@@ -121,10 +123,17 @@ def import_(
     chosen = choose_target(directory or out_dir, target)
     selection = Selection(managed, frozenset(fold(g) for g in group or ()))
     security, pace = common.tls(ca_bundle, insecure), Pace(rate, concurrency)
-    with open_session(chosen, profile=profile, tls=security, pace=pace) as session:
+    if headline := common.headline(chosen):
+        out.print(headline, markup=False)
+    with (
+        common.naming_the_url(chosen),
+        open_session(chosen, profile=profile, tls=security, pace=pace) as session,
+    ):
         live = session.read()
         entry = _target_entry(session)
     org = select(live.org, selection)
+    if selection.groups:
+        entry = replace(entry, scope=tuple(sorted((g.display_name for g in org.groups), key=fold)))
     out_dir.mkdir(parents=True, exist_ok=True)
     schema = _schema_ref(out_dir)
     documents = [exact(document(org, schema), _HOLDS_TOKEN) for document in DOCUMENTS]
@@ -143,6 +152,12 @@ def import_(
             f"Wrote target {entry.name!r} ({printable(entry.url)}, token from ${entry.token_env}, "
             f"profile {entry.profile}) to {printable(str(targets_file))}.",
             markup=False,
+        )
+    if entry.scope and not write_targets:
+        err.print(
+            f"{printable(str(targets_file))} was left as it is: give its target "
+            f"`scope: {{groups: [{', '.join(printable(g) for g in entry.scope)}]}}`, or plan "
+            "removes from the server everything else that carries the ownership marker."
         )
     if unmanaged:
         shown_as = "is unmanaged: plan shows it as a conflict"

@@ -138,3 +138,26 @@ def expirations(plan: Plan) -> Plan:
     what an unattended hourly run may do, whatever else is pending."""
     rows = tuple(c for c in plan.changes if c.action is Action.EXPIRE_MEMBERS)
     return replace(plan, changes=rows)
+
+
+def within_scope(plan: Plan, scope: frozenset[str], wanted: Org, live: Org) -> Plan:
+    """A target's ``scope`` bounds what its plan removes as well as what it sends: a live
+    group outside it is not deleted, and a live user that is neither desired there
+    (``wanted``, the scoped desired org) nor a member of one of its groups is not
+    deactivated or deleted. So a directory that holds one group (``import --group``)
+    plans nothing for the rest of the server, which it never described."""
+    in_scope = [g for g in live.groups if fold(g.display_name) in scope]
+    members = {member for group in in_scope for member in group.members}
+    desired = {u.key for u in wanted.users}
+    rows = tuple(c for c in plan.changes if not _outside(c, scope, desired, members))
+    return replace(plan, changes=rows) if len(rows) != len(plan.changes) else plan
+
+
+def _outside(
+    change: Change, scope: frozenset[str], desired: set[str | None], members: set[str]
+) -> bool:
+    if change.action not in (Action.DELETE, Action.DEACTIVATE):
+        return False
+    if change.kind is Kind.GROUP:
+        return fold(change.name) not in scope
+    return change.key not in desired and change.id not in members

@@ -73,8 +73,8 @@ def test_plans_start_with_the_target_and_its_url(cli, org: Path, generic_server:
     assert TOKEN not in plan.out + plan.err
     (org / "targets.yaml").unlink()
     bare = cli("plan", "--dir", org, "--format", "json", env=generic_server.env)
-    assert bare.err.splitlines()[0] == f"Target: {generic_server.url} (from SCIM_URL)"
-    assert json.loads(bare.out)["target"] == "env"  # stdout stays pure JSON
+    assert bare.err.splitlines()[0] == f"Target default: {generic_server.url} (from SCIM_URL)"
+    assert json.loads(bare.out)["target"] == "default"  # stdout stays pure JSON
 
 
 def test_the_prompt_names_the_server(cli, org: Path, generic_server: Server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
