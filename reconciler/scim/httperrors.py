@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import re
+import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -106,7 +107,34 @@ def is_tls_failure(exc: BaseException) -> bool:
     return "CERTIFICATE_VERIFY_FAILED" in text or "[SSL" in text
 
 
+def name_error(exc: BaseException) -> socket.gaierror | None:
+    """The failed name look-up (``getaddrinfo``) behind a connect error, if it was one."""
+    seen: BaseException | None = exc
+    for _ in range(10):  # the cause chain is short; the bound guards against cycles
+        if seen is None:
+            break
+        if isinstance(seen, socket.gaierror):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _unresolved(exc: Exception, lookup: socket.gaierror, ctx: RequestContext) -> Failure:
+    """A host name that does not resolve fails at once: asking again gets the same answer.
+    Only a temporary failure of the resolver itself (EAI_AGAIN) is worth another try."""
+    host = httpx.URL(ctx.base_url).host
+    why = clean_text(lookup.strerror or str(lookup), EXCERPT_LIMIT, ctx.secrets)
+    message = f"cannot connect to {ctx.base_url}: the host name {host!r} does not resolve ({why})"
+    if lookup.errno == socket.EAI_AGAIN:
+        message += ". Is the network (DNS) up, and is SCIM_URL right?"
+        return _failure(exc, TransportError(message), Resend.SAFE, ctx)
+    message += ". Is SCIM_URL right?"
+    return _failure(exc, TransportError(message), Resend.NEVER, ctx)
+
+
 def _connect_error(exc: Exception, ctx: RequestContext) -> Failure:
+    if (lookup := name_error(exc)) is not None:
+        return _unresolved(exc, lookup, ctx)
     if is_tls_failure(exc):
         message = (
             f"TLS with {ctx.base_url} failed: {_reason(exc, ctx)}. If the server uses a private "
