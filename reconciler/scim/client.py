@@ -176,7 +176,7 @@ class ScimClient:
         )
         if transport is None:
             bind(self._http, self._deadline)
-        _warn_if_plain_http(self._base)
+        _warn_if_plain_http(self._base, proxied=_proxied(self._http, self._base))
 
     # --- public API ------------------------------------------------------------------
 
@@ -506,9 +506,32 @@ def _tls(verify: bool | str) -> bool | ssl.SSLContext:
         raise InputError(f"cannot use the CA bundle {verify}: {reason}") from None
 
 
-def _warn_if_plain_http(url: httpx.URL) -> None:
-    if url.scheme == "http" and not _is_loopback(url.host):
+def _warn_if_plain_http(url: httpx.URL, *, proxied: bool) -> None:
+    """Plain http to another machine carries the token in clear text; so does plain http
+    to this one when a proxy (HTTP_PROXY, ALL_PROXY) carries it there."""
+    if url.scheme != "http":
+        return
+    if proxied:
+        log.warning(
+            "SCIM_URL uses plain http to %s through the proxy that HTTP_PROXY or ALL_PROXY "
+            "names: the token travels unencrypted to the proxy and on from it. Use https://, "
+            "or put %s in NO_PROXY",
+            url.host,
+            url.host,
+        )
+    elif not _is_loopback(url.host):
         log.warning("SCIM_URL uses plain http to %s: the token travels unencrypted", url.host)
+
+
+def _proxied(http: httpx.Client, url: httpx.URL) -> bool:
+    """Whether httpx sends the requests for ``url`` through a proxy from the environment
+    (HTTP_PROXY, ALL_PROXY, less NO_PROXY): httpx is asked, so its own rules apply."""
+    route = getattr(http, "_transport_for_url", None)
+    default = getattr(http, "_transport", None)
+    if route is None or default is None:  # an httpx without them: assume the worst
+        names = ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+        return any(os.environ.get(name) for name in names)
+    return route(url) is not default
 
 
 def _is_loopback(host: str) -> bool:

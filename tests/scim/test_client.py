@@ -300,3 +300,40 @@ def test_plain_http_to_a_remote_host_is_warned_about(caplog: pytest.LogCaptureFi
     assert [r.getMessage() for r in caplog.records] == [
         "SCIM_URL uses plain http to scim.example.test: the token travels unencrypted"
     ]
+
+
+@pytest.fixture
+def proxy_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """HTTP_PROXY names a proxy (nothing listens there: no request is sent)."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:3128")
+    return monkeypatch
+
+
+def test_plain_http_through_a_proxy_is_warned_about_even_to_loopback(
+    proxy_env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The proxy sees the Authorization header of a plain-http request: the token goes to
+    it in clear text, wherever the SCIM server is (issue 19, item 16)."""
+    caplog.set_level(logging.WARNING, logger="reconciler.http")
+    ScimClient("http://127.0.0.1:8080/v2", TOKEN).close()
+    assert [r.getMessage() for r in caplog.records] == [
+        "SCIM_URL uses plain http to 127.0.0.1 through the proxy that HTTP_PROXY or ALL_PROXY "
+        "names: the token travels unencrypted to the proxy and on from it. Use https://, or "
+        "put 127.0.0.1 in NO_PROXY"
+    ]
+    caplog.clear()
+    ScimClient("http://scim.example.test/v2", TOKEN).close()
+    assert len(caplog.records) == 1 and "through the proxy" in caplog.records[0].getMessage()
+
+
+def test_no_proxy_warning_where_the_proxy_cannot_read_the_token(
+    proxy_env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="reconciler.http")
+    ScimClient("https://scim.example.test/v2", TOKEN).close()  # a CONNECT tunnel: TLS inside
+    proxy_env.setenv("NO_PROXY", "127.0.0.1")
+    ScimClient("http://127.0.0.1:8080/v2", TOKEN).close()  # not through the proxy
+    assert caplog.records == []
