@@ -25,6 +25,7 @@ from reconciler.plan.notes import deletion_notes
 from reconciler.plan.safety import Approvals, PrivilegedMembers, check, standing_access
 from reconciler.plan.saved import attach_snapshots, narrow
 from reconciler.plan.select import expirations, parse_addresses, restrict, within_scope
+from reconciler.plan.unique import unique_conflicts
 from reconciler.policy import Policy
 from reconciler.scim.client import ScimClient
 from reconciler.scim.discovery import Capabilities, discover
@@ -213,6 +214,7 @@ def planned(
         )
     if session.target.scope is not None:
         plan = within_scope(plan, session.target.scope, wanted, live.org)
+    plan = unique_conflicts(plan, live.org, session.profile.unique_primary)
     plan = deletion_notes(plan, session.profile.group_delete_note)
     if live.partial:
         plan = replace(plan, warnings=(*plan.warnings, *live.partial))

@@ -253,7 +253,10 @@ class _Apply:
 
 def _refuse_unsafe(plan: Plan, *, saved: bool) -> None:
     if plan.violations:
-        raise RefusedError("the plan breaks a safety limit (see above); nothing was applied")
+        raise RefusedError(
+            "the plan breaks a safety limit (see above); nothing was applied: if it is meant, "
+            "apply again with --force"
+        )
     refused = [c for c in plan.changes if c.status is Status.REFUSED]
     if refused and not saved:
         raise RefusedError(

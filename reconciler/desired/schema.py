@@ -8,6 +8,7 @@ message a person can act on, at its place in the file.
 from __future__ import annotations
 
 import copy
+import difflib
 import itertools
 import json
 from collections.abc import Iterator
@@ -122,21 +123,36 @@ def _problems_of(
         yield Problem(doc.path, mark.line, mark.column, _key_message(path, key))
         return
     if kind.name == "additionalProperties":
+        known = _known_keys(schema, tuple(error.schema_path)[:-1])
         for key in sorted(str(k) for k in kind.as_dict()["unexpected"]):
             mark = doc.key_mark((*path, key))
-            yield Problem(doc.path, mark.line, mark.column, _unexpected_message(path, key))
+            message = _unexpected_message(path, key, known)
+            yield Problem(doc.path, mark.line, mark.column, message)
         return
     mark = doc.mark(path)
     yield Problem(doc.path, mark.line, mark.column, f"{_where(path)}{_message(schema, error)}")
 
 
-def _unexpected_message(path: tuple[Any, ...], key: str) -> str:
+def _unexpected_message(path: tuple[Any, ...], key: str, known: tuple[str, ...] = ()) -> str:
     if looks_secret(key):
         return (
             f"{_where(path)}'{key}' is not allowed: the desired state is kept in git and "
             "scim-reconciler never manages passwords, tokens or other secrets"
         )
-    return f"{_where(path)}unknown attribute '{key}'"
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"{_where(path)}unknown attribute '{key}'{hint}"
+
+
+@cache
+def _known_keys(schema: str, where: tuple[Any, ...]) -> tuple[str, ...]:
+    """The property names of the object schema at ``where`` (an error's schema path, in
+    the root schema: jsonschema-rs gives it past any ``$ref``), for a "did you mean"."""
+    node: Any = load_schema(schema)
+    for step in where:
+        node = node.get(step) if isinstance(node, dict) else None
+    properties = node.get("properties") if isinstance(node, dict) else None
+    return tuple(sorted(properties)) if isinstance(properties, dict) else ()
 
 
 def _key_message(path: tuple[Any, ...], key: str) -> str:

@@ -63,6 +63,7 @@ def semantic_problems(docs: Sequence[YamlDocument]) -> Iterator[Problem]:
     yield from _primaries(users)
     names = {fold(u.data["userName"]) for u in users if isinstance(u.data.get("userName"), str)}
     yield from _references(users, groups, names)
+    yield from _manager_cycles(users)
 
 
 def _identifiers(found: list[Entry], kind: str, readable: set[str]) -> Iterator[Problem]:
@@ -159,6 +160,48 @@ def _references(users: list[Entry], groups: list[Entry], names: set[str]) -> Ite
     for entry in groups:
         members = entry.data.get("members")
         yield from _members(entry, members if isinstance(members, list) else [], names)
+
+
+def _manager_of(entry: Entry) -> str | None:
+    enterprise = entry.data.get("enterprise")
+    manager = enterprise.get("manager") if isinstance(enterprise, dict) else None
+    return manager if isinstance(manager, str) else None
+
+
+def _manager_cycles(users: list[Entry]) -> Iterator[Problem]:
+    """A user who is their own manager, or managers that come round in a loop: no
+    server can set such a chain one user after the other, and it is always a mistake.
+    Each user is walked once (linear in the users, however long the chains)."""
+    first: dict[str, Entry] = {}
+    for entry in users:
+        name = entry.data.get("userName")
+        if isinstance(name, str):
+            first.setdefault(fold(name), entry)
+    done: set[str] = set()
+    for start in first:
+        path: list[str] = []
+        on_path: dict[str, int] = {}
+        step: str | None = start
+        while step is not None and step in first and step not in done:
+            on_path[step] = len(path)
+            path.append(step)
+            done.add(step)
+            manager = _manager_of(first[step])
+            step = fold(manager) if manager is not None else None
+            if step in on_path:
+                loop = path[on_path[step] :]
+                for at, name in enumerate(loop):
+                    turn = [*loop[at:], *loop[:at], name]
+                    chain = [first[n].data["userName"] for n in turn]
+                    yield first[name].problem(_loop(chain), "enterprise", "manager")
+                break
+
+
+def _loop(chain: list[str]) -> str:
+    if len(chain) == 2:
+        return f"user {chain[0]!r} is their own manager; remove the manager or name another"
+    shown = " → ".join(repr(name) for name in chain)
+    return f"managers go round in a loop ({shown}); a chain of managers must end"
 
 
 def _members(entry: Entry, members: list[Any], names: set[str]) -> Iterator[Problem]:

@@ -178,7 +178,9 @@ def _plan_head(plan: Plan, source: str) -> list[str]:
 
 def _verdict(plan: Plan) -> list[str]:
     if plan.violations:
-        return ["⛔ **Unsafe: apply will refuse this plan** (exit 3) unless forced: see below."]
+        return [
+            "⛔ **Unsafe: apply will refuse this plan** (exit 3) unless given `--force`: see below."
+        ]
     if not plan.safe:
         return ["⛔ **Some changes are refused by a safety rule** (exit 3): see below."]
     return ["Apply would make exactly these changes; nothing else on the server is touched."]

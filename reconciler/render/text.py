@@ -15,6 +15,8 @@ from reconciler.plan.model import Change, Plan, Status, Summary, plan_unit
 from reconciler.render import blocks
 from reconciler.render.blocks import HEAD
 
+FORCE = " (apply refuses the plan unless given --force)"
+"""Said beside every safety limit a plan breaks: what lets it through, when it is meant."""
 STYLE = {"+": "green", "~": "yellow", "-": "red", "&": "cyan", "!": "magenta"}
 
 
@@ -26,7 +28,7 @@ def plan_text(plan: Plan, source: str = "desired-state/") -> Text:
     for _, block in groupby(plan.changes, key=lambda c: (c.kind, c.name)):
         out.append_text(_block(list(block)))
     for violation in plan.violations:
-        out.append(f"Unsafe: {printable(violation)}\n", style="bold red")
+        out.append(f"Unsafe: {printable(violation)}{FORCE}\n", style="bold red")
     out.append_text(summary_line(plan, source))
     return out
 
