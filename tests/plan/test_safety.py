@@ -710,3 +710,23 @@ def test_a_count_the_plan_does_not_hold_is_zero() -> None:
         "1 group deletes are 100.0% of 0 managed groups, over the limit of 50%",
         "1 prunes of unmanaged groups are 100.0% of 0 unmanaged groups, over the limit of 50%",
     )
+
+
+def test_deleting_every_managed_user_is_refused_when_all_were_deactivated_already() -> None:
+    rows = [_user(Action.DELETE, n, before={"active": False}) for n in range(3)]
+    assert _violations(_plan(rows, {"users": 3, "active_users": 0}), NO_LIMITS) == (
+        "the plan would deactivate or delete every managed user (3)",
+    )
+
+
+def test_without_counts_no_removal_is_taken_for_every_one() -> None:
+    """A plan that holds no counts (made by hand): the "every" rules have nothing to
+    compare with, and do not invent a count of one."""
+    rows = [
+        _user(Action.DEACTIVATE, 1),
+        _group(Action.DELETE, 1),
+        _group(Action.REMOVE_MEMBERS, 2, members=_members(1)),
+    ]
+    assert _violations(Plan.build("t", rows), NO_LIMITS) == ()
+    users_only = Plan.build("t", rows[:1], managed={"users": 5})  # no active_users either
+    assert _violations(users_only, NO_LIMITS) == ()
