@@ -25,12 +25,19 @@ from pathlib import Path
 
 from reconciler.errors import LockedError
 from reconciler.escaping import printable
-from reconciler.lastseen import cache_dir, target_digest
+from reconciler.lastseen import NO_CACHE_DIR, cache_dir, target_digest
 
 
 def lock_path(url: str, env: Mapping[str, str] | None = None) -> Path:
-    """The lock file of the target at ``url``."""
-    return cache_dir(os.environ if env is None else env) / f"apply-{target_digest(url)}.lock"
+    """The lock file of the target at ``url``; ``LockedError`` when there is no cache
+    directory to keep it in (see ``lastseen.cache_dir``)."""
+    directory = cache_dir(os.environ if env is None else env)
+    if directory is None:
+        raise LockedError(
+            f"cannot take the apply lock: {NO_CACHE_DIR}; set SCIMCTL_CACHE_DIR to a "
+            "writable directory. Nothing was changed."
+        )
+    return directory / f"apply-{target_digest(url)}.lock"
 
 
 @contextmanager

@@ -107,3 +107,57 @@ def test_the_sandbox_banner_prints_a_token_with_brackets_as_it_is(cli, monkeypat
     _sandbox_that_starts(monkeypatch, "http://127.0.0.1:8080")
     started = cli("sandbox", "--token", "dev[bold]tok[/bold]en")
     assert "export SCIM_TOKEN='dev[bold]tok[/bold]en'" in started.out.splitlines()
+
+
+@pytest.fixture
+def homeless(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A container's user: HOME unset, no passwd entry, no cache directory named."""
+    import pwd
+
+    def no_entry(uid: int) -> pwd.struct_passwd:
+        raise KeyError(uid)
+
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    for name in ("HOME", "XDG_CACHE_HOME", "SCIMCTL_CACHE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.integration
+def test_a_plan_with_no_home_directory_is_not_lost_after_the_read(  # type: ignore[no-untyped-def]
+    cli, org: Path, generic_server: Server, homeless: None
+) -> None:
+    """Before: the read went through, then Path.home() raised RuntimeError (a traceback,
+    the plan lost). Now the guard is off for the run, and says so (issue 19, item 6)."""
+    plan = cli("plan", "--dir", org, env=generic_server.env)
+    assert plan.code == 0, plan.err
+    assert "Plan: 21 to create" in plan.out
+    assert "the last-seen guard is off for this run: no home directory" in plan.err
+    assert "Traceback" not in plan.err
+    applied = cli("apply", "--dir", org, "--auto-approve", env=generic_server.env)
+    assert applied.code == 1
+    assert "cannot take the apply lock: no home directory" in applied.err
+    assert generic_server.users() == []
+
+
+def test_the_cache_dir_comes_from_the_environment_then_home() -> None:
+    from reconciler.lastseen import cache_dir
+
+    assert cache_dir({"SCIMCTL_CACHE_DIR": "/c", "HOME": "/h"}) == Path("/c")
+    assert cache_dir({"XDG_CACHE_HOME": "/x", "HOME": "/h"}) == Path("/x/scim-reconciler")
+    assert cache_dir({"HOME": "/h"}) == Path("/h/.cache/scim-reconciler")
+
+
+def test_a_link_at_the_records_place_is_not_followed(tmp_path: Path) -> None:
+    """The record is written as the lock is: a link planted at its place (to a file the
+    user can write) is refused, never followed and overwritten (issue 19, item 6)."""
+    env = {"SCIMCTL_CACHE_DIR": str(tmp_path)}
+    remember("http://s/v2", 1, env)
+    (record,) = tmp_path.iterdir()
+    record.unlink()
+    victim = tmp_path / "victim"
+    victim.write_text("keep\n")
+    record.symlink_to(victim)
+    remember("http://s/v2", 5, env)
+    check_and_record(MANAGED, "http://s/v2", env)
+    assert victim.read_text() == "keep\n"
+    assert record.is_symlink()

@@ -53,3 +53,23 @@ def test_the_refusal_shows_the_url_escaped(tmp_path: Path) -> None:
     message = str(info.value)
     assert "\u202e" not in message and "\x9b" not in message
     assert "v2/\\u202e\\u009b2J is running" in message
+
+
+def test_with_no_home_and_no_cache_dir_the_lock_is_a_clear_refusal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A container with HOME unset and no passwd entry (issue 19, item 6): Path.home()
+    raised RuntimeError; now the apply is refused before any write, with the fix."""
+    import pwd
+
+    def no_entry(uid: int) -> pwd.struct_passwd:
+        raise KeyError(uid)
+
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    with pytest.raises(LockedError) as refused, target_lock(URL, {}):
+        pass
+    assert str(refused.value) == (
+        "cannot take the apply lock: no home directory (HOME is not set and the user has no "
+        "passwd entry), and neither SCIMCTL_CACHE_DIR nor XDG_CACHE_HOME is set; set "
+        "SCIMCTL_CACHE_DIR to a writable directory. Nothing was changed."
+    )

@@ -24,6 +24,7 @@ from reconciler.cli import (
     validate,
 )
 from reconciler.cli.output import err, tolerate_narrow_encodings
+from reconciler.cli.termination import INTERRUPTED, Terminated, stopping_like_ctrl_c
 from reconciler.errors import ReconcileError, ValidationFailed
 from reconciler.scim.redaction import forget_output_tokens
 
@@ -53,7 +54,7 @@ def root(
 ) -> None:
     """Exit codes: 0 success or no changes, 1 error, 2 changes present (plan
     --detailed-exitcode, drift), 3 refused by a safety rule or left in conflict,
-    130 interrupted (Ctrl-C)."""
+    130 interrupted (Ctrl-C), 143 stopped by SIGTERM, 129 by SIGHUP."""
 
 
 EXAMPLES = "Examples:"
@@ -112,7 +113,8 @@ def main() -> None:
     tolerate_narrow_encodings()
     forget_output_tokens()  # a run redacts its own tokens (tests run many in one process)
     try:
-        code = app(standalone_mode=False)
+        with stopping_like_ctrl_c() as stop:
+            code = app(standalone_mode=False)
     except ReconcileError as error:
         err.print(error_text(error), style="red", markup=False)
         sys.exit(error.exit_code)
@@ -121,9 +123,12 @@ def main() -> None:
     except typer.Abort:
         err.print("Aborted.")
         sys.exit(1)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stopped:
+        if isinstance(stopped, Terminated):
+            err.print(f"Stopped by {stopped.name}.")
+            sys.exit(128 + stopped.signum)
         err.print("Interrupted.")
-        sys.exit(130)
+        sys.exit(INTERRUPTED)
     except typer.TyperException as error:  # usage errors: exit 1, as 2 means "changes"
         show = getattr(error, "show", None)
         if show is not None:
@@ -133,4 +138,7 @@ def main() -> None:
     except Exception:  # a bug: the interpreter prints it, through our edge (typer set its own)
         sys.excepthook = _redacted_traceback
         raise
+    if code == INTERRUPTED and stop.signum is not None:  # typer's code for a KeyboardInterrupt
+        err.print(f"Stopped by {stop.name}.")
+        sys.exit(stop.exit_code)
     sys.exit(code if isinstance(code, int) else 0)

@@ -15,6 +15,7 @@ from reconciler.desired import DesiredState, load_desired
 from reconciler.errors import InputError, ReconcileError, ScimError
 from reconciler.escaping import printable
 from reconciler.plan.model import Plan
+from reconciler.plan.saved import read_plan
 from reconciler.render.markdown import plan_markdown
 from reconciler.render.text import plan_text
 from reconciler.scim.profiles import get_profile
@@ -161,3 +162,15 @@ def _renamed(text: object, origin: str) -> object:
     if not isinstance(text, str):
         return text
     return text.replace("the SCIM_URL path", f"the path of {origin}").replace("SCIM_URL", origin)
+
+
+def read_saved_plan(path: Path) -> Plan:
+    """``read_plan``, with a file nested too deeply for the JSON parser (``[[[[…``, a
+    hostile or broken file) refused like any other file that is not a plan."""
+    try:
+        return read_plan(path)
+    except RecursionError:
+        raise InputError(
+            f"{printable(str(path))}: not a plan file (nested too deeply to read; a plan "
+            "file is a few levels deep: write one with `scimctl plan --out`)"
+        ) from None

@@ -23,7 +23,7 @@ from reconciler.cli.options import (
     TargetName,
     Verbose,
 )
-from reconciler.cli.output import echo, out, setup_logging, write_file
+from reconciler.cli.output import echo, out, setup_logging, writable, write_file
 from reconciler.config import Target
 from reconciler.desired import DesiredState
 from reconciler.desired.baseline import load_baseline
@@ -102,6 +102,7 @@ def drift(
     many = len(targets) > 1
 
     def one(chosen: Target) -> int:
+        writable([common.per_target(p, chosen, many) for p in (report, markdown)])
         with open_session(chosen, profile=profile, tls=security, pace=pace) as session:
             live = session.read(like=desired.org)
             current = planned(session, desired, live)

@@ -20,6 +20,7 @@ import io
 import logging
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -27,6 +28,7 @@ import typer
 from rich.console import Console
 
 from reconciler.errors import InputError
+from reconciler.escaping import printable
 from reconciler.scim.redaction import redacted
 
 
@@ -75,8 +77,34 @@ def echo(text: str) -> None:
 
 
 def write_file(path: Path, text: str) -> None:
-    """A file the command was asked for (a plan, a report, Markdown), redacted."""
-    path.write_text(redacted(text), encoding="utf-8")
+    """A file the command was asked for (a plan, a report, Markdown), redacted; one that
+    cannot be written is an ``InputError`` naming it (a full disk, a missing directory)."""
+    try:
+        path.write_text(redacted(text), encoding="utf-8")
+    except OSError as error:
+        raise InputError(_unwritable(path, error)) from None
+
+
+def writable(paths: Iterable[Path | None]) -> None:
+    """Check, before any work, that each file the command was asked to write can be
+    opened for writing: an ``InputError`` naming the first that cannot. A file that was
+    not there is created to find out, then removed; nothing else is changed."""
+    for path in paths:
+        if path is None:
+            continue
+        existed = path.exists() or path.is_symlink()
+        try:
+            with path.open("a", encoding="utf-8"):
+                pass
+        except OSError as error:
+            raise InputError(_unwritable(path, error)) from None
+        if not existed:
+            path.unlink(missing_ok=True)
+
+
+def _unwritable(path: Path, error: OSError) -> str:
+    reason = error.strerror or type(error).__name__
+    return f"cannot write {printable(str(path))}: {reason}"
 
 
 def holds_token(text: str) -> bool:

@@ -35,7 +35,16 @@ from reconciler.cli.options import (
     Verbose,
     moment,
 )
-from reconciler.cli.output import echo, err, exact, holds_token, out, setup_logging, write_file
+from reconciler.cli.output import (
+    echo,
+    err,
+    exact,
+    holds_token,
+    out,
+    setup_logging,
+    writable,
+    write_file,
+)
 from reconciler.config import Target, load_targets
 from reconciler.escaping import printable
 from reconciler.github.policy_change import policy_change
@@ -140,6 +149,8 @@ def plan(
     def one(chosen: Target) -> int:
         if headline := common.headline(chosen):
             (out if fmt == "text" else err).print(headline, markup=False)
+        files = [common.per_target(p, chosen, many) for p in (out_path, markdown)]
+        writable(files)  # before the read, which may be long
         approvals = approving.approvals(chosen.policy, os.environ)
         with open_session(chosen, profile=profile, tls=security, pace=pace) as session:
             live = session.read(like=desired.org)

@@ -12,7 +12,6 @@ from reconciler.cli.options import Format
 from reconciler.cli.output import echo, err, out
 from reconciler.errors import InputError
 from reconciler.escaping import printable
-from reconciler.plan.saved import read_plan
 from reconciler.render.text import plan_text
 
 SavedPlan = Annotated[
@@ -36,7 +35,7 @@ def show(plan_file: SavedPlan, fmt: Format = "text") -> None:
     """
     if fmt not in common.FORMATS:
         raise InputError(f"unknown format {fmt!r} (use {', '.join(common.FORMATS)})")
-    saved = read_plan(plan_file)
+    saved = common.read_saved_plan(plan_file)
     where = f"Saved plan {printable(str(plan_file))} for target {printable(saved.target)}"
     if fmt == "text":
         out.print(where, markup=False)
