@@ -15,6 +15,7 @@ unexplained, 2 when mutmut itself failed.
     python bench/mutation.py            # all modules (about half an hour on 2 cores)
     python bench/mutation.py --jobs 1   # gentler on a shared machine
     python bench/mutation.py --head     # the last commit, not the working tree
+    python bench/mutation.py --resume   # the same mutants, today's tests: survivors again
 """
 
 from __future__ import annotations
@@ -51,34 +52,65 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--head", action="store_true", help="mutate HEAD, not the work tree")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the last run's mutants; take today's tests and run the survivors again",
+    )
     args = parser.parse_args()
-    if args.head:
+    names: list[str] = []
+    if args.resume:
+        names = [m.name for m in read_results(COPY / "mutants") if m.status != "killed"]
+        shutil.rmtree(COPY / "tests")
+        shutil.copytree(
+            ROOT / "tests", COPY / "tests", ignore=shutil.ignore_patterns("__pycache__")
+        )
+    elif args.head:
         export_head(COPY)
+        (COPY / "source.txt").write_text(f"commit {git('rev-parse', '--short', 'HEAD')}")
     else:
         copy_tree(COPY)
+        (COPY / "source.txt").write_text(
+            f"the working tree at {git('rev-parse', '--short', 'HEAD')}"
+        )
     started = time.monotonic()
-    log = COPY / "mutmut.log"
+    log = COPY / ("mutmut-resume.log" if args.resume else "mutmut.log")
     with log.open("w") as out:
         done = subprocess.run(
-            [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs)],
+            [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs), *names],
             cwd=COPY,
             stdout=out,
             stderr=subprocess.STDOUT,
             check=False,
         )
     took = time.monotonic() - started
+    if args.resume:
+        took += float((COPY / "took.txt").read_text())
+        (COPY / "source.txt").write_text(
+            (COPY / "source.txt").read_text().split(";")[0]
+            + f"; its {len(names)} survivors run again with the tests of "
+            + git("rev-parse", "--short", "HEAD")
+        )
+    (COPY / "took.txt").write_text(f"{took:.0f}")
     mutants = read_results(COPY / "mutants")
     if done.returncode != 0 or not mutants:
         print(log.read_text()[-3000:], file=sys.stderr)
         print(f"mutmut failed (exit {done.returncode}); its log: {log}", file=sys.stderr)
         return 2
     equivalent, stale = check_equivalents(mutants)
-    REPORT.write_text(report(mutants, equivalent, stale, took, args.jobs))
+    source = (COPY / "source.txt").read_text()
+    REPORT.write_text(report(mutants, equivalent, stale, took, args.jobs, source))
     unexplained = [m for m in mutants if m.status != "killed" and m.name not in equivalent]
     print(f"{len(mutants)} mutants in {took / 60:.1f} min; written to {REPORT.relative_to(ROOT)}")
     for mutant in unexplained:
         print(f"  {mutant.status}: {mutant.name}\n{indent(show(mutant.name))}")
     return 1 if unexplained or stale else 0
+
+
+def git(*args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def copy_tree(dest: Path) -> None:
@@ -134,6 +166,11 @@ def show(name: str) -> str:
     return "\n".join(lines)
 
 
+def added(diff: str) -> str:
+    """The lines a mutant writes, without the ``+``."""
+    return "\n".join(line[1:] for line in diff.splitlines() if line.startswith("+"))
+
+
 def check_equivalents(mutants: list[Mutant]) -> tuple[dict[str, str], list[str]]:
     """The equivalent mutants still named right (name → reason), and the stale entries."""
     entries = tomllib.loads(EQUIVALENT.read_text()).get("equivalent", [])
@@ -143,7 +180,7 @@ def check_equivalents(mutants: list[Mutant]) -> tuple[dict[str, str], list[str]]
         name, change = entry["mutant"], entry["change"].strip()
         if name not in survived:
             continue  # killed now, or gone: nothing to explain
-        if change not in show(name):
+        if change not in added(show(name)):
             stale.append(f"{name}: the file says `{change}`, the mutant is now:\n{show(name)}")
             continue
         equivalent[name] = entry["reason"].strip()
@@ -151,7 +188,12 @@ def check_equivalents(mutants: list[Mutant]) -> tuple[dict[str, str], list[str]]
 
 
 def report(
-    mutants: list[Mutant], equivalent: dict[str, str], stale: list[str], took: float, jobs: int
+    mutants: list[Mutant],
+    equivalent: dict[str, str],
+    stale: list[str],
+    took: float,
+    jobs: int,
+    source: str,
 ) -> str:
     by_module: dict[str, Counter[str]] = {}
     for m in mutants:
@@ -166,8 +208,9 @@ def report(
         "tests that cover each change. A survivor is a rule no test notices when broken,",
         "unless it is written down as equivalent (bench/mutation-equivalent.toml, with why).",
         "",
-        f"Command: `make mutation` ({jobs} workers); {len(mutants)} mutants in "
-        f"{took / 60:.1f} minutes on {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}.",
+        f"Command: {command(source)} ({jobs} workers); {len(mutants)} mutants of {source}, "
+        f"in {took / 60:.1f} minutes in all on {os.cpu_count()} cores, "
+        f"{time.strftime('%Y-%m-%d')}.",
         "",
         "| module | mutants | " + " | ".join(columns) + " |",
         "| --- | ---: | " + " | ".join("---:" for _ in columns) + " |",
@@ -188,6 +231,11 @@ def report(
     for name, reason in sorted(equivalent.items()):
         lines.append(f"- `{name}`: {' '.join(reason.split())}")
     return "\n".join(lines) + "\n"
+
+
+def command(source: str) -> str:
+    first = "`make mutation ARGS=--head`" if source.startswith("commit") else "`make mutation`"
+    return f"{first}, then `make mutation ARGS=--resume`" if "again" in source else first
 
 
 def indent(text: str) -> str:
