@@ -49,7 +49,7 @@ from reconciler.config import Target, load_targets
 from reconciler.escaping import printable
 from reconciler.github.policy_change import policy_change
 from reconciler.plan.model import Plan, Status
-from reconciler.render.managers import readable, user_names
+from reconciler.render.managers import readable, user_names, with_manager_names
 from reconciler.render.markdown import plan_markdown
 from reconciler.render.text import plan_text
 from reconciler.session import Pace, PlanOptions, open_session, planned
@@ -158,7 +158,9 @@ def plan(
             result = replace(result, connection=session.connection.binding())
         if base is not None:
             result = replace(result, policy_change=policy_change(base, directory, chosen.name))
-        shown = readable(result, user_names((desired.org, live.org)))
+        names = user_names((desired.org, live.org))
+        result = with_manager_names(result, names)
+        shown = readable(result, names)
         if fmt == "text":
             out.print(plan_text(shown, source), end="")
         else:

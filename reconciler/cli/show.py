@@ -12,6 +12,7 @@ from reconciler.cli.options import Format
 from reconciler.cli.output import echo, err, out
 from reconciler.errors import InputError
 from reconciler.escaping import printable
+from reconciler.render.managers import readable
 from reconciler.render.text import plan_text
 
 SavedPlan = Annotated[
@@ -36,10 +37,11 @@ def show(plan_file: SavedPlan, fmt: Format = "text") -> None:
     if fmt not in common.FORMATS:
         raise InputError(f"unknown format {fmt!r} (use {', '.join(common.FORMATS)})")
     saved = common.read_saved_plan(plan_file)
+    shown = readable(saved, saved.user_names)  # managers by userName, as plan showed them
     where = f"Saved plan {printable(str(plan_file))} for target {printable(saved.target)}"
     if fmt == "text":
         out.print(where, markup=False)
-        out.print(plan_text(saved, SOURCE), end="")
+        out.print(plan_text(shown, SOURCE), end="")
     else:
         err.print(where, markup=False)
-        echo(common.render_plan(saved, fmt, SOURCE))
+        echo(common.render_plan(saved if fmt == "json" else shown, fmt, SOURCE))

@@ -231,6 +231,10 @@ class Plan:
     connection: Mapping[str, str] = field(default_factory=dict)
     """Where the plan was made (``Connection.binding``: url, profile, the target block's
     digest); ``apply PLANFILE`` refuses a plan made against anything else."""
+    user_names: Mapping[str, str] = field(default_factory=dict)
+    """Stable key → userName of the managers its rows name: a manager is planned by key
+    (what apply resolves) and shown by userName, so ``show`` prints a saved plan as
+    ``plan`` printed it. For display only: apply never reads it."""
 
     @classmethod
     def build(cls, target: str, changes: list[Change], **rest: Any) -> Plan:
@@ -277,6 +281,7 @@ class Plan:
             "managed": dict(self.managed),
             "policy_change": list(self.policy_change),
             "connection": dict(self.connection),
+            **({"user_names": dict(self.user_names)} if self.user_names else {}),
             "changes": [c.to_dict() for c in self.changes],
         }
 
@@ -292,6 +297,7 @@ class Plan:
             managed=dict(data.get("managed", {})),
             policy_change=tuple(str(line) for line in data.get("policy_change", ())),
             connection=_strings(data.get("connection")),
+            user_names=_strings(data.get("user_names")),
         )
 
 

@@ -25,6 +25,21 @@ def user_names(orgs: Iterable[Org]) -> dict[str, str]:
     return names
 
 
+def with_manager_names(plan: Plan, names: Mapping[str, str]) -> Plan:
+    """``plan`` keeping the userName of each manager its rows name by another key, so that
+    a saved plan is shown (``scimctl show``) as ``plan`` showed it."""
+    keys = {
+        value
+        for change in plan.changes
+        for attr in change.attributes
+        if attr.path == MANAGER
+        for value in (attr.before, attr.after)
+        if isinstance(value, str)
+    }
+    kept = {key: names[key] for key in sorted(keys) if key in names and names[key] != key}
+    return replace(plan, user_names=kept) if kept else plan
+
+
 def readable(plan: Plan, names: Mapping[str, str]) -> Plan:
     """``plan`` with every manager shown by userName where the key is known."""
     if not names:
