@@ -43,8 +43,11 @@ def _bar(total: int) -> Iterator[Callable[[Outcome], None]]:
         task = bar.add_task("apply", total=total)
 
         def show(outcome: Outcome) -> None:
-            bar.console.print(outcome_line(outcome))
+            # Count first, then render: printing a line redraws the bar as last rendered,
+            # which (rendered 10 times a second) lags behind fast results.
             bar.advance(task)
+            bar.refresh()
+            bar.console.print(outcome_line(outcome))
 
         yield show
 

@@ -43,3 +43,24 @@ def test_progress_lines_at_each_quarter(
         "progress: 4 of 8 changes (50%)",
         "progress: 6 of 8 changes (75%)",
     ]
+
+
+def test_the_bar_on_a_terminal_advances_with_each_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 19 item 12: the bar stayed at 0/20 while twelve creates printed `ok`."""
+    import io
+    import re
+
+    from rich.console import Console
+
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=100, color_system=None)
+    monkeypatch.setattr(progress, "out", terminal)
+    with progress.progress(20) as show:
+        for _ in range(12):
+            show(Outcome(CHANGE, Result.OK, "created"))
+    text = screen.getvalue()
+    counts = []
+    for part in text.split("create user ada@example.com")[1:]:  # what follows each result line
+        shown = re.search(r"(\d+)/20", part)
+        counts.append(int(shown.group(1)) if shown else None)
+    assert counts == list(range(1, 13))
