@@ -2,14 +2,17 @@
 
 Generates an org (default 10,000 users, 1,000 groups, a user in 3 groups on average),
 loads it straight into a local scim2-server (setup, not measured) and measures, in one
-run, the figures of issue 7 and the AWS read behind latency of issue 11 (part 7),
-printed as one Markdown table (ratios and counts first, absolute times for reference)::
+run, the figures of issue 7, the AWS read behind latency of issue 11 (part 7) and a
+first apply into a throttled server of issue 19 (part 8), printed as one Markdown table
+(ratios and counts first, absolute times for reference)::
 
     python bench/bench.py                                  # 10,000 users, 1,000 groups
     python bench/bench.py --users 100000 --groups 10000 --profiles generic
     python bench/bench.py --users 1000 --groups 100 --skip-apply
     python bench/bench.py --skip-plan --skip-memory --skip-diff --skip-apply --skip-validate
                                     # only the AWS read behind 50 ms of latency (7)
+    python bench/bench.py --skip-plan --skip-memory --skip-diff --skip-apply --skip-validate \
+        --skip-awsread              # only the first apply into a throttled server (8)
 
 Every server, proxy and measured command runs on 127.0.0.1, in child processes of
 this one, all stopped at the end. See bench/RESULTS.md for results and how to read them.
@@ -32,14 +35,14 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: import the bench package from the repo
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import applyrate, awsread, clirun, diffcost, plantime, validatecost
+from bench import applyrate, awsread, clirun, diffcost, plantime, throttled, validatecost
 from bench.liveserver import TOKEN, serving
 from bench.orggen import OrgData, OrgSpec, generate, write_desired
 from bench.table import Row, count, markdown, percent, ratio, seconds
 from reconciler.desired import load_desired
 
 PROFILES = ("generic", "aws-identity-center")
-PARTS = ("plan", "memory", "diff", "apply", "validate", "awsread")
+PARTS = ("plan", "memory", "diff", "apply", "validate", "awsread", "throttled")
 PLAN_TIME_TARGET = 1.3
 DIFF_TARGETS = {0.0: 1.5, 0.01: 3.0}
 MEMORY_TARGET_MB = 500.0
@@ -58,6 +61,9 @@ class Options:
     apply_creates: int = 2000
     apply_latency: float = 0.02
     aws_latency: float = 0.05
+    throttled_users: int = 600
+    throttled_groups: int = 60
+    throttled_rate: float = 20.0
     skip: frozenset[str] = frozenset()
 
 
@@ -88,6 +94,8 @@ def run(options: Options) -> Results:
         _diff_part(options, results)
     if "apply" not in options.skip:
         _apply_part(options, results)
+    if "throttled" not in options.skip:
+        _throttled_part(options, results)
     return results
 
 
@@ -332,6 +340,44 @@ def _aws_read_rows(f: awsread.AwsRead) -> list[Row]:
     ]
 
 
+# --- 8: a first apply into a throttled server (issue 19) -----------------------------------------
+
+
+def _throttled_part(options: Options, results: Results) -> None:
+    f = throttled.measure(options.throttled_users, options.throttled_groups, options.throttled_rate)
+    results.raw["throttled"] = {**asdict(f), "bound_seconds": f.bound_seconds}
+    results.rows += _throttled_rows(f)
+
+
+def _throttled_rows(f: throttled.Throttled) -> list[Row]:
+    what = (
+        f"first apply, {count(f.users)} users and {count(f.groups)} groups, server allowing "
+        f"{f.rate:g} requests/s, 429 without Retry-After ({f.profile})"
+    )
+    return [
+        Row(
+            "8",
+            f"{what}: requests answered 429",
+            f"{100 * f.refused_share:.1f}%",
+            f"≤ {100 * throttled.SHARE_TARGET:.0f}%",
+            f.refused_share <= throttled.SHARE_TARGET and f.code == 0 and f.converged,
+            f"{count(f.refused)} of {count(f.requests)}; exit {f.code}; plan afterwards "
+            f"{'empty' if f.converged else 'NOT empty'}; stderr: {f.throttling_lines} line "
+            f"about throttling, {f.retrying_lines} 'retrying' lines",
+        ),
+        Row(
+            "8",
+            f"{what}: first to last request / accepted requests ÷ rate",
+            ratio(f.time_ratio),
+            f"≤ {throttled.TIME_TARGET}×",
+            f.time_ratio <= throttled.TIME_TARGET,
+            f"{seconds(f.span_seconds)} against {count(f.accepted)} ÷ {f.rate:g}/s = "
+            f"{seconds(f.bound_seconds)}; the command {seconds(f.command_seconds)} with start-up "
+            "and loading the YAML",
+        ),
+    ]
+
+
 # --- the command -------------------------------------------------------------------------------
 
 
@@ -370,6 +416,11 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, argparse.Namespace]:
     parser.add_argument(
         "--aws-latency", type=float, default=0.05, help="seconds per request, AWS read (7)"
     )
+    parser.add_argument("--throttled-users", type=int, default=600, help="throttled apply (8)")
+    parser.add_argument("--throttled-groups", type=int, default=60)
+    parser.add_argument(
+        "--throttled-rate", type=float, default=20.0, help="requests/s the server allows (8)"
+    )
     for part in PARTS:
         parser.add_argument(f"--skip-{part}", action="store_true")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
@@ -386,6 +437,9 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, argparse.Namespace]:
         apply_creates=args.apply_creates,
         apply_latency=args.apply_latency,
         aws_latency=args.aws_latency,
+        throttled_users=args.throttled_users,
+        throttled_groups=args.throttled_groups,
+        throttled_rate=args.throttled_rate,
         skip=skip,
     )
     return options, args

@@ -33,13 +33,17 @@ def test_small_benchmark_runs_every_part_and_prints_its_figures(
             "--apply-creates=40",
             "--apply-latency=0.005",
             "--aws-latency=0.005",
+            "--throttled-users=120",
+            "--throttled-groups=12",
+            "--throttled-rate=60",
             f"--json={raw}",
         ]
     )
     printed = capsys.readouterr().out
     assert code == 0
     parts = {m.group(1) for m in re.finditer(r"^\| (\d) \|", printed, re.MULTILINE)}
-    assert parts == {"1", "2", "3", "4", "5", "6", "7"}
+    assert parts == {"1", "2", "3", "4", "5", "6", "7", "8"}
+    assert "server allowing 60 requests/s" in printed and "plan afterwards empty" in printed
     assert "| plan requests, no change (generic) | 3 (floor 3) | = floor | yes |" in printed
     assert "PATCHes for 40 membership changes (generic) | 40 (floor 40)" in printed
     assert (
