@@ -9,11 +9,13 @@ token=$(python -c 'import secrets; print(secrets.token_urlsafe(24))')
 # (see "The last-seen guard" in README) in a directory of its own, removed with it.
 SCIMCTL_CACHE_DIR=$(mktemp -d)
 export SCIMCTL_CACHE_DIR
-scimctl sandbox --port "$port" --token "$token" >/dev/null 2>&1 &
+# The AWS IAM Identity Center sandbox: the tool is AWS-first, so the demo rehearses AWS's
+# documented behaviour (cursor paging, members read per group, 100 per PATCH …).
+scimctl sandbox --profile aws-identity-center --port "$port" --token "$token" >/dev/null 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$SCIMCTL_CACHE_DIR"' EXIT
 
-export SCIM_URL="http://127.0.0.1:$port/v2" SCIM_TOKEN="$token"
+export SCIM_URL="http://127.0.0.1:$port/v2" SCIM_TOKEN="$token" SCIM_PROFILE=aws-identity-center
 for _ in $(seq 50); do
   python - "$SCIM_URL" <<'PY' && break
 import sys, urllib.request

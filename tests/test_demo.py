@@ -51,6 +51,8 @@ def test_demo_into_a_pipe_is_plain_text_and_leaves_no_cache(tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Demo done" in done.stdout
+    # AWS-first: the demo runs on the sandbox that behaves as AWS IAM Identity Center.
+    assert "are valid (profile aws-identity-center)." in done.stdout
     assert ESC not in done.stdout + done.stderr
     assert not (tmp_path / "scim-reconciler").exists()  # its last-seen record went with it
 
