@@ -29,6 +29,7 @@ Fast for the usual ASCII name: one ``lower()``.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -82,6 +83,8 @@ def problem(identifier: str) -> str | None:
     """Why the desired state cannot use ``identifier`` as written, or None."""
     if identifier.isascii():
         return None
+    if unicodedata.is_normalized("NFKC", identifier):  # NFC, and no compatibility character
+        return _mixed_scripts(identifier) if _LOOKALIKE.search(identifier) else None
     composed = unicodedata.normalize("NFC", identifier)
     if composed != identifier:
         return (
@@ -106,6 +109,13 @@ _LOOKALIKE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
 Greek ``ο`` and ``o``): as at UTS #39's moderately restrictive level, none of them may
 mix with another within a word, so ``pаypal`` with one Cyrillic letter cannot pass for
 ``paypal``; ``иван@example.com`` (one script per word, as IDNA asks per label) may."""
+
+
+_LOOKALIKE = re.compile(
+    "[\u0370-\u03ff\u0400-\u052f\u1c80-\u1c8f\u1d00-\u1dbf\u1f00-\u1fff\u2de0-\u2dff\ua640-\ua69f]"
+)
+"""A letter of Greek or Cyrillic (or of the phonetic blocks that hold look-alikes of
+both): only a name holding one can mix look-alike scripts with Latin."""
 
 
 def _mixed_scripts(identifier: str) -> str | None:

@@ -61,7 +61,11 @@ def semantic_problems(docs: Sequence[YamlDocument]) -> Iterator[Problem]:
     yield from _duplicates(groups, "externalId", "group externalId")
     yield from _shared_keys(groups, "displayName", "group")
     yield from _primaries(users)
-    names = {fold(u.data["userName"]) for u in users if isinstance(u.data.get("userName"), str)}
+    names = {
+        u.data["userName"]: fold(u.data["userName"])
+        for u in users
+        if isinstance(u.data.get("userName"), str)
+    }
     yield from _references(users, groups, names)
     yield from _manager_cycles(users)
 
@@ -147,11 +151,16 @@ def _primaries(users: list[Entry]) -> Iterator[Problem]:
                 )
 
 
-def _references(users: list[Entry], groups: list[Entry], names: set[str]) -> Iterator[Problem]:
+def _references(
+    users: list[Entry], groups: list[Entry], folded: dict[str, str]
+) -> Iterator[Problem]:
+    """Managers and members that name no user. ``folded``: each userName as written →
+    its fold (members and managers nearly always repeat a userName as written)."""
+    names = set(folded.values())
     for entry in users:
         enterprise = entry.data.get("enterprise")
         manager = enterprise.get("manager") if isinstance(enterprise, dict) else None
-        if isinstance(manager, str) and fold(manager) not in names:
+        if isinstance(manager, str) and (folded.get(manager) or fold(manager)) not in names:
             yield entry.problem(
                 f"manager {manager!r} is not a user defined in the desired state",
                 "enterprise",
@@ -159,7 +168,7 @@ def _references(users: list[Entry], groups: list[Entry], names: set[str]) -> Ite
             )
     for entry in groups:
         members = entry.data.get("members")
-        yield from _members(entry, members if isinstance(members, list) else [], names)
+        yield from _members(entry, members if isinstance(members, list) else [], names, folded)
 
 
 def _manager_of(entry: Entry) -> str | None:
@@ -204,23 +213,26 @@ def _loop(chain: list[str]) -> str:
     return f"managers go round in a loop ({shown}); a chain of managers must end"
 
 
-def _members(entry: Entry, members: list[Any], names: set[str]) -> Iterator[Problem]:
+def _members(
+    entry: Entry, members: list[Any], names: set[str], known: dict[str, str]
+) -> Iterator[Problem]:
     seen: set[str] = set()
     for index, item in enumerate(members):
-        member, place = member_name(item), member_place(item, index)
+        member = item if item.__class__ is str else member_name(item)
         if member is None:
             continue
-        folded = fold(member)
+        folded = known.get(member) or fold(member)
         if folded not in names:
             yield entry.problem(
                 f"member {member!r} of group {entry.data.get('displayName')!r} is not a "
                 "user defined in the desired state",
-                *place,
+                *member_place(item, index),
             )
         elif folded in seen:
-            yield entry.problem(f"member {member!r} is listed twice", *place)
+            yield entry.problem(f"member {member!r} is listed twice", *member_place(item, index))
         seen.add(folded)
-        yield from _end(entry, item, index)
+        if item.__class__ is dict:
+            yield from _end(entry, item, index)
 
 
 def member_name(item: Any) -> str | None:
