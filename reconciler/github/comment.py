@@ -89,7 +89,7 @@ def run_url(env: Mapping[str, str]) -> str:
     repository, run = env.get("GITHUB_REPOSITORY", ""), env.get("GITHUB_RUN_ID", "")
     if not (server.startswith("https://") and repository and run.isdigit()):
         return "#"
-    return f"{server.rstrip('/')}/{repository}/actions/runs/{run}"
+    return "/".join((server.rstrip("/"), repository, "actions", "runs", run))  # a web page
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
