@@ -210,6 +210,7 @@ def planned(
             digest=desired.digest if options.digest else "",
             unstored=session.profile.unstored,
             complete=not live.partial,
+            hidden_while_inactive=session.profile.hidden_while_inactive,
             now=now,
         )
     if session.target.scope is not None:

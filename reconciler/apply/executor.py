@@ -55,6 +55,11 @@ class Executor:
     """(kind, key) of the creates and adoptions that failed: what depends on them is skipped."""
     positions: dict[int, int] = field(default_factory=dict)
     """id() of each change run → the index of its outcome (a deferred manager may replace it)."""
+    first_members: dict[str | None, Change] = field(default_factory=dict)
+    """Key of each group this run creates → its row of members to add, when the profile
+    sends members in a group's POST (``members_on_create``: Slack requires some)."""
+    sent: dict[str | None, set[str]] = field(default_factory=dict)
+    """Key of each group created with members → the ids its POST carried."""
 
     def run(self, plan: Plan) -> Report:
         started = time.monotonic()
@@ -68,19 +73,27 @@ class Executor:
         )
         self._phase(_of(changes, Kind.USER, Action.CREATE), self._user)
         self._managers()
+        if self.profile.members_on_create:
+            created = {c.key for c in _of(changes, Kind.GROUP, Action.CREATE)}
+            adds = _of(changes, Kind.GROUP, Action.ADD_MEMBERS)
+            self.first_members = {c.key: c for c in adds if c.id is None and c.key in created}
+        self.failed = self._failed()
         self._phase(
             _of(changes, Kind.GROUP, Action.CREATE, Action.ADOPT, Action.UPDATE), self._group
         )
-        self.failed = {
-            (o.change.kind, o.change.key)
-            for o in self.outcomes
-            if o.result is Result.FAILED and o.change.action in (Action.CREATE, Action.ADOPT)
-        }
+        self.failed = self._failed()
         self._phase(_of(changes, Kind.GROUP, *MEMBERSHIP), self._members)
         self._phase(_of(changes, Kind.USER, Action.DELETE), self._delete)
         self._phase(_of(changes, Kind.GROUP, Action.DELETE), self._delete)
         sent = getattr(self.client, "requests_sent", 0)
         return Report(plan.target, tuple(self.outcomes), sent, time.monotonic() - started)
+
+    def _failed(self) -> set[tuple[Kind, str | None]]:
+        return {
+            (o.change.kind, o.change.key)
+            for o in self.outcomes
+            if o.result is Result.FAILED and o.change.action in (Action.CREATE, Action.ADOPT)
+        }
 
     def _phase(self, changes: list[Change], work: Callable[[Change], Outcome]) -> None:
         self._concurrently(changes, lambda c: _guarded(work, c), self._record)
@@ -167,11 +180,28 @@ class Executor:
 
     def _group(self, change: Change) -> Outcome:
         if change.action is Action.CREATE:
-            new_id = self.requests.create_group(change)
+            first = self._first_members(change)
+            new_id, carried = self.requests.create_group(change, first)
             self.requests.ids.created(change, new_id)
-            return Outcome(change, Result.OK, "created", new_id)
+            if not carried:
+                return Outcome(change, Result.OK, "created", new_id)
+            self.sent[change.key] = set(first)
+            return Outcome(change, Result.OK, f"created with {len(first)} members", new_id)
         self.requests.update_group(change)
         return Outcome(change, Result.OK, _done(change), change.id)
+
+    def _first_members(self, change: Change) -> list[str]:
+        """The ids of the first members a group's POST carries (none unless the profile
+        says so), of users that exist by now."""
+        row = self.first_members.get(change.key)
+        if row is None:
+            return []
+        ids = [
+            uid
+            for m in row.members
+            if (Kind.USER, m.key) not in self.failed and (uid := self.requests.ids.member(m))
+        ]
+        return ids[: self.profile.members_on_create or 0]
 
     def _members(self, change: Change) -> Outcome:
         group_id = self.requests.ids.group(change)
@@ -186,7 +216,8 @@ class Executor:
         ids = [uid for _, uid in resolved if uid is not None]
         missing = [m.user_name for m, uid in resolved if uid is None]
         if change.action is Action.ADD_MEMBERS:
-            self.requests.add_members(group_id, ids)
+            carried = self.sent.get(change.key, set()) if change.id is None else set()
+            self.requests.add_members(group_id, [i for i in ids if i not in carried])
         else:
             self.requests.remove_members(group_id, ids)
         if missing:

@@ -107,9 +107,14 @@ class Requests:
             deferred = next(a for a in change.attributes if a.path == MANAGER)
         return new_id, deferred, answer
 
-    def create_group(self, change: Change) -> str:
-        body = group_body(change.name, change.external_id, [])
-        return self._create("/Groups", "displayName", change, body)[0]
+    def create_group(self, change: Change, members: Sequence[str] = ()) -> tuple[str, bool]:
+        """Create the group with ``members`` in its POST: its id, and whether the server's
+        answer says the POST made it (a group found by a look-up after a lost answer or a
+        409 may lack them: its members then go by PATCH, where adding one already there
+        changes nothing)."""
+        body = group_body(change.name, change.external_id, list(members))
+        new_id, answer = self._create("/Groups", "displayName", change, body)
+        return new_id, bool(members) and answer is not None
 
     def _create(
         self, endpoint: str, attribute: str, change: Change, body: dict[str, Any]

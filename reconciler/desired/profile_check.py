@@ -30,3 +30,6 @@ def profile_problems(
             yield entry.problem(message, *sub)
     for index, sub, message in profile.users_problems([entry.data for entry in users]):
         yield users[index].problem(message, *sub)
+    for entry in entries(documents, "groups"):
+        for sub, message in profile.group_problems(entry.data):
+            yield entry.problem(message, *sub)

@@ -22,6 +22,7 @@ from reconciler.plan.model import Action, AttrChange, Change, Kind, Member, Plan
 from reconciler.plan.notes import rename_hints
 from reconciler.plan.twins import Twins
 from reconciler.policy import Policy
+from reconciler.scim.profiles.base import as_kept
 from reconciler.temporary import expired, parse_end
 
 R = TypeVar("R", User, Group)
@@ -119,6 +120,7 @@ def diff(
     now: datetime | None = None,
     unstored: frozenset[str] = frozenset(),
     complete: bool = True,
+    hidden_while_inactive: frozenset[str] = frozenset(),
 ) -> Plan:
     """The plan that makes ``live`` match ``desired`` under ``policy``.
 
@@ -126,7 +128,10 @@ def diff(
     profile): they are never compared, so a plan after an apply stays empty.
     ``complete=False`` says the live listing may be cut short: then nothing is
     removed (no deactivation, deletion or member removal of what was not seen).
+    ``hidden_while_inactive`` (the profile's) names what the server disguises while a
+    user is deactivated: not compared for a user the YAML keeps deactivated.
     """
+    live = as_kept(live, desired, hidden_while_inactive)  # the profile's hook
     _one_marker_each(desired)
     twins = Twins.of(Kind.USER, live.users, policy.marker_prefix)
     ctx = Context(

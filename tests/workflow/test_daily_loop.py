@@ -126,7 +126,7 @@ def _groups_fail_with(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> 
     """The apply is stopped while it creates groups (users are all done by then)."""
     from reconciler.apply.requests import Requests
 
-    def stop(self: Requests, change: object) -> str:
+    def stop(self: Requests, change: object, *members: object) -> str:
         raise error
 
     monkeypatch.setattr(Requests, "create_group", stop)

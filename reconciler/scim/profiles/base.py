@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from reconciler.identity import fold
+from reconciler.model import Org, User, with_attrs
 
 Paging = Literal["index", "cursor"]
 MembershipRead = Literal["inline", "per-group"]
@@ -43,7 +44,10 @@ class Profile:
     ``remove members[value eq "<id>"]`` each (RFC 7644's form); ``"value"``, one
     ``remove members`` with a list of values (GitHub, whose PATCH ignores path filters)."""
     members_on_create: int | None = None
-    """At most this many members in a group POST; the rest go in PATCHes."""
+    """Members a group's POST carries, at most (the rest go in PATCHes of
+    ``members_per_patch``); None: groups are created empty and filled by PATCH."""
+    group_members_required: bool = False
+    """The server refuses a group without members (Slack): validation says so offline."""
     etags: bool | None = None
     bulk: bool | None = None
     unstored: frozenset[str] = frozenset()
@@ -96,6 +100,11 @@ class Profile:
     """The User-Agent to send; None: the client's default. Set by servers that require one."""
     legacy_cap: int | None = None
     """A listing of exactly this many results with no way to page may be cut short."""
+    hidden_while_inactive: frozenset[str] = frozenset()
+    """User attributes the server replaces with made-up values while a user is deactivated
+    (GitHub obfuscates a suspended user's handle and primary email): for a user the YAML
+    keeps deactivated they are never compared, so a plan does not rename it every run
+    (``as_kept``)."""
 
     def user_problems(self, user: Mapping[str, Any]) -> Iterator[tuple[tuple[str | int, ...], str]]:
         """(path inside the user entry, message) for each thing this server would refuse."""
@@ -115,6 +124,18 @@ class Profile:
         value of a ``unique_primary`` attribute that an earlier user already holds."""
         for attribute in sorted(self.unique_primary):
             yield from _shared_primaries(self, attribute, users)
+
+    def group_problems(
+        self, group: Mapping[str, Any]
+    ) -> Iterator[tuple[tuple[str | int, ...], str]]:
+        """(path inside the group entry, message) for each thing this server would refuse."""
+        members = group.get("members")
+        if self.group_members_required and not (isinstance(members, list) and members):
+            yield (
+                ("members",) if "members" in group else (),
+                f"{self.name} requires at least one member in a group: it refuses to "
+                "create one without",
+            )
 
     def removal_problems(
         self, on_remove: str, delete_after: int | None = None, *, acknowledged: bool = False
@@ -144,6 +165,33 @@ class Profile:
                     f"cannot be undone; to mean it, add {ACKNOWLEDGE_IRREVERSIBLE}: true to the "
                     f"target's policy, or {instead}: deactivated users can be reactivated"
                 )
+
+
+def as_kept(live: Org, desired: Org, hidden: frozenset[str]) -> Org:
+    """``live`` with each managed user that is deactivated there, and that the desired
+    state keeps deactivated, showing the desired values of the ``hidden`` attributes
+    (``Profile.hidden_while_inactive``): what the server shows of them is not what it
+    keeps, and is not ours to correct. A user the YAML reactivates is compared whole."""
+    if not hidden:
+        return live
+    asleep = {u.key for u in desired.users if u.key is not None and not u.active}
+    if not asleep:
+        return live
+    wanted = {u.key: u for u in desired.users if u.key in asleep}
+    users = tuple(
+        _kept(user, wanted[user.key], hidden) if user.key in asleep and not user.active else user
+        for user in live.users
+    )
+    return replace(live, users=users)
+
+
+def _kept(user: User, want: User, hidden: frozenset[str]) -> User:
+    attrs = dict(user.attrs)
+    for path in hidden - {"userName"}:
+        if path in want.attrs:
+            attrs[path] = want.attrs[path]
+    name = want.user_name if "userName" in hidden else user.user_name
+    return with_attrs(user, attrs)._replace(user_name=name)
 
 
 def _get(user: Mapping[str, Any], path: str) -> Any:

@@ -33,6 +33,9 @@ PROFILE = Profile(
     # displayName and emails (value, type, primary) are "(required)".
     required=("userName", "displayName", "name.givenName", "name.familyName", "emails"),
     item_required={"emails": ("type", "primary")},
+    # "Setting active: false will suspend a user. As a result, their handle and primary
+    # email address will be obfuscated."
+    hidden_while_inactive=frozenset({"userName", "emails"}),
     default_rate=1.0,
     default_write_rate=0.9 * USERS_PER_HOUR / 3600,  # 900 an hour: a margin below 1,000
     default_concurrency=1,

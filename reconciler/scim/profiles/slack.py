@@ -23,6 +23,10 @@ PROFILE = Profile(
     page_size=1000,
     membership_read="inline",
     members_per_patch=100,
+    # Group attributes: "members … Required": a group's POST carries its first members
+    # (the rest go by PATCH, 100 at a time).
+    members_on_create=100,
+    group_members_required=True,
     delete="deactivates",
     # "userName ... Required Max of 21 characters. Support periods ., underscores _, and
     # hyphens -. All other special characters are converted to underscores."
