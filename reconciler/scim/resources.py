@@ -1,15 +1,28 @@
-"""SCIM JSON ⇄ the canonical model: parsing live resources and building request bodies."""
+"""SCIM JSON ⇄ the canonical model: parsing live resources and building request bodies.
+
+A live resource is read exactly, or not at all. Every attribute the model reads has one
+JSON type: strings are strings, ``active`` and ``primary`` are true or false, ``name``,
+the enterprise extension, its ``manager`` and ``meta`` are objects, multi-valued
+attributes (and a group's ``members``) are lists of objects; ``null`` is an absent
+value. A value of another type (``"active": "false"``, a number, ``NaN``) is a
+``ProtocolError`` naming the resource and the attribute, never a guess: ``"false"``
+would count as active, and ``NaN`` would make the JSON plan invalid.
+"""
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from reconciler.errors import ProtocolError
 from reconciler.model import (
     ENTERPRISE_PREFIX,
+    MULTI_VALUED,
     NOTHING,
+    SIMPLE_USER_ATTRIBUTES,
+    SUB_ATTRIBUTES,
     Group,
     User,
     Value,
@@ -33,34 +46,61 @@ def key_of(external_id: Any, prefix: str) -> str | None:
 
 
 def parse_user(resource: Mapping[str, Any], prefix: str, keys: Mapping[str, str]) -> User:
-    """A live user in canonical form; a shape we cannot read is a ``ProtocolError``.
+    """A live user in canonical form; a shape we cannot read, or a value of the wrong
+    type, is a ``ProtocolError`` naming the attribute.
 
     ``keys`` maps user ids to stable keys: the manager becomes its key, or ``id:<id>``
     when ``keys`` does not know it (yet). Called once per listed user: written for speed
-    (see bench/diffcost.py).
+    (see bench/diffcost.py). The types are checked on what ``flat_attributes`` made, in
+    a few C-level passes: strings, one flag (``active``) and multi-valued entries; any
+    doubt goes to ``_user_values``, which names what is wrong (or finds a harmless shape,
+    such as an entry's ``display`` of another type, which the model does not read).
     """
-    user_name = resource.get("userName")
-    if not isinstance(user_name, str) or not user_name:
+    get = resource.get
+    user_name = get("userName")
+    if not user_name:
         raise ProtocolError(f"user {_id(resource)} has no userName")
-    enterprise = _object(resource.get(ENTERPRISE_SCHEMA), "enterprise extension")
-    manager = enterprise.get("manager")
+    enterprise = get(ENTERPRISE_SCHEMA)
+    manager = enterprise.get("manager") if type(enterprise) is dict else None
+    meta = get("meta")
+    external_id = get("externalId")
     try:
         attrs = flat_attributes(
-            resource, enterprise, None if manager is None else _manager_key(manager, keys)
+            resource,
+            enterprise or NOTHING,
+            None if manager is None else _manager_key(manager, keys),
         )
-    except (AttributeError, TypeError) as error:
-        raise ProtocolError(f"user {_id(resource)} has attributes of the wrong shape") from error
-    external_id = resource.get("externalId")
-    version, modified = _version(resource)
-    return User(
-        shown_name(user_name),
-        key_of(external_id, prefix),
-        attrs,
-        resource["id"],
-        external_id,
-        version,
-        modified,
-    )
+        version = (meta or NOTHING).get("version")
+        modified = (meta or NOTHING).get("lastModified")
+        user = User(
+            shown_name(user_name),
+            key_of(external_id, prefix),
+            attrs,
+            resource["id"],
+            external_id,
+            version,
+            modified,
+        )
+    except (AttributeError, TypeError, KeyError):
+        wrong = _wrong(_user_values(resource)) or "its attributes are of the wrong shape"
+        raise _unreadable("user", resource, wrong) from None
+    kinds = list(map(type, attrs.values()))
+    tuples = kinds.count(tuple)
+    if not (
+        type(attrs["active"]) is bool  # and every other value a string or entries (tuples)
+        and kinds.count(str) + tuples == len(kinds) - 1
+        and type(user.id) is str
+        and type(external_id) in _TEXT
+        and type(version) in _TEXT
+        and type(modified) in _TEXT
+        and type(meta) in _OBJECT
+        and type(enterprise) in _OBJECT
+        and type(get("name")) in _OBJECT
+        and (manager is None or (type(manager) is dict and type(manager.get("value")) in _TEXT))
+        and (not tuples or _entries_typed(get, tuples))
+    ) and (wrong := _wrong(_user_values(resource))):
+        raise _unreadable("user", resource, wrong)
+    return user
 
 
 def _manager_key(manager: Any, keys: Mapping[str, str]) -> str:
@@ -73,9 +113,11 @@ def parse_group(
     resource: Mapping[str, Any], prefix: str, members: Iterable[str] | None = None
 ) -> Group:
     """A live group; ``members`` (ids) replaces the resource's own when given."""
-    name = resource.get("displayName")
-    if not isinstance(name, str) or not name:
+    if not resource.get("displayName"):
         raise ProtocolError(f"group {_id(resource)} has no displayName")
+    if not _group_typed(resource) and (wrong := _wrong(_group_values(resource))):
+        raise _unreadable("group", resource, wrong)
+    name = resource["displayName"]
     if members is None:
         members = _member_ids(resource)
     external_id = resource.get("externalId")
@@ -85,7 +127,7 @@ def parse_group(
         frozenset(members),
         id=resource["id"],
         external_id=external_id,
-        version=_version(resource)[0],
+        version=(resource.get("meta") or NOTHING).get("version"),
     )
 
 
@@ -104,38 +146,172 @@ def _id(resource: Mapping[str, Any]) -> str:
 
 
 def _member_ids(resource: Mapping[str, Any]) -> list[str]:
-    """The ids of a group's members; members that are not objects with an id are left
-    out."""
+    """The ids of a group's members (each an object with a string ``value``: checked
+    here, in the one pass that collects them, as a group may have 400,000)."""
     members = resource.get("members") or []
-    if not isinstance(members, list):
-        raise ProtocolError(f"group {resource['id']}: members is not a list")
     try:
         ids = [member["value"] for member in members]
     except (KeyError, TypeError):
-        ids = [m.get("value") for m in members if isinstance(m, dict)]
-    if set(map(type, ids)) <= {str}:  # the usual case, decided in C
+        ids = []
+    if len(ids) == len(members) and set(map(type, ids)) <= {str}:  # the usual case, in C
         return ids
-    return [i for i in ids if isinstance(i, str)]
+    raise _unreadable("group", resource, _wrong(_member_values(members)))
 
 
-def _object(value: Any, what: str) -> Mapping[str, Any]:
-    """A JSON object of a resource (``{}`` when absent)."""
-    if value is None:
-        return NOTHING
-    if not isinstance(value, dict):
-        raise ProtocolError(f"the {what} of a resource is not an object")
-    return value
+# --- types: one cheap pass for the usual case, then a walk that names what is wrong -------
+
+Kinds = frozenset[type]
+_TEXT: Kinds = frozenset({str, type(None)})
+_FLAG: Kinds = frozenset({bool, type(None)})
+_OBJECT: Kinds = frozenset({dict, type(None)})
+_LIST: Kinds = frozenset({list, type(None)})
+_ID: Kinds = frozenset({str})
+_ENTRY: Kinds = frozenset({dict})
+_EXPECTED = {
+    _TEXT: "a string",
+    _FLAG: "true or false",
+    _OBJECT: "an object",
+    _LIST: "a list of objects",
+    _ID: "a string",
+    _ENTRY: "an object",
+}
+_USER_TEXTS = ("externalId", *(a for a in SIMPLE_USER_ATTRIBUTES if a != "active"))
+_ITEM_TEXTS = tuple(sorted(SUB_ATTRIBUTES - {"primary"}))
+
+Checked = Iterator[tuple[str, Any, Kinds]]
+"""Each attribute read, as (where, value, the types it may have)."""
 
 
-def _version(resource: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """The resource's ``meta.version`` (its ETag) and ``meta.lastModified``."""
-    meta = _object(resource.get("meta"), "meta")
-    version = meta.get("version")
-    modified = meta.get("lastModified")
-    return (
-        version if isinstance(version, str) else None,
-        modified if isinstance(modified, str) else None,
+def _entries_typed(get: Callable[[str], Any], present: int) -> bool:
+    """Whether the ``present`` multi-valued attributes are lists of entries holding only
+    strings and a ``primary`` flag (the usual case: one email; a null in an entry takes
+    the walk)."""
+    for attribute in MULTI_VALUED:
+        values = get(attribute)
+        if values is None:
+            continue
+        if type(values) is not list:
+            return False
+        present -= 1
+        for entry in values:
+            primary = entry.get("primary")
+            if not (
+                (primary is None or primary is True or primary is False)
+                and list(map(type, entry.values())).count(str) + (primary is not None) == len(entry)
+            ):
+                return False
+        if not present:
+            return True
+    return True
+
+
+def _meta_typed(meta: Any) -> bool:
+    return meta is None or (
+        type(meta) is dict
+        and type(meta.get("version")) in _TEXT
+        and type(meta.get("lastModified")) in _TEXT
     )
+
+
+def _group_typed(resource: Mapping[str, Any]) -> bool:
+    """Whether a group is as SCIM types it (its members are checked as they are read)."""
+    get = resource.get
+    return (
+        type(get("id")) is str
+        and type(get("displayName")) is str
+        and type(get("externalId")) in _TEXT
+        and type(get("members")) in _LIST
+        and _meta_typed(get("meta"))
+    )
+
+
+def _user_values(resource: Mapping[str, Any]) -> Checked:
+    get = resource.get
+    yield "id", get("id"), _ID
+    yield "userName", get("userName"), _ID
+    yield "active", get("active"), _FLAG
+    for attribute in _USER_TEXTS:
+        yield attribute, get(attribute), _TEXT
+    name = get("name")
+    yield "name", name, _OBJECT
+    if type(name) is dict:
+        yield from ((f"name.{sub}", value, _TEXT) for sub, value in name.items())
+    for attribute in MULTI_VALUED:
+        values = get(attribute)
+        yield attribute, values, _LIST
+        if type(values) is list:
+            for n, item in enumerate(values):
+                yield from _item_values(f"{attribute}[{n}]", item)
+    yield from _extension_values(get(ENTERPRISE_SCHEMA))
+    yield from _meta_values(get("meta"))
+
+
+def _item_values(where: str, item: Any) -> Checked:
+    yield where, item, _ENTRY
+    if type(item) is dict:
+        yield f"{where}.primary", item.get("primary"), _FLAG
+        yield from ((f"{where}.{sub}", item.get(sub), _TEXT) for sub in _ITEM_TEXTS)
+
+
+def _extension_values(enterprise: Any) -> Checked:
+    yield "the enterprise extension", enterprise, _OBJECT
+    if type(enterprise) is not dict:
+        return
+    for sub, value in enterprise.items():
+        if sub != "manager":
+            yield f"{ENTERPRISE_PREFIX}{sub}", value, _TEXT
+            continue
+        yield f"{ENTERPRISE_PREFIX}manager", value, _OBJECT
+        if type(value) is dict:
+            yield f"{ENTERPRISE_PREFIX}manager.value", value.get("value"), _TEXT
+
+
+def _meta_values(meta: Any) -> Checked:
+    yield "meta", meta, _OBJECT
+    if type(meta) is dict:
+        yield "meta.version", meta.get("version"), _TEXT
+        yield "meta.lastModified", meta.get("lastModified"), _TEXT
+
+
+def _group_values(resource: Mapping[str, Any]) -> Checked:
+    get = resource.get
+    yield "id", get("id"), _ID
+    yield "displayName", get("displayName"), _ID
+    yield "externalId", get("externalId"), _TEXT
+    yield "members", get("members"), _LIST
+    yield from _meta_values(get("meta"))
+
+
+def _member_values(members: list[Any]) -> Checked:
+    for n, member in enumerate(members):
+        yield f"members[{n}]", member, _ENTRY
+        if type(member) is dict:
+            yield f"members[{n}].value", member.get("value"), _ID
+
+
+def _wrong(values: Checked) -> str:
+    """What is wrong with the first value of the wrong type ("" when none is)."""
+    for where, value, kinds in values:
+        if type(value) not in kinds:
+            return f"{where} is {_described(value)}, where SCIM has {_EXPECTED[kinds]}"
+    return ""
+
+
+def _unreadable(kind: str, resource: Mapping[str, Any], wrong: str) -> ProtocolError:
+    return ProtocolError(
+        f"{kind} {_id(resource)} cannot be read: {wrong}; nothing is guessed (fix it on the server)"
+    )
+
+
+def _described(value: Any) -> str:
+    """A JSON value as a message may quote it (short, printable; NaN named as such)."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, str):
+        return f"the string {clean_text(json.dumps(value, ensure_ascii=False), 60)}"
+    if isinstance(value, int | float):
+        return f"the number {clean_text(json.dumps(value), 40)}"
+    return "a list" if isinstance(value, list) else "an object"
 
 
 # --- request bodies ----------------------------------------------------------------------

@@ -34,6 +34,8 @@ CONFIG = {
 SCIM = {"Content-Type": "application/scim+json"}
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 ORG = "users:\n  - userName: alice@example.com\n    title: Engineer\n"
+ALICE = {"id": "u1", "userName": "alice@example.com", "externalId": "scimctl:alice@example.com"}
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
 
 def listing(*resources: Any, **extra: Any) -> dict[str, Any]:
@@ -114,22 +116,53 @@ CASES: dict[str, Case] = {
     "user-emails-a-string": (
         "/Users",
         lambda: answer(listing({"id": "u1", "userName": "bob@x.com", "emails": "bob@x.com"})),
-        "user u1 has attributes of the wrong shape",
+        'user u1 cannot be read: emails is the string "bob@x.com", where SCIM has a list',
     ),
     "user-name-a-list": (
         "/Users",
         lambda: answer(listing({"id": "u1", "userName": "bob@x.com", "name": ["Bob"]})),
-        "user u1 has attributes of the wrong shape",
+        "user u1 cannot be read: name is a list, where SCIM has an object",
     ),
     "user-meta-a-string": (
         "/Users",
         lambda: answer(listing({"id": "u1", "userName": "bob@x.com", "meta": "x"})),
-        "the meta of a resource is not an object",
+        'user u1 cannot be read: meta is the string "x", where SCIM has an object',
     ),
     "group-members-a-string": (
         "/Groups",
         lambda: answer(listing({"id": "g1", "displayName": "eng", "members": "u1"})),
-        "group g1: members is not a list",
+        'group g1 cannot be read: members is the string "u1", where SCIM has a list',
+    ),
+    # Issue 17: a value of the wrong type is a failed read, never a guess.
+    "user-active-a-string": (
+        "/Users",
+        lambda: answer(listing({**ALICE, "active": "false"})),
+        'user u1 cannot be read: active is the string "false", where SCIM has true or false',
+    ),
+    "user-title-nan": (
+        "/Users",
+        lambda: answer(listing({**ALICE, "title": float("nan")})),
+        "user u1 cannot be read: title is the number NaN, where SCIM has a string",
+    ),
+    "user-external-id-infinity": (
+        "/Users",
+        lambda: answer(listing({**ALICE, "externalId": float("inf")})),
+        "user u1 cannot be read: externalId is the number Infinity, where SCIM has a string",
+    ),
+    "user-primary-a-string": (
+        "/Users",
+        lambda: answer(listing({**ALICE, "emails": [{"value": "a@x.com", "primary": "true"}]})),
+        'user u1 cannot be read: emails[0].primary is the string "true", where SCIM has true',
+    ),
+    "user-manager-a-string": (
+        "/Users",
+        lambda: answer(listing({**ALICE, ENTERPRISE: {"manager": "u2"}})),
+        'user u1 cannot be read: enterprise.manager is the string "u2", where SCIM has an object',
+    ),
+    "group-member-value-a-number": (
+        "/Groups",
+        lambda: answer(listing({"id": "g1", "displayName": "eng", "members": [{"value": 7}]})),
+        "group g1 cannot be read: members[0].value is the number 7, where SCIM has a string",
     ),
     "group-without-name": ("/Groups", lambda: answer(listing({"id": "g1"})), "has no displayName"),
     "unauthorised": ("/ServiceProviderConfig", lambda: answer({}, 401), "refused the token (401)"),
@@ -282,3 +315,15 @@ def test_attribute_values_from_a_hostile_server_cannot_reorder_the_plan(
     assert result.code == 0, result.err
     assert "title:" in result.out
     assert "\u202e" not in result.out
+
+
+def test_nan_from_the_server_never_reaches_the_json_plan(cli, directory: Path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 17: ``"title": NaN`` was read as a float, and ``plan --format json`` printed
+    ``NaN``, which no JSON parser accepts; now the read fails, naming user and attribute."""
+    user = {**ALICE, "title": float("nan")}
+    with CannedServer(scim_server(users=(user,))) as server:
+        write_targets(directory, f"{server.url}/v2")
+        result = cli("plan", "--dir", directory, "--format", "json", env={"SCIM_TOKEN": TOKEN})
+    assert result.code == 1, result.out + result.err
+    assert result.out == ""
+    assert "user u1 cannot be read: title is the number NaN, where SCIM has a string" in result.err
