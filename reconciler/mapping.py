@@ -31,12 +31,14 @@ from reconciler.identity import fold
 from reconciler.model import (
     ENTERPRISE_ATTRIBUTES,
     ENTERPRISE_PREFIX,
+    MULTI_VALUED,
     NAME_ATTRIBUTES,
     SIMPLE_USER_ATTRIBUTES,
     Group,
     Org,
     User,
     Value,
+    canonical_multi,
     item_dict,
 )
 
@@ -53,6 +55,12 @@ TARGETS = frozenset(
 
 SOURCES = TARGETS | {"emails.primary"}
 
+UNMANAGED_PARTS = frozenset(
+    f"{attribute}.{part}" for attribute in MULTI_VALUED for part in ("type", "primary", "display")
+)
+"""Sub-attributes of multi-valued attributes a mapping may leave unmanaged (``null`` only):
+a server that keeps no email ``type`` (django-scim2) is never asked for one again."""
+
 
 @dataclass(frozen=True)
 class AttributeMapping:
@@ -67,6 +75,9 @@ class AttributeMapping:
         attrs = dict(user.attrs)
         user_name = user.user_name
         for target, template in self.rules.items():
+            if target in UNMANAGED_PARTS:
+                _drop_part(attrs, target)
+                continue
             value = _render(template, fields) if template is not None else None
             if target == "userName":
                 user_name = value or user_name
@@ -84,9 +95,23 @@ def unmanaging_line(path: str, target: str) -> str:
     return f"`mapping: {{{path}: null}}` under `targets: {target}:` in targets.yaml"
 
 
+def _drop_part(attrs: dict[str, Value], target: str) -> None:
+    """Take sub-attribute ``target`` (``emails.type``) out of every value of its attribute."""
+    attribute, _, part = target.partition(".")
+    values = attrs.get(attribute)
+    if isinstance(values, tuple):
+        attrs[attribute] = canonical_multi(
+            {k: v for k, v in item_dict(item).items() if k != part} for item in values
+        )
+
+
 def mapping_problems(rules: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """(target attribute, message) for each rule that cannot work."""
     for target, template in rules.items():
+        if target in UNMANAGED_PARTS:
+            if template is not None:
+                yield target, f"mapping: {target} can only be null (not managed on the target)"
+            continue
         if target not in TARGETS:
             yield target, f"mapping: {target!r} is not an attribute a mapping can set"
             continue

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.errors import ReconcileError
-from reconciler.model import MANAGER
+from reconciler.model import MANAGER, MULTI_VALUED
 from reconciler.plan.model import Change
 from reconciler.scim.resources import parse_user
 
@@ -35,15 +35,31 @@ class Unkept:
 
 
 def unkept(change: Change, answer: Mapping[str, Any] | None) -> tuple[Unkept, ...]:
-    """The attributes of user ``change`` that ``answer`` (the server's resource) lacks."""
+    """The attributes of user ``change`` that ``answer`` (the server's resource) lacks,
+    and the sub-attributes (``emails.type``) it kept in none of a multi-valued
+    attribute's values."""
     if not answer:
         return ()
     try:
         kept = parse_user(answer, "", {}).attrs
     except ReconcileError:
         return ()  # an answer we cannot read tells nothing; the next plan reads it again
-    return tuple(
-        Unkept(a.path, a.default)
-        for a in change.attributes
-        if a.path not in NOT_COMPARED and a.after is not None and a.path not in kept
-    )
+    found: list[Unkept] = []
+    for attr in change.attributes:
+        if attr.path in NOT_COMPARED or attr.after is None:
+            continue
+        if attr.path not in kept:
+            found.append(Unkept(attr.path, attr.default))
+        elif attr.path in MULTI_VALUED:
+            found += (
+                Unkept(f"{attr.path}.{part}", attr.default)
+                for part in sorted(_parts(attr.after) - _parts(kept[attr.path]))
+            )
+    return tuple(found)
+
+
+def _parts(values: Any) -> set[str]:
+    """The sub-attributes (but ``value``) any of a multi-valued attribute's values has."""
+    if not isinstance(values, tuple):
+        return set()
+    return {part for item in values for part, _ in item} - {"value"}
