@@ -23,7 +23,7 @@ from reconciler.cli import (
     show,
     validate,
 )
-from reconciler.cli.output import err, tolerate_narrow_encodings
+from reconciler.cli.output import echo, err, tolerate_narrow_encodings
 from reconciler.cli.termination import INTERRUPTED, Terminated, stopping_like_ctrl_c
 from reconciler.errors import ReconcileError, ValidationFailed
 from reconciler.scim.redaction import forget_output_tokens
@@ -42,7 +42,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"scimctl {__version__}")
+        echo(f"scimctl {__version__}")
         raise typer.Exit()
 
 
