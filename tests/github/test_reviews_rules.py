@@ -6,13 +6,15 @@ an approval. Against the fake GitHub API (tests/github/fakeapi.py), over HTTP.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from reconciler.errors import GitHubError, RefusedError
+from reconciler.errors import GitHubError, InputError, RefusedError
 from reconciler.github.api import GitHubRepo
-from reconciler.github.reviews import approvers_at, read_approvals
+from reconciler.github.reviews import approvals_for, approvers_at, read_approvals
+from reconciler.policy import Policy
 from tests.github.fakeapi import FakeGitHub, serving
 
 HEAD = "c" * 40
@@ -122,3 +124,50 @@ def test_the_reviews_of_excluded_logins_count_for_nothing(github: FakeGitHub) ->
         f"pull request #{PR} at {HEAD[:12]} (the review of alice-gh, eve-gh, who pushed it, "
         "does not count)"
     )
+
+
+NAMED = Policy(
+    privileged_groups=frozenset({"admins"}),
+    approvers={"admins": ("alice-gh", "@acme/security")},
+)
+
+
+def test_without_a_pull_request_only_the_flags_decide() -> None:
+    found = approvals_for(NAMED, allow_privileged=True, pull_request=None, env={})
+    assert (found.allow_privileged, found.allow_named, dict(found.approved_by)) == (
+        True,
+        True,
+        {},
+    )
+    off = approvals_for(NAMED, allow_privileged=True, pull_request=None, env={}, terminal=False)
+    assert (off.allow_privileged, off.allow_named) == (True, False)
+
+
+@pytest.mark.parametrize(("allow", "terminal"), [(True, False), (False, True)])
+def test_a_pull_requests_approvals_keep_the_runs_flags(
+    github: FakeGitHub, allow: bool, terminal: bool
+) -> None:
+    github.review(PR, "carol-gh", "APPROVED")
+    found = approvals_for(
+        NAMED, allow_privileged=allow, pull_request=PR, env=github.env, terminal=terminal
+    )
+    assert dict(found.approved_by) == {"@acme/security": "carol-gh"}
+    assert (found.allow_privileged, found.allow_named) == (allow, terminal)
+    assert found.source == f"pull request #{PR} at {HEAD[:12]}"
+
+
+def test_when_the_last_pusher_cannot_approve_the_pusher_must_be_named(
+    github: FakeGitHub,
+) -> None:
+    policy = replace(NAMED, last_pusher_cannot_approve=True)
+    with pytest.raises(InputError) as caught:
+        approvals_for(policy, allow_privileged=False, pull_request=PR, env=github.env)
+    assert str(caught.value) == (
+        "the policy says the last pusher cannot approve: pass --pushed-by LOGIN (who pushed "
+        "the pull request's head; the GitHub action passes it)"
+    )
+    github.review(PR, "alice-gh", "APPROVED")
+    found = approvals_for(
+        policy, allow_privileged=False, pull_request=PR, env=github.env, pusher="Alice-GH"
+    )
+    assert dict(found.approved_by) == {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
@@ -19,9 +19,20 @@ from httpfakes import BASE, TOKEN, Script, answer
 
 from reconciler.errors import ScimError
 from reconciler.scim.client import ScimClient
-from reconciler.scim.redaction import NO_SECRETS, REDACTED, Secrets, cut, redacted, scrub, tidy
+from reconciler.scim.redaction import (
+    NO_SECRETS,
+    REDACTED,
+    Secrets,
+    clipped,
+    cut,
+    forget_output_tokens,
+    keep_out_of_output,
+    redacted,
+    scrub,
+    tidy,
+)
 from reconciler.scim.retry import RetryPolicy
-from tests.reliability.support import FILLER, longest_run
+from tests.reliability.support import FILLER, longest_run, random_token
 from tests.reliability.support import LONG_TOKEN as LONG
 from tests.reliability.support import SHORT_TOKEN as SHORT
 
@@ -175,3 +186,40 @@ def test_a_token_quoted_in_json_is_redacted() -> None:
     token = 'ab"cd\\ef-0123456789'
     shown = scrub(json.dumps({"detail": f"x{token}y"}), Secrets.of(token))
     assert shown == f'{{"detail": "x{REDACTED}y"}}'
+
+
+def test_a_token_with_a_space_and_a_slash_is_redacted_in_each_percent_encoding() -> None:
+    """quote with ``/`` encoded writes the space as %20, quote_plus as ``+``: both."""
+    token = "ab cd/ef-0123456789"
+    secrets = Secrets.of(token)
+    for spelled in (quote(token, safe=""), quote_plus(token), quote(token)):
+        assert scrub(f"?t={spelled}&x", secrets) == f"?t={REDACTED}&x", spelled
+
+
+def test_a_token_quoted_in_json_with_its_own_letters_is_redacted() -> None:
+    """JSON written with ensure_ascii=False keeps é as é: that spelling is a form too."""
+    token = 'ab"cdé-0123456789'
+    text = json.dumps({"detail": f"x{token}y"}, ensure_ascii=False)
+    assert scrub(text, Secrets.of(token)) == f'{{"detail": "x{REDACTED}y"}}'
+
+
+def test_a_marker_already_there_is_no_part_of_a_run() -> None:
+    """A token holding the marker's last letters: a run of it after a marker is redacted
+    on its own, never joined with the marker's letters (which would break the marker)."""
+    token = "ted]" + random_token(12, seed=5)
+    assert scrub(f"{REDACTED}{token[4:]}", Secrets.of(token)) == REDACTED + REDACTED
+
+
+def test_the_renderers_cut_redacts_the_kept_token() -> None:
+    token = random_token(40, seed=8)
+    forget_output_tokens()
+    try:
+        keep_out_of_output(token)
+        text = f"{'x' * 50} {token} {'y' * 50}"
+        for limit in (20, 60, 80, 200):
+            shown = clipped(text, limit)
+            assert len(shown) <= limit and longest_run(shown, token) < 4, shown
+        assert redacted(text) == f"{'x' * 50} {REDACTED} {'y' * 50}"
+    finally:
+        forget_output_tokens()
+    assert redacted(text) == text == clipped(text, 500)
