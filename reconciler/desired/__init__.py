@@ -24,10 +24,12 @@ from reconciler.collector import collector_paused
 from reconciler.desired.build import build_org
 from reconciler.desired.profile_check import profile_problems
 from reconciler.desired.schema import iter_schema_problems
-from reconciler.desired.semantic import expired_members, semantic_problems
-from reconciler.desired.yamlfile import YamlDocument, load_many
+from reconciler.desired.semantic import Unread, expired_members, semantic_problems
+from reconciler.desired.yamlfile import DEFAULT_MAX_BYTES, YamlDocument, load_many
+from reconciler.desired.yamlrecover import unread_names
 from reconciler.errors import InputError, Problem, ProblemLog
 from reconciler.escaping import printable
+from reconciler.identity import fold
 from reconciler.model import Org, plain
 from reconciler.scim.profiles import Profile
 
@@ -100,9 +102,10 @@ def outside_link(path: Path, root: Path) -> Problem | None:
     return Problem(display_path(path), 1, 1, message)
 
 
-def load_documents(directory: Path) -> tuple[list[YamlDocument], ProblemLog, set[str]]:
+def load_documents(directory: Path) -> tuple[list[YamlDocument], ProblemLog, set[str], Unread]:
     """Load and schema-check every file that can be read: the documents, every problem
-    found, and the paths of the documents that break the schema."""
+    found, the paths of the documents that break the schema, and what the files that
+    could not be read at all may define."""
     root = directory.resolve()
     log = ProblemLog()
     invalid: set[str] = set()
@@ -119,17 +122,48 @@ def load_documents(directory: Path) -> tuple[list[YamlDocument], ProblemLog, set
         elif path.is_file():
             paths.append(path)
     docs: list[YamlDocument] = []
+    unread = Unread()
     check = partial(iter_schema_problems, name="desired-state")
-    for result in load_many(paths, [display_path(p) for p in paths], check=check):
+    loaded = load_many(paths, [display_path(p) for p in paths], check=check)
+    for path, result in zip(paths, loaded, strict=True):
         if isinstance(result, ProblemLog):
             log.merge(result)
+            unread = _unread(path, unread, log)
             continue
         log.merge(result.problems)
         if result.data is not None:
             docs.append(result)
             if not result.schema_valid:
                 invalid.add(result.path)
-    return docs, log, invalid
+    return docs, log, invalid, unread
+
+
+def _unread(path: Path, before: Unread, log: ProblemLog) -> Unread:
+    """``before`` and what a file that could not be read may define, as its text tells,
+    with a problem at its top saying that what names it is checked once it reads."""
+    try:
+        big = path.stat().st_size > DEFAULT_MAX_BYTES
+        text = None if big else path.read_bytes().decode("utf-8", "replace")
+    except OSError:
+        text = None
+    if text is None:
+        message = (
+            "nothing in this file could be read, so members and managers elsewhere that name "
+            "no user of the other files are checked once it reads"
+        )
+        log.add(Problem(display_path(path), 1, 1, message))
+        return Unread(before.names, True)
+    names = unread_names(text)
+    if not names:
+        return before
+    listed = ", ".join(repr(name) for name in names[:5])
+    more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+    message = (
+        f"nothing in this file could be read, so what names {listed}{more} elsewhere is "
+        "checked once it reads"
+    )
+    log.add(Problem(display_path(path), 1, 1, message))
+    return Unread(before.names | {fold(name) for name in names}, before.anything)
 
 
 def load_desired(directory: Path, profiles: Sequence[Profile] = ()) -> DesiredState:
@@ -142,8 +176,8 @@ def load_desired(directory: Path, profiles: Sequence[Profile] = ()) -> DesiredSt
     ``SHOWN`` problems by place and counts them all.
     """
     with collector_paused():
-        docs, log, invalid = load_documents(directory)
-        log.extend(semantic_problems(docs))
+        docs, log, invalid, unread = load_documents(directory)
+        log.extend(semantic_problems(docs, unread))
         for profile in profiles:
             log.extend(profile_problems(docs, profile, invalid))
         log.raise_if_any()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 
-from reconciler.desired.schema import item_is_valid
 from reconciler.desired.semantic import entries
 from reconciler.desired.yamlfile import YamlDocument
 from reconciler.errors import Problem
@@ -16,15 +15,13 @@ def profile_problems(
 ) -> Iterator[Problem]:
     """Every user entry the profile's server would refuse, at its place.
 
-    Only entries valid against the schema are judged: the others have their problems
-    reported already, and a profile's checks expect the schema's shapes. ``invalid``
-    names the documents that break the schema; only their entries are tested one by one.
+    Every entry is judged, those that break the schema too: a schema problem never hides
+    what the profile would refuse (fixing one must not reveal the other). The profile's
+    checks take any shape (what is not of the schema's type is the schema's to report).
+    ``invalid`` is kept for callers; it no longer narrows anything.
     """
-    users = [
-        entry
-        for entry in entries(documents, "users")
-        if entry.doc.path not in invalid or item_is_valid("desired-state", "users", entry.data)
-    ]
+    del invalid
+    users = list(entries(documents, "users"))
     for entry in users:
         for sub, message in profile.user_problems(entry.data):
             yield entry.problem(message, *sub)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,11 +43,16 @@ def entries(docs: Sequence[YamlDocument], kind: str) -> Iterator[Entry]:
                 yield Entry(doc, (kind, index), item)
 
 
-def semantic_problems(docs: Sequence[YamlDocument]) -> Iterator[Problem]:
+def semantic_problems(
+    docs: Sequence[YamlDocument], unread: Unread | None = None
+) -> Iterator[Problem]:
     """Duplicates, dangling references and unreadable identifiers across every document.
 
     Runs on documents that may have failed the schema too: whatever is not of the
-    expected type is skipped here (the schema has reported it).
+    expected type is skipped here (the schema has reported it). A member or manager
+    that names no user read, but a name that something not read may define (``unread``,
+    and each document's unread entries), is not called undefined: the problem of what
+    could not be read says it is checked once that reads.
     """
     users = list(entries(docs, "users"))
     groups = list(entries(docs, "groups"))
@@ -66,7 +71,9 @@ def semantic_problems(docs: Sequence[YamlDocument]) -> Iterator[Problem]:
         for u in users
         if isinstance(u.data.get("userName"), str)
     }
-    yield from _references(users, groups, names)
+    unread = unread or Unread()
+    maybe = unread.names | {fold(name) for doc in docs for name in doc.unread}
+    yield from _references(users, groups, names, Unread(maybe, unread.anything))
     yield from _manager_cycles(users)
 
 
@@ -151,12 +158,34 @@ def _primaries(users: list[Entry]) -> Iterator[Problem]:
                 )
 
 
+@dataclass(frozen=True)
+class Unread:
+    """What could not be read may define: the names its text writes (folded), and whether
+    it could hold anything at all (a file not read)."""
+
+    names: frozenset[str] = frozenset()
+    anything: bool = False
+
+
+class Known(set[str]):
+    """The user names defined, and what could not be read may define besides."""
+
+    def __init__(self, names: Iterable[str], unread: Unread) -> None:
+        super().__init__(names)
+        self.unread = unread
+
+    def __contains__(self, name: object) -> bool:
+        return set.__contains__(self, name) or self.unread.anything or name in self.unread.names
+
+
 def _references(
-    users: list[Entry], groups: list[Entry], folded: dict[str, str]
+    users: list[Entry], groups: list[Entry], folded: dict[str, str], unread: Unread = Unread()
 ) -> Iterator[Problem]:
     """Managers and members that name no user. ``folded``: each userName as written →
-    its fold (members and managers nearly always repeat a userName as written)."""
-    names = set(folded.values())
+    its fold (members and managers nearly always repeat a userName as written).
+    ``unread``: what may define more, so that a name it holds is not called undefined."""
+    plain = not (unread.names or unread.anything)  # nearly always: a set, at C speed
+    names = set(folded.values()) if plain else Known(folded.values(), unread)
     for entry in users:
         enterprise = entry.data.get("enterprise")
         manager = enterprise.get("manager") if isinstance(enterprise, dict) else None

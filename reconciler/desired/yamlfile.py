@@ -42,6 +42,7 @@ from reconciler.desired.yamlparse import (
     line_column,
     read_source,
 )
+from reconciler.desired.yamlrecover import recover
 from reconciler.errors import Problem, ProblemLog, ValidationFailed
 
 __all__ = [
@@ -85,6 +86,7 @@ class YamlDocument:
         "path",
         "problems",
         "schema_valid",
+        "unread",
     )
 
     def __init__(
@@ -96,6 +98,7 @@ class YamlDocument:
         problems: ProblemLog | None = None,
         blamed: frozenset[tuple[int, int]] = frozenset(),
         schema_valid: bool = True,
+        unread: frozenset[str] = frozenset(),
     ) -> None:
         self.path = path
         self.data = data
@@ -105,6 +108,9 @@ class YamlDocument:
         """The (line, column) of values reading replaced by null (see ``yamldata.Built``)."""
         self.schema_valid = schema_valid
         """False when the ``check`` it was loaded with found problems."""
+        self.unread = unread
+        """Names written in entries that are not valid YAML (``yamlrecover``): they may
+        define users the cross-file checks cannot see yet."""
         self._source = source
         self._packed = packed
         """Whether ``_source`` is zlib-compressed."""
@@ -115,12 +121,12 @@ class YamlDocument:
         self,
     ) -> tuple[
         type[YamlDocument],
-        tuple[str, Any, bytes, bool, ProblemLog, frozenset[tuple[int, int]], bool],
+        tuple[str, Any, bytes, bool, ProblemLog, frozenset[tuple[int, int]], bool, frozenset[str]],
     ]:
         # Never the node graph. The source is only read again for the marks of a
         # problem; it travels (and stays) compressed: 52 MB raw at 100,000 users, 5 packed.
         source = self._source if self._packed else zlib.compress(self._source, 1)
-        state = (self.problems, self.blamed, self.schema_valid)
+        state = (self.problems, self.blamed, self.schema_valid, self.unread)
         return YamlDocument, (self.path, self.data, source, True, *state)
 
     def __repr__(self) -> str:
@@ -213,10 +219,23 @@ def load_yaml_text(
     check_size(text, display, max_bytes)
     check_encoding(text, display)
     with collector_paused():
-        root, built = _data(text, display)
+        recovered = None
+        try:
+            root, built = _data(text, display)
+        except ValidationFailed:
+            recovered = recover(text, display) if partial else None
+            if recovered is None:
+                raise
+            text = recovered.text
+            root, built = _data(text, display)
+            built.problems.extend(recovered.problems)
         if not partial:
             built.problems.raise_if_any()
-        doc = YamlDocument(display, built.data, text, problems=built.problems, blamed=built.blamed)
+        blamed = built.blamed | recovered.nulls if recovered else built.blamed
+        unread = recovered.names if recovered else frozenset()
+        doc = YamlDocument(
+            display, built.data, text, problems=built.problems, blamed=blamed, unread=unread
+        )
         if check is not None and built.data is not None:
             doc.checked(root, check)
         del root  # the node graph is freed before the collector is back

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -61,14 +62,17 @@ class SlackLike(FakeScim):
     ``posted`` keeps how many members each group's POST carried."""
 
     posted: dict[str, int]
+    one_at_a_time = threading.Lock()  # the fake's store is not for two threads at once
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        if request.method == "POST" and request.url.path.endswith("/Groups"):
-            body = json.loads(request.content)
-            if not body.get("members"):
-                return _error(400, "invalidValue")
-            self.posted = {**getattr(self, "posted", {}), body["displayName"]: len(body["members"])}
-        return super().__call__(request)
+        with self.one_at_a_time:
+            if request.method == "POST" and request.url.path.endswith("/Groups"):
+                body = json.loads(request.content)
+                if not body.get("members"):
+                    return _error(400, "invalidValue")
+                posted = getattr(self, "posted", {})
+                self.posted = {**posted, body["displayName"]: len(body["members"])}
+            return super().__call__(request)
 
 
 def test_slack_groups_are_created_with_their_first_members_in_the_post() -> None:

@@ -205,8 +205,11 @@ def _missing(
     profile: Profile, user: Mapping[str, Any]
 ) -> Iterator[tuple[tuple[str | int, ...], str]]:
     for path in profile.required:
+        if path == "userName":
+            continue  # the schema requires it of every entry, and says so
         if path == "displayName":
-            name = user.get("name") or {}
+            name = user.get("name")
+            name = name if isinstance(name, Mapping) else {}
             if user.get("displayName") or name.get("givenName") or name.get("familyName"):
                 continue  # the desired state defaults it to "givenName familyName"
         if _get(user, path) in (None, ""):
