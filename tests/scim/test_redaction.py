@@ -223,3 +223,10 @@ def test_the_renderers_cut_redacts_the_kept_token() -> None:
     finally:
         forget_output_tokens()
     assert redacted(text) == text == clipped(text, 500)
+
+
+def test_every_run_of_the_token_is_redacted_not_only_the_last() -> None:
+    token = random_token(40, seed=9)
+    secrets = Secrets.of(token)
+    text = f"a {token[2:20]} b {token[20:38]} c {token[5:25]}"
+    assert scrub(text, secrets) == f"a {REDACTED} b {REDACTED} c {REDACTED}"
