@@ -7,7 +7,12 @@
 - **missing**: a resource git holds (at the baseline) that the server lacks:
   deleted behind git's back;
 - **pending**: a difference that the baseline does not have: edits in the
-  desired state not yet applied;
+  desired state not yet applied; or one the last apply planned and did not make (it
+  failed, was not attempted, was left in conflict), as its record says;
+- **refused**: a difference git holds that the last apply refused (a privileged
+  group's member without an approval, a protected user, a stale saved row, an
+  operation switched off), as its record says (``apply.record``): not changed out of
+  band;
 - **unmanaged**: live resources without our marker (counted and listed), and
   unmanaged ones that hold a desired name (conflicts);
 - **overdue**: temporary members still in their group after their ``until``: a
@@ -21,6 +26,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from reconciler.apply.record import REFUSED, Held, Undone, member_id
 from reconciler.identity import fold
 from reconciler.model import Org
 from reconciler.plan.model import Action, AttrChange, Change, Member, Plan
@@ -30,6 +36,7 @@ class DriftClass(StrEnum):
     CHANGED = "changed"
     MISSING = "missing"
     PENDING = "pending"
+    REFUSED = "refused"
     UNMANAGED = "unmanaged"
     OVERDUE = "overdue"
 
@@ -247,6 +254,48 @@ def _why(address: str, conflicts: set[str]) -> str:
     if address in conflicts:
         return "no ownership marker, and it holds the name of a desired resource (conflict)"
     return "no ownership marker"
+
+
+def with_undone(drift: Drift, record: Undone) -> Drift:
+    """``drift`` with what the last whole apply left undone (``record``) named for what
+    it is: refused (by a rule) or pending (not made), each member and attribute on its
+    own, with the apply's reason; everything else as classified."""
+    items: list[DriftItem] = []
+    for item in drift.items:
+        held = record.find(item.change) if item.change is not None else None
+        if held is None or item.drift in (DriftClass.UNMANAGED, DriftClass.OVERDUE):
+            items.append(item)
+            continue
+        items += _undone(item, held, record.at)
+    return replace(drift, items=tuple(items))
+
+
+def _undone(item: DriftItem, held: Held, at: str) -> list[DriftItem]:
+    change = item.change
+    assert change is not None
+    if change.members:
+        hit = tuple(m for m in change.members if member_id(m) in held.members)
+        parts = (
+            replace(change, members=hit),
+            replace(change, members=tuple(m for m in change.members if m not in hit)),
+        )
+    elif change.attributes:
+        attrs = tuple(a for a in change.attributes if a.path in held.attributes)
+        rest = tuple(a for a in change.attributes if a.path not in held.attributes)
+        parts = (replace(change, attributes=attrs), replace(change, attributes=rest))
+    else:
+        parts = (change, replace(change, members=(), attributes=()))
+    matched, unmatched = parts
+    refused = held.status == REFUSED
+    found: list[DriftItem] = []
+    if matched.members or matched.attributes or matched is change:
+        cls = DriftClass.REFUSED if refused else DriftClass.PENDING
+        when = f"the last apply ({at})" if at else "the last apply"
+        verb = "refused by" if refused else "not made by"
+        found.append(_of(cls, matched, f"in git, {verb} {when}: {held.reason}"))
+    if unmatched.members or unmatched.attributes:
+        found.append(_of(item.drift, unmatched, item.detail))
+    return found
 
 
 HEALED = (DriftClass.CHANGED, DriftClass.MISSING)

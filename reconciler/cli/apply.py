@@ -14,6 +14,7 @@ import typer
 from rich.text import Text
 
 from reconciler.apply.executor import Executor
+from reconciler.apply.record import held_rows, remember_undone
 from reconciler.apply.report import Report, stopped_report
 from reconciler.cli import common
 from reconciler.cli.options import (
@@ -202,11 +203,18 @@ class _Apply:
             the_plan = self._plan(session, live, approvals, saved)
             shown = readable(the_plan, user_names((self.desired.org, live.org)))
             out.print(plan_text(shown, self.source), end="")
-            if not self._go_ahead(the_plan, paths, Report(chosen.name, ()), shown):
+            try:
+                go = self._go_ahead(the_plan, paths, Report(chosen.name, ()), shown)
+            except RefusedError:
+                self._record(session, the_plan, None)
+                raise
+            if not go:
+                self._record(session, the_plan, Report(chosen.name, ()))
                 return _left_undone(the_plan)
             if self.plan_file is None:
                 _confirm(self.auto_approve, session)
             result = execute(session, the_plan, live.org, paths)
+            self._record(session, the_plan, result)
             managed = sum(the_plan.managed.get(k, 0) for k in ("users", "groups"))
             remember(session.connection.url, managed + result.managed_delta())
         return _finish(result, the_plan, *paths)
@@ -221,6 +229,13 @@ class _Apply:
         connection = resolve_connection(chosen, os.environ, self.profile)
         check_connection(saved, self.plan_file, connection.binding())
         return saved
+
+    def _record(self, session: Session, plan: Plan, report: Report | None) -> None:
+        """What a whole apply did not make, for drift to name (``apply.record``); an apply
+        of part of the plan (--only, --expired-only, --heal) leaves the record as it was."""
+        if self.options.only or self.options.expired_only or self.heal is not None:
+            return
+        remember_undone(session.connection.url, held_rows(plan, report))
 
     def _plan(
         self, session: Session, live: LiveState, approvals: Approvals, saved: Plan | None

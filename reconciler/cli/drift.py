@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from reconciler.apply.record import undone
 from reconciler.cli import common
 from reconciler.cli.options import (
     DEFAULT_DIR,
@@ -27,20 +28,20 @@ from reconciler.cli.output import echo, out, setup_logging, writable, write_file
 from reconciler.config import Target
 from reconciler.desired import DesiredState
 from reconciler.desired.baseline import load_baseline
-from reconciler.drift import Baseline, DriftClass, addresses, classify
+from reconciler.drift import Baseline, DriftClass, addresses, classify, with_undone
 from reconciler.errors import InputError
 from reconciler.escaping import printable
 from reconciler.render.drift import drift_markdown, drift_text
 from reconciler.scim.reader import LiveState
 from reconciler.session import Pace, Session, desired_for, open_session, planned
 
-DEFAULT_FAIL_ON = "changed,missing,overdue"
+DEFAULT_FAIL_ON = "changed,missing,refused,overdue"
 FailOn = Annotated[
     str,
     typer.Option(
         "--fail-on",
         help="Comma-separated classes that count as drift (exit 2): changed, missing, "
-        "pending, unmanaged, overdue.",
+        "pending, refused, unmanaged, overdue.",
     ),
 ]
 BaselineRef = Annotated[
@@ -73,8 +74,11 @@ def drift(
     """Compare the server to git and classify what differs; change nothing.
 
     Classes: changed (out of band), missing (deleted on the server), pending (in
-    the desired state, not applied: differences the --baseline commit lacks),
-    unmanaged (no ownership marker).
+    the desired state, not applied: differences the --baseline commit lacks, or that
+    the last apply did not make), refused (in the desired state, refused by a rule at
+    the last apply), unmanaged (no ownership marker), overdue (temporary access past
+    its end). What the last apply refused or did not make is read from its record,
+    kept beside the last-seen records (SCIMCTL_CACHE_DIR).
 
     Exit codes: 0 clean, 2 drift (of the --fail-on classes), 1 error.
 
@@ -107,8 +111,11 @@ def drift(
             live = session.read(like=desired.org)
             current = planned(session, desired, live)
             reference = _baseline(session, base, live, ref) if base is not None else None
+            record = undone(session.connection.url)
         wanted = addresses(desired_for(chosen, desired))
         result = classify(current, live.org, wanted, reference)
+        if record is not None:
+            result = with_undone(result, record)
         if fmt == "json":
             echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         elif fmt == "markdown":

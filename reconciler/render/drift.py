@@ -24,6 +24,7 @@ STYLE = {
     DriftClass.CHANGED: "yellow",
     DriftClass.MISSING: "red",
     DriftClass.PENDING: "cyan",
+    DriftClass.REFUSED: "red",
     DriftClass.UNMANAGED: "magenta",
     DriftClass.OVERDUE: "red",
 }
@@ -31,6 +32,7 @@ TITLE = {
     DriftClass.CHANGED: "Changed out of band",
     DriftClass.MISSING: "Missing on the server",
     DriftClass.PENDING: "Pending (in the desired state, not applied)",
+    DriftClass.REFUSED: "Refused (in the desired state, held back by a rule at the last apply)",
     DriftClass.UNMANAGED: "Unmanaged (no ownership marker)",
     DriftClass.OVERDUE: "Overdue (temporary access past its end, not yet removed)",
 }
