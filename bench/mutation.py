@@ -37,8 +37,16 @@ ROOT = Path(__file__).resolve().parent.parent
 COPY = ROOT / "build" / "mutation"
 EQUIVALENT = ROOT / "bench" / "mutation-equivalent.toml"
 REPORT = ROOT / "bench" / "MUTATION.md"
-STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 36: "timeout"}
+STATUS: dict[int | None, str] = {
+    1: "killed",
+    3: "killed",
+    0: "survived",
+    5: "no tests",
+    33: "no tests",
+    36: "timeout",
+}
 STATUS |= {-24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", 37: "type check"}
+STATUS |= {None: "not checked"}
 
 
 @dataclass(frozen=True)
@@ -57,14 +65,35 @@ def main() -> int:
         action="store_true",
         help="keep the last run's mutants; take today's tests and run the survivors again",
     )
+    parser.add_argument(
+        "--tests",
+        nargs="*",
+        default=[],
+        help="with --resume: take only these test files of today (the source mutated may be "
+        "older than other tests)",
+    )
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="only write the report of the last run as it stands (stopped or not)",
+    )
     args = parser.parse_args()
+    if args.report:
+        return write_report(float((COPY / "took.txt").read_text()), args.jobs)
     names: list[str] = []
     if args.resume:
-        names = [m.name for m in read_results(COPY / "mutants") if m.status != "killed"]
-        shutil.rmtree(COPY / "tests")
-        shutil.copytree(
-            ROOT / "tests", COPY / "tests", ignore=shutil.ignore_patterns("__pycache__")
-        )
+        entries = tomllib.loads(EQUIVALENT.read_text()).get("equivalent", [])
+        settled = {entry["mutant"] for entry in entries}
+        names = [
+            m.name
+            for m in read_results(COPY / "mutants")
+            if m.status != "killed" and m.name not in settled
+        ]
+        for name in args.tests or [
+            str(p.relative_to(ROOT)) for p in (ROOT / "tests").rglob("*.py")
+        ]:
+            (COPY / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, COPY / name)
     elif args.head:
         export_head(COPY)
         (COPY / "source.txt").write_text(f"commit {git('rev-parse', '--short', 'HEAD')}")
@@ -92,14 +121,18 @@ def main() -> int:
             + git("rev-parse", "--short", "HEAD")
         )
     (COPY / "took.txt").write_text(f"{took:.0f}")
-    mutants = read_results(COPY / "mutants")
-    if done.returncode != 0 or not mutants:
+    if done.returncode != 0 or not read_results(COPY / "mutants"):
         print(log.read_text()[-3000:], file=sys.stderr)
         print(f"mutmut failed (exit {done.returncode}); its log: {log}", file=sys.stderr)
         return 2
+    return write_report(took, args.jobs)
+
+
+def write_report(took: float, jobs: int) -> int:
+    mutants = read_results(COPY / "mutants")
     equivalent, stale = check_equivalents(mutants)
     source = (COPY / "source.txt").read_text()
-    REPORT.write_text(report(mutants, equivalent, stale, took, args.jobs, source))
+    REPORT.write_text(report(mutants, equivalent, stale, took, jobs, source))
     unexplained = [m for m in mutants if m.status != "killed" and m.name not in equivalent]
     print(f"{len(mutants)} mutants in {took / 60:.1f} min; written to {REPORT.relative_to(ROOT)}")
     for mutant in unexplained:
@@ -199,7 +232,7 @@ def report(
     for m in mutants:
         status = "equivalent" if m.name in equivalent else m.status
         by_module.setdefault(m.module, Counter())[status] += 1
-    columns = ["killed", "survived", "equivalent", "timeout", "no tests"]
+    columns = ["killed", "survived", "equivalent", "timeout", "no tests", "not checked"]
     lines = [
         "# Mutation testing",
         "",
