@@ -730,3 +730,23 @@ def test_without_counts_no_removal_is_taken_for_every_one() -> None:
     assert _violations(Plan.build("t", rows), NO_LIMITS) == ()
     users_only = Plan.build("t", rows[:1], managed={"users": 5})  # no active_users either
     assert _violations(users_only, NO_LIMITS) == ()
+
+
+def test_without_counts_a_delete_is_not_of_every_user() -> None:
+    assert _violations(Plan.build("t", [_user(Action.DELETE, 1)]), NO_LIMITS) == ()
+
+
+def test_max_duration_of_any_privileged_name_of_the_group_holds() -> None:
+    policy = replace(TIMED, privileged_groups=frozenset({"admins", "zeta"}),
+                     max_durations={"zeta": 86400})  # fmt: skip
+    row = replace(_added(("a@x", None)), key="zeta")
+    (checked,) = check(
+        _plan([row]), policy, approvals=Approvals(allow_privileged=True), now=NOW
+    ).changes
+    assert checked.status is Status.REFUSED
+    assert "'zeta' grants membership for at most 1d" in (checked.reason or "")
+
+
+def test_standing_access_allows_an_end_exactly_at_max_duration() -> None:
+    group = Group("Admins", "admins", frozenset({"a@x"}), until={"a@x": "2027-01-08T12:00:00Z"})
+    assert standing_access(TIMED, Org(groups=(group,)), NOW) == []

@@ -230,3 +230,30 @@ def test_every_run_of_the_token_is_redacted_not_only_the_last() -> None:
     secrets = Secrets.of(token)
     text = f"a {token[2:20]} b {token[20:38]} c {token[5:25]}"
     assert scrub(text, secrets) == f"a {REDACTED} b {REDACTED} c {REDACTED}"
+
+
+def test_a_run_takes_no_character_before_it_that_is_not_its_own() -> None:
+    """The character before the run is the token's last one: it is not part of the run."""
+    token = random_token(30, seed=11)
+    shown = scrub(f"x{token[-1]}{token[:20]}x", Secrets.of(token))
+    assert shown == f"x{token[-1]}{REDACTED}x"
+
+
+def test_every_place_of_a_piece_is_redacted() -> None:
+    """The same 16 characters three times: the middle one too."""
+    token = random_token(30, seed=12)
+    shown = scrub(f"a {token[8:24]} b {token[8:24]} c {token[8:24]} d", Secrets.of(token))
+    assert shown == f"a {REDACTED} b {REDACTED} c {REDACTED} d"
+
+
+def test_runs_that_overlap_or_touch_are_one() -> None:
+    token = "a" * 8 + random_token(12, seed=13)
+    assert scrub("x" + "a" * 9 + "x", Secrets.of(token)) == f"x{REDACTED}x"
+    other = random_token(30, seed=14)
+    assert scrub(f"x{other[:16]}{other[:16]}x", Secrets.of(other)) == f"x{REDACTED}x"
+
+
+def test_the_longest_prefix_at_the_end_is_redacted() -> None:
+    """A token whose first 4 characters come back inside it: the whole prefix goes."""
+    token = "abcdXabcdY0123456789"
+    assert scrub("see abcdXabc", Secrets.of(token)) == f"see {REDACTED}"
