@@ -92,7 +92,7 @@ def test_every_run_of_fifteen_or_more_is_hidden_anywhere(
     longest = 2 * WINDOW - 1
     for start in range(len(token) - longest + 1):
         for end in range(start + longest, len(token) + 1):
-            shown = scrub(f"{before}x{token[start:end]}x{after}", secrets)
+            shown = scrub(f"{before}.{token[start:end]}.{after}", secrets)
             assert longest_run(_shown_pieces(shown), token) <= 1, (start, end, shown)
 
 
@@ -120,7 +120,7 @@ def test_cut_redacts_the_prefix_it_leaves_at_every_position(
     """A short prefix of the token inside a text is shown (it is a few characters any
     name may hold), but a cut that falls inside it never leaves 4 or more of it."""
     secrets = Secrets.of(token)
-    text = scrub(f"{before}x{token[:size]}x{after}", secrets)
+    text = scrub(f"{before}.{token[:size]}.{after}", secrets)
     assert token[:size] in text  # too short to redact where it stands
     for limit in range(1, len(text) + 2):
         shown = cut(text, limit, secrets)
