@@ -42,6 +42,7 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.output import err, out, setup_logging, write_file
 from reconciler.cli.progress import progress
+from reconciler.cli.termination import Terminated
 from reconciler.config import Target, resolve_connection
 from reconciler.desired import DesiredState
 from reconciler.errors import InputError, RefusedError
@@ -52,7 +53,7 @@ from reconciler.lock import target_lock
 from reconciler.model import Org
 from reconciler.plan.model import Plan, Status
 from reconciler.plan.safety import Approvals
-from reconciler.plan.saved import check_connection, check_origin, read_plan
+from reconciler.plan.saved import check_connection, check_origin
 from reconciler.render.managers import readable, user_names
 from reconciler.render.markdown import plan_markdown, report_markdown
 from reconciler.render.text import (
@@ -122,8 +123,8 @@ def apply(
     Exit codes: 0 applied (or nothing to do), 1 error or a change failed,
     3 refused by a safety rule (protected resource, over a limit without --force,
     stale saved plan, privileged change not approved) or a change left in conflict,
-    130 interrupted (Ctrl-C): the summary and --report say what was done and what
-    was not.
+    130 interrupted (Ctrl-C), 143 stopped by SIGTERM or 129 by SIGHUP (what CI sends
+    on cancel): the summary and --report say what was done and what was not.
 
     Approvals of privileged changes are read again here (--allow privileged, or
     --pull-request N's reviews), never taken from a saved plan. Off a terminal,
@@ -193,6 +194,7 @@ class _Apply:
         )
         if headline := common.headline(chosen):
             out.print(headline, markup=False)
+        _write(Report(chosen.name, (), stopped=NOT_FINISHED), *paths)  # writable, or exit 1
         saved = self._saved(chosen)  # checked before any request: no token goes elsewhere
         approvals = self.approving.approvals(chosen.policy, os.environ)
         with (
@@ -224,7 +226,7 @@ class _Apply:
         connection (server, profile, the target's settings); None without one."""
         if self.plan_file is None:
             return None
-        saved = read_plan(self.plan_file)
+        saved = common.read_saved_plan(self.plan_file)
         check_origin(saved, self.plan_file, chosen.name, self.desired.digest)
         connection = resolve_connection(chosen, os.environ, self.profile)
         check_connection(saved, self.plan_file, connection.binding())
@@ -323,7 +325,7 @@ def execute(
             report = executor.run(plan)
         except BaseException as stop:
             partial = _measured(Report(plan.target, ()), session, started)
-            why = "interrupted" if isinstance(stop, KeyboardInterrupt) else _unexpected(stop)
+            why = _interrupted(stop) if isinstance(stop, KeyboardInterrupt) else _unexpected(stop)
             partial = stopped_report(partial, plan.executable, list(executor.outcomes), why)
             _stopped(partial, *paths)
             raise
@@ -341,6 +343,10 @@ def _measured(report: Report, session: Session, started: float) -> Report:
     )
 
 
+def _interrupted(stop: KeyboardInterrupt) -> str:
+    return f"interrupted by {stop.name}" if isinstance(stop, Terminated) else "interrupted"
+
+
 def _unexpected(error: BaseException) -> str:
     return f"by an unexpected error: {type(error).__name__}"
 
@@ -349,12 +355,18 @@ def _stopped(report: Report, path: Path | None, markdown: Path | None) -> None:
     out.print(report_summary(report))
     try:
         _write(report, path, markdown)
-    except OSError as error:
+    except InputError as error:
         err.print(f"could not write the report: {error}", markup=False)
         return
     for written in (path, markdown):
         if written is not None:
             err.print(f"The report of what was done is in {written}.", markup=False)
+
+
+NOT_FINISHED = "not finished: written as the apply started, replaced when it ends"
+"""Why the report written before anything else says the apply stopped: a run killed
+before it could write its own (SIGKILL) leaves that, never an older run's report. Writing
+it first also proves the files can be written before the first write to the server."""
 
 
 def _write(

@@ -54,25 +54,35 @@ class AdaptiveRate:
     """The request rate a server's 429s allow, learnt during the run and shared by every
     thread of one client.
 
-    Until the first 429 the client keeps only to ``ceiling`` (None: no limit). A 429 cuts
-    the rate to ``BETA`` times the lower of the rate in use and the rate the server
-    accepted over the last second (what it let through is what it allows). While requests
-    succeed, the rate then grows back along a cubic curve, flat near the rate of the cut
-    and steeper away from it (TCP CUBIC, RFC 9438, as AWS SDKs' adaptive retry mode uses
-    it), never above twice what the client sent over the last second. So a throttled run
-    spends most of its time just below the server's rate and probes above it now and then.
-    The curve takes about ``RECOVERY`` requests to climb back to the rate of the cut
-    (CUBIC measures it in seconds; in requests, a slow server is probed as seldom, per
-    request, as a fast one, and its 429s stay as small a share). A 429 when the server
-    accepted nothing over the last second (the first request of a run, on a server that
-    others keep busy) has nothing to measure and cuts nothing: the retry's backoff waits.
+    Until the first cut the client keeps only to ``ceiling`` (None: no limit). A cut sets
+    the rate to ``BETA`` times the rate in force, or times the rate the server accepted
+    over the last second when that is lower than ``BETA`` times it (or nothing limited the
+    client yet): what the server lets through is what it allows. While requests succeed,
+    the rate grows back along a cubic curve, flat near the rate of the cut and steeper
+    away from it (TCP CUBIC, RFC 9438, as AWS SDKs' adaptive retry mode uses it), never
+    above twice what the client sent over the last second. So a throttled run spends most
+    of its time just below the server's rate and probes above it now and then. The curve
+    takes about ``RECOVERY`` requests to climb back to the rate of the cut (CUBIC measures
+    it in seconds; in requests, a slow server is probed as seldom, per request, as a fast
+    one, and its 429s stay as small a share).
 
-    A 429 that answers a request sent before the last cut says nothing new (the requests
-    in flight were sent at the old rate) and cuts nothing: ``acquire`` returns the
-    "epoch" a request is sent in, and ``throttled`` takes it back.
+    Which 429s cut: those that show a limit being hit, at least ``LIMIT_HIT`` over the
+    last second, making up at least ``LIMIT_SHARE`` of its answers, beside at least
+    ``MEASURED`` accepted ones to measure a rate by. A server past its rate refuses more
+    and more of what comes above it; a 429 now and then among successes, which a server
+    may send whatever the rate (a fault, another client's burst), is retried and cuts
+    nothing: cutting on each would drive the rate down without end, the rate in force
+    each time being the reference. Nor does a 429 that answers a request sent before the
+    last cut (sent at the old rate, it says nothing new; ``acquire`` returns the "epoch"
+    a request is sent in, and ``throttled`` takes it back).
     """
 
     BETA = 0.7
+    LIMIT_HIT = 2
+    LIMIT_SHARE = 0.1
+    MEASURED = 5
+    """429s cut only when at least ``LIMIT_HIT`` came over the last second, made up at
+    least ``LIMIT_SHARE`` of its answers, and ``MEASURED`` were accepted."""
     RECOVERY = 50
     """Requests, about, from a cut back to the rate of the cut: CUBIC's K times that rate."""
     RECOVERY_SECONDS = (0.5, 10.0)
@@ -81,6 +91,8 @@ class AdaptiveRate:
     """Never slower than this many requests per second."""
     WINDOW = 1.0
     """Seconds over which the accepted and the sent rates are measured."""
+    YOUNG = 0.25
+    """A client younger than ``WINDOW`` measures over its age, but never less than this."""
     RECHECK = 0.25
     """Seconds, at most, between two looks at the rate by a waiting thread."""
 
@@ -106,6 +118,8 @@ class AdaptiveRate:
         self._k = 1.0  # seconds from the cut back to ``_peak`` (CUBIC's K)
         self._sent: deque[float] = deque()
         self._accepted: deque[float] = deque()
+        self._refused: deque[float] = deque()
+        self._born: float | None = None  # when the first answer came
 
     def rate(self) -> float | None:
         """Requests per second allowed now; None: no limit."""
@@ -135,9 +149,10 @@ class AdaptiveRate:
         """A request got an answer: ``accepted`` unless it was a 429."""
         with self._lock:
             now = self._clock()
+            if self._born is None:
+                self._born = now
             self._sent.append(now)
-            if accepted:
-                self._accepted.append(now)
+            (self._accepted if accepted else self._refused).append(now)
             self._forget_before(now - self.WINDOW)
 
     def throttled(self, epoch: int) -> float | None:
@@ -148,9 +163,14 @@ class AdaptiveRate:
             self._forget_before(now - self.WINDOW)
             if epoch != self._epoch or not self._accepted:
                 return None
-            accepted = len(self._accepted) / self.WINDOW
+            if not self._limit_hit():
+                return None
+            age = now - (self._born if self._born is not None else now)
+            accepted = len(self._accepted) / max(self.YOUNG, min(self.WINDOW, age))
             current = self._rate(now)
-            self._peak = max(self.FLOOR, accepted if current is None else min(current, accepted))
+            if current is None or accepted < self.BETA * current:
+                current = accepted  # what the server let through is what it allows
+            self._peak = max(self.FLOOR, current)
             shortest, longest = self.RECOVERY_SECONDS
             self._k = min(longest, max(shortest, self.RECOVERY / self._peak))
             self._cut_at = now
@@ -159,6 +179,14 @@ class AdaptiveRate:
             rate = self._rate(now)
             assert rate is not None
             return rate
+
+    def _limit_hit(self) -> bool:
+        refused = len(self._refused)
+        return (
+            refused >= self.LIMIT_HIT
+            and refused >= self.LIMIT_SHARE * len(self._sent)
+            and len(self._accepted) >= self.MEASURED
+        )
 
     def _rate(self, now: float) -> float | None:
         if self._cut_at is None:
@@ -170,6 +198,6 @@ class AdaptiveRate:
         return learnt if self._ceiling is None else min(learnt, self._ceiling)
 
     def _forget_before(self, start: float) -> None:
-        for seen in (self._sent, self._accepted):
+        for seen in (self._sent, self._accepted, self._refused):
             while seen and seen[0] < start:
                 seen.popleft()
