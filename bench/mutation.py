@@ -131,7 +131,7 @@ def main() -> int:
 def write_report(took: float, jobs: int) -> int:
     mutants = read_results(COPY / "mutants")
     equivalent, stale = check_equivalents(mutants)
-    source = (COPY / "source.txt").read_text()
+    source = (COPY / "source.txt").read_text().strip()
     REPORT.write_text(report(mutants, equivalent, stale, took, jobs, source))
     unexplained = [m for m in mutants if m.status != "killed" and m.name not in equivalent]
     print(f"{len(mutants)} mutants in {took / 60:.1f} min; written to {REPORT.relative_to(ROOT)}")
@@ -257,7 +257,7 @@ def report(
     lines.append(f"| **all** | **{sum(total.values())}** | {row} |")
     survivors = [m for m in mutants if m.status != "killed" and m.name not in equivalent]
     if survivors or stale:
-        lines += ["", "## Not explained", ""]
+        lines += ["", "## Not explained (survived, or not checked before the run was stopped)", ""]
         lines += [f"- `{m.name}` ({m.status})" for m in survivors]
         lines += [f"- stale entry: {s}" for s in stale]
     lines += ["", "## Equivalent mutants", ""]
